@@ -1,0 +1,332 @@
+"""Records: cut a source's bytes into JSON values, each with its locator.
+
+A source may hold one JSON value, a JSON array of events, NDJSON (one value per line,
+streamed: memory stays flat), or several pretty-printed values one after another. Each
+value becomes a `Record` (raw bytes, parsed value, locator); anything that cannot be read
+becomes an `Unreadable` naming the source and position, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from vevents_cli.sources import Problem, Source
+
+BOM = b"\xef\xbb\xbf"
+MAX_VALUE_BYTES = 256 * 1024 * 1024  # one pretty-printed value larger than this is refused
+GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
+
+_TOKEN = re.compile(rb'["{}\[\]]')
+_STRING_TAIL = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
+_REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|GET|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]\r?\n?$")
+_NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where a value starts: source name, 1-based line, index inside a top-level array."""
+
+    source: str
+    line: int
+    index: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}"
+        return where if self.index is None else f"{where}[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One JSON object read from a source, with the bytes it was read from."""
+
+    locator: Locator
+    raw: bytes
+    value: dict[str, Any]
+    headers: Mapping[str, str] | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Input that could not be read as an event object, and why."""
+
+    locator: Locator
+    reason: str
+    column: int | None = None
+
+    def __str__(self) -> str:
+        col = "" if self.column is None else f":{self.column}"
+        return f"{self.locator}{col}: {self.reason}"
+
+
+Item = Record | Unreadable
+
+
+class ReadError(Exception):
+    """Raised by a line reader when the stream itself breaks (truncated gzip, I/O error)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def read_all(sources: Iterable[Source | Problem]) -> Iterator[Item]:
+    """Every record of every source, in order; problems become `Unreadable`s."""
+    for source in sources:
+        if isinstance(source, Problem):
+            yield Unreadable(Locator(source.name, 0), source.reason)
+        else:
+            yield from read_source(source)
+
+
+def read_source(source: Source) -> Iterator[Item]:
+    try:
+        stream = source.open()
+    except OSError as exc:
+        yield Unreadable(Locator(source.name, 0), f"cannot open: {exc.strerror or exc}")
+        return
+    try:
+        yield from read_lines(source.name, _lines(stream))
+    except ReadError as exc:
+        yield Unreadable(Locator(source.name, exc.line), exc.reason)
+    finally:
+        if source.path is not None:
+            stream.close()
+
+
+def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
+    """The stream's lines, turning mid-stream failures into `ReadError`."""
+    number = 0
+    try:
+        for line in stream:
+            number += 1
+            yield line
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ReadError(number + 1, "truncated or corrupt gzip data") from exc
+    except OSError as exc:
+        raise ReadError(number + 1, f"read error: {exc.strerror or exc}") from exc
+
+
+def read_lines(name: str, lines: Iterable[bytes]) -> Iterator[Item]:
+    """Cut lines of one source into records (the heart of the reader)."""
+    it = iter(lines)
+    reader = _Reader(name)
+    for line in it:
+        reader.number += 1
+        if reader.number == 1:
+            if line.startswith(BOM):
+                line = line[len(BOM):]
+            if _REQUEST_LINE.match(line):
+                from vevents_cli import captures
+
+                yield from captures.read_requests(name, line, it)
+                return
+        yield from reader.feed(line)
+        if reader.gave_up:
+            return
+    yield from reader.finish()
+
+
+class _Reader:
+    """State of one source's reading: the pending multi-line value, counts."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.number = 0
+        self.records = 0
+        self.errors = 0
+        self.single_line_seen = False
+        self.gave_up = False
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.start = 0
+        self.scan = _Scan()
+
+    def feed(self, line: bytes) -> Iterator[Item]:
+        if self.pending:
+            yield from self._continue(line)
+            return
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield from self._not_a_line(line, exc)
+            return
+        self.single_line_seen = True
+        yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
+
+    def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
+        stripped = line.strip()
+        if not stripped:
+            return
+        if b"\x00" in line:
+            self.gave_up = True
+            yield Unreadable(Locator(self.name, self.number), "binary data, not JSON text")
+            return
+        if stripped[:1] in (b"{", b"[") and exc.msg.startswith("unexpected end of data"):
+            scan = _Scan()
+            if scan.feed(line) is None:
+                self.pending, self.pending_size, self.start, self.scan = [line], len(line), self.number, scan
+                return
+        yield from self._error(line, exc, self.number)
+
+    def _continue(self, line: bytes) -> Iterator[Item]:
+        if self.single_line_seen and line[:1] == b"{":
+            # NDJSON: a line that starts a new object means the pending one was cut short.
+            yield Unreadable(Locator(self.name, self.start), "truncated JSON: this line ends mid-value")
+            self.pending = []
+            yield from self.feed(line)
+            return
+        self.pending.append(line)
+        self.pending_size += len(line)
+        end = self.scan.feed(line)
+        if end is None:
+            if self.pending_size > MAX_VALUE_BYTES:
+                self.pending, self.gave_up = [], True
+                yield Unreadable(Locator(self.name, self.start), "value larger than 256 MiB, skipped")
+            return
+        blob = b"".join(self.pending)
+        cut = len(blob) - len(line) + end
+        head, tail = blob[:cut], blob[cut:]
+        self.pending = []
+        try:
+            value = orjson.loads(head)
+        except orjson.JSONDecodeError as exc:
+            yield from self._error(head, exc, self.start)
+        else:
+            yield from self._emit(value, head, self.start)
+        if tail.strip():
+            yield from self.feed(tail)
+
+    def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Item]:
+        if isinstance(value, dict):
+            self.records += 1
+            yield Record(Locator(self.name, line), raw, value)
+        elif isinstance(value, list):
+            lines = _member_lines(raw, line) if b"\n" in raw.rstrip() else None
+            for index, member in enumerate(value):
+                at = Locator(self.name, lines[index] if lines and index < len(lines) else line, index)
+                if isinstance(member, dict):
+                    self.records += 1
+                    yield Record(at, orjson.dumps(member), member)
+                else:
+                    yield Unreadable(at, f"array member is {_kind(member)}, expected an event object")
+            if not value:
+                yield Unreadable(Locator(self.name, line), "empty array: no events")
+        else:
+            yield Unreadable(Locator(self.name, line), f"top-level value is {_kind(value)}, expected a JSON object")
+
+    def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Item]:
+        self.errors += 1
+        line = first_line + exc.lineno - 1
+        yield Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno)
+        if self.records == 0 and self.errors >= GIVE_UP_AFTER:
+            self.gave_up = True
+            yield Unreadable(
+                Locator(self.name, line), f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
+            )
+
+    def finish(self) -> Iterator[Item]:
+        if self.pending:
+            yield Unreadable(Locator(self.name, self.start), "truncated JSON: input ends inside this value")
+        elif self.records == 0 and self.errors == 0 and not self.gave_up:
+            yield Unreadable(Locator(self.name, max(self.number, 1)), "empty input: no JSON value")
+
+
+class _Scan:
+    """Incremental bracket matcher: finds where a multi-line JSON value ends."""
+
+    __slots__ = ("depth", "in_string")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.in_string = False
+
+    def feed(self, chunk: bytes) -> int | None:
+        """Offset just past the value's end inside `chunk`, or None if it goes on."""
+        pos = 0
+        while True:
+            if self.in_string:
+                m = _STRING_TAIL.match(chunk, pos)
+                if m is None:
+                    return None
+                pos, self.in_string = m.end(), False
+                continue
+            m = _TOKEN.search(chunk, pos)
+            if m is None:
+                return None
+            pos = m.end()
+            token = m.group()
+            if token == b'"':
+                self.in_string = True
+            elif token in (b"{", b"["):
+                self.depth += 1
+            else:
+                self.depth -= 1
+                if self.depth <= 0:
+                    return pos
+
+
+def _member_lines(blob: bytes, first_line: int) -> list[int]:
+    """1-based line of each top-level array member of a pretty-printed array."""
+    lines: list[int] = []
+    depth, pos, in_string = 0, 0, False
+    while True:
+        if in_string:
+            m = _STRING_TAIL.match(blob, pos)
+            if m is None:
+                return lines
+            pos, in_string = m.end(), False
+            continue
+        m = _TOKEN.search(blob, pos)
+        if m is None:
+            return lines
+        token, pos = m.group(), m.end()
+        if token == b'"':
+            in_string = True
+            if depth == 1:
+                lines.append(first_line + blob.count(b"\n", 0, m.start()))
+        elif token in (b"{", b"["):
+            if depth == 1:
+                lines.append(first_line + blob.count(b"\n", 0, m.start()))
+            depth += 1
+        else:
+            depth -= 1
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _reason(text: bytes, exc: orjson.JSONDecodeError) -> str:
+    """A short, human reason for a parse failure."""
+    msg = exc.msg
+    if msg.startswith("unexpected end of data"):
+        return "truncated JSON: input ends mid-value"
+    if msg.startswith("trailing comma"):
+        return "trailing comma is not allowed in JSON"
+    if "not valid UTF-8" in msg:
+        return "invalid UTF-8 (JSON must be UTF-8 text)"
+    if msg.startswith("depth limit exceeded") or "recursion" in msg:
+        return "nesting too deep (more than 1024 levels)"
+    if _NON_FINITE.match(text, exc.pos):
+        return "NaN and Infinity are not valid JSON numbers"
+    if msg.startswith("trailing characters"):
+        return "unexpected text after the JSON value"
+    return f"invalid JSON: {msg}"

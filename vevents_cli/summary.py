@@ -1,0 +1,305 @@
+"""Summary: the facts a person wants at a glance, read with the rules of `catalogue`.
+
+Customer, voucher, campaign, order, redemption, reward, segment, loyalty tier, points and
+gift credits moved. Which paths hold them for which event type is the catalogue's
+business; this module only applies those rules to one event's data.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from vevents_cli import catalogue
+from vevents_cli.events import Event
+
+if TYPE_CHECKING:
+    from vevents_cli.validation import Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str | None
+    source_id: str | None
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Voucher:
+    id: str | None
+    code: str | None
+    type: str | None
+    gift_balance: int | None = None
+    points_balance: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str | None
+    name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str | None
+    amount: int | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    id: str | None
+    result: str | None
+    amount: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    delta: int | float | None
+    balance: int | float | None
+    transaction_type: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gift:
+    delta: int | float | None
+    balance: int | float | None
+    transaction_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One member of a legacy event's `previous_attributes`: old value -> new value."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    event: Event
+    customer: Customer | None
+    voucher: Voucher | None
+    campaign: Campaign | None
+    order: Order | None
+    redemption: Redemption | None
+    reward: Reward | None
+    segment: str | None
+    tier: Tier | None
+    points: Points | None
+    gift: Gift | None
+    changes: tuple[Change, ...] = ()
+    verdict: Verdict | None = None
+
+
+def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
+    view = _view(event)
+    entry = catalogue.lookup(event.type)
+    customer = _customer(view)
+    return Summary(
+        event=event,
+        customer=customer,
+        voucher=_voucher(view),
+        campaign=_campaign(view),
+        order=_order(view),
+        redemption=_redemption(view),
+        reward=_reward(view),
+        segment=_text(pick(view, catalogue.SEGMENT_FROM), "name"),
+        tier=_tier(view, entry.tier) if entry and entry.tier else None,
+        points=_points(view, entry.points) if entry and entry.points else None,
+        gift=_gift(view, entry.gift) if entry and entry.gift else None,
+        changes=_changes(event),
+        verdict=verdict,
+    )
+
+
+# --- reading paths -------------------------------------------------------------------
+
+
+@functools.cache
+def _compile(path: str) -> tuple[bool, tuple[str, ...] | None, str | None]:
+    """'-a.b' -> (negate, ('a', 'b'), None); '=X' -> (False, None, 'X')."""
+    if path.startswith("="):
+        return False, None, path[1:]
+    negate = path.startswith("-")
+    return negate, tuple(path.lstrip("-").split(".")), None
+
+
+def dig(data: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def pick(data: Any, paths: tuple[str, ...]) -> Any:
+    """The first value found among candidate paths (see catalogue's rule notation)."""
+    for path in paths:
+        negate, keys, constant = _compile(path)
+        if keys is None:
+            return constant
+        value = dig(data, keys)
+        if value is None:
+            continue
+        if negate and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value if value else 0
+        return value
+    return None
+
+
+def _text(obj: Any, key: str) -> str | None:
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _number(value: Any) -> int | float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# --- the event's data, as one view ----------------------------------------------------
+
+
+def _resource_view(data: Any) -> dict[str, Any]:
+    """A data object where the resource it carries is also reachable by its own name.
+
+    Legacy internal events put the resource itself in `data.object` (a redemption, a
+    customer...), and their related events nest it again under `object`.
+    """
+    if not isinstance(data, dict):
+        return {}
+    kind = data.get("object")
+    if isinstance(kind, str) and kind not in data:
+        return {**data, kind: data}
+    if isinstance(kind, dict) and isinstance(kind.get("object"), str) and kind["object"] not in data:
+        return {**data, kind["object"]: kind}
+    return data
+
+
+def _view(event: Event) -> dict[str, Any]:
+    """The data the facts are read from (legacy: the related event's data, then data.object)."""
+    data = _resource_view(event.data)
+    if event.related is None:
+        return data
+    return {**data, **{k: v for k, v in _resource_view(event.related).items() if v is not None}}
+
+
+# --- facts ------------------------------------------------------------------------------
+
+
+def _customer(view: dict[str, Any]) -> Customer | None:
+    for key in catalogue.CUSTOMER_FROM:
+        obj = view.get(key)
+        if isinstance(obj, dict) and obj.get("object", "customer") == "customer":
+            return Customer(
+                _text(obj, "id"), _text(obj, "source_id"), _text(obj, "name"), _text(obj, "email")
+            )
+    return None
+
+
+def _voucher(view: dict[str, Any]) -> Voucher | None:
+    obj = pick(view, catalogue.VOUCHER_FROM)
+    if not isinstance(obj, dict):
+        return None
+    return Voucher(
+        _text(obj, "id"),
+        _text(obj, "code"),
+        _text(obj, "type"),
+        _number(dig(obj, ("gift", "balance"))),
+        _number(dig(obj, ("loyalty_card", "balance"))),
+    )
+
+
+def _campaign(view: dict[str, Any]) -> Campaign | None:
+    obj = pick(view, catalogue.CAMPAIGN_FROM)
+    if isinstance(obj, dict):
+        kind = _text(obj, "campaign_type") or _text(obj, "type")
+        return Campaign(_text(obj, "id"), _text(obj, "name"), kind)
+    voucher = view.get("voucher")
+    if isinstance(voucher, dict) and (voucher.get("campaign_id") or voucher.get("campaign")):
+        name = voucher.get("campaign")
+        return Campaign(_text(voucher, "campaign_id"), name if isinstance(name, str) else None, None)
+    return None
+
+
+def _order(view: dict[str, Any]) -> Order | None:
+    obj = pick(view, catalogue.ORDER_FROM)
+    if not isinstance(obj, dict) or not obj:
+        return None
+    amount = _number(obj.get("amount"))
+    if amount is None:
+        amount = _number(obj.get("total_amount"))
+    return Order(_text(obj, "id"), amount, _text(obj, "status"))
+
+
+def _redemption(view: dict[str, Any]) -> Redemption | None:
+    obj = pick(view, catalogue.REDEMPTION_FROM)
+    if not isinstance(obj, dict):
+        return None
+    result = _text(obj, "result") or _text(obj, "status")
+    return Redemption(_text(obj, "id"), result, _number(obj.get("amount")))
+
+
+def _reward(view: dict[str, Any]) -> Reward | None:
+    obj = pick(view, catalogue.REWARD_FROM)
+    if not isinstance(obj, dict):
+        return None
+    return Reward(_text(obj, "name"), _text(obj, "type"))
+
+
+def _tier(view: dict[str, Any], rule: catalogue.TierRule) -> Tier | None:
+    before, after = pick(view, rule.before), pick(view, rule.after)
+    if before is None and after is None:
+        return None
+    return Tier(before if isinstance(before, str) else None, after if isinstance(after, str) else None)
+
+
+def _points(view: dict[str, Any], rule: catalogue.PointsRule) -> Points | None:
+    delta, balance = _number(pick(view, rule.delta)), _number(pick(view, rule.balance))
+    if delta is None and balance is None:
+        return None
+    kind, reason = pick(view, rule.transaction_type), pick(view, rule.reason)
+    return Points(
+        delta,
+        balance,
+        kind if isinstance(kind, str) else None,
+        reason if isinstance(reason, str) else None,
+    )
+
+
+def _gift(view: dict[str, Any], rule: catalogue.GiftRule) -> Gift | None:
+    delta, balance = _number(pick(view, rule.delta)), _number(pick(view, rule.balance))
+    if delta is None and balance is None:
+        return None
+    kind = pick(view, rule.transaction_type)
+    return Gift(delta, balance, kind if isinstance(kind, str) else None)
+
+
+def _changes(event: Event) -> tuple[Change, ...]:
+    """Legacy events: what `previous_attributes` says changed, old -> new."""
+    if event.dialect != "legacy":
+        return ()
+    previous = event.payload["data"].get("previous_attributes")
+    if not isinstance(previous, dict) or not previous:
+        return ()
+    current = event.data if isinstance(event.data, dict) else {}
+    return tuple(Change(key, old, current.get(key)) for key, old in previous.items())
