@@ -154,22 +154,21 @@ def _bare(record: Record, payload: dict[str, Any], as_type: str | None) -> Event
 def infer_type(data: dict[str, Any]) -> tuple[str, ...]:
     """The event types whose data schema fits these top-level members best.
 
-    A type fits when every member it requires is present; among those, the best share
-    the highest overlap (Jaccard index) between the members given and the members the
-    schema declares. One name: the type is known; several: they tie; none: nothing fits.
+    A type can fit only when every member it requires is present and it declares at
+    least one member given. The best fit has the fewest given members it does not
+    declare, then the fewest declared members not given (the tightest schema). One name:
+    the type is known; several: they tie and the type cannot be told; none: nothing fits.
     """
     keys = set(data)
-    if not keys:
-        return ()
     best: list[str] = []
-    best_score = 0.0
+    best_score = (len(keys) + 1, 0)
     for name, shape in resources.shapes().items():
-        if not keys.issuperset(shape["required"]):
+        props = shape["properties"]
+        if not keys.issuperset(shape["required"]) or keys.isdisjoint(props):
             continue
-        props = set(shape["properties"])
-        score = len(keys & props) / len(keys | props)
-        if score > best_score:
+        score = (len(keys.difference(props)), len(props) - len(keys.intersection(props)))
+        if score < best_score:
             best, best_score = [name], score
-        elif score == best_score and score > 0:
+        elif score == best_score:
             best.append(name)
     return tuple(best)

@@ -38,6 +38,7 @@ def wrap(data: Any, etype: str, dialect: str, created_at: str = "2026-03-14T09:2
             "type": name or etype,
             "data": {
                 "object": data,
+                "previous_attributes": {},
                 "related_object": {
                     "id": _id("evcus", etype, created_at, "related"),
                     "type": etype,

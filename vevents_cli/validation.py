@@ -20,7 +20,7 @@ import jsonschema_rs
 import orjson
 
 from vevents_cli import catalogue, resources
-from vevents_cli.events import BARE, DISTRIBUTION, LEGACY, Event
+from vevents_cli.events import BARE, DISTRIBUTION, LEGACY, Event, infer_type
 
 DEFAULT, STRICT = "default", "strict"
 
@@ -93,6 +93,7 @@ class SchemaSet:
                 note = "custom payload, envelope checked"
             else:
                 checks.append(Check(schema, event.data, data_at))
+                errors.extend(self._disagreement(event))
             return checks, errors, note
         # No data schema: say why, and whether that is an error at this level.
         if event.type is None:
@@ -119,6 +120,27 @@ class SchemaSet:
         else:
             note = f"no schema for {event.type}: envelope checked"
         return checks, errors, note
+
+    def _disagreement(self, event: Event) -> list[SchemaError]:
+        """The data does not look like its event type (the schemas accept unknown members,
+        so only the members given can tell a payload sent under the wrong type)."""
+        shape = resources.shapes().get(event.type or "")
+        if not shape or not isinstance(event.data, dict) or not event.data or event.type in self.user:
+            return []
+        keys = set(event.data)
+        pointer_ = event.data_pointer
+        if keys.isdisjoint(shape["properties"]):
+            return [SchemaError(pointer_, f"data has none of the members of a {event.type} event", "type-agreement")]
+        unknown = keys.difference(shape["properties"])
+        if unknown:
+            fits = infer_type(event.data)
+            if len(fits) == 1 and fits[0] != event.type:
+                return [SchemaError(
+                    pointer_,
+                    f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})",
+                    "type-agreement",
+                )]
+        return []
 
     def _custom_payload(self, event: Event) -> bool:
         """A distribution's data that shares no member with its event type's schema."""

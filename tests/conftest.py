@@ -1,0 +1,42 @@
+"""Shared test helpers: the CLI runner, vendor reference data (skipped when absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from scripts import vendor  # noqa: E402
+from vevents_cli.cli import app  # noqa: E402
+
+NO_VENDOR = "../shared/vendor/voucherify not present: vendor conformance tests skipped"
+needs_vendor = pytest.mark.skipif(not vendor.available(), reason=NO_VENDOR)
+
+
+def vendor_examples() -> list[tuple[str, dict[str, Any]]]:
+    return vendor.examples() if vendor.available() else []
+
+
+def legacy_examples() -> list[tuple[str, dict[str, Any]]]:
+    return vendor.legacy_examples() if vendor.available() else []
+
+
+def invoke(*args: str, input: bytes | str | None = None):
+    """Run the real CLI in-process; returns Typer's Result (exit_code, stdout, stderr)."""
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def ndjson(text: str) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def write_ndjson(path: Path, payloads: list[Any]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in payloads))
+    return path
