@@ -145,7 +145,7 @@ TRUE_KEYS = {"active", "enabled", "auto_join", "join_once", "use_voucher_metadat
 SKIP_OPTIONAL = {"assets", "access_settings_assignments", "validation_rules_assignments",
                  "promotion", "applicable_to", "inapplicable_to", "skus", "referrer"}
 SKIP_NESTED = {"reward"}  # optional members left out below the top level
-OPTIONAL_DEPTH = 4  # fill optional members of objects nested at most this deep
+OPTIONAL_DEPTH = 2
 HARD_DEPTH = 12     # below this only required members, then null where allowed
 
 BASE_TIME = datetime(2026, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)

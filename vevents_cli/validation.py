@@ -42,6 +42,19 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Plan:
+    """What applies to every event of one kind (dialect, type, custom name): worked out once."""
+
+    envelope: Path | None
+    envelope_fast: Any
+    data: Path | None
+    data_fast: Any
+    note: str | None
+    errors: tuple[SchemaError, ...]
+    members: frozenset[str] | None  # the data schema's top-level members, for agreement checks
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """One schema applied to one part of the event."""
 
@@ -50,16 +63,26 @@ class Check:
     pointer: str  # where `instance` sits inside the event
 
 
+class SchemaProblem(Exception):
+    """A schema of the user's (`--schemas`) that cannot be used."""
+
+
 class SchemaSet:
     """The schemas of one run: bundled level plus the user's own (`--schemas DIR`)."""
 
     def __init__(self, strict: bool = False, user_dir: Path | None = None) -> None:
         self.strict = strict
         self.root = resources.schemas_dir()
-        self.user = _user_schemas(user_dir) if user_dir else {}
         self._fast: dict[Path, Any] = {}
+        self._plans: dict[tuple[Any, ...], Plan] = {}
+        self.user = _user_schemas(user_dir) if user_dir else {}
+        for name, path in self.user.items():  # compile now: a broken schema is a usage error
+            try:
+                self.fast(path)
+            except Exception as exc:  # jsonschema-rs and orjson raise several kinds
+                raise SchemaProblem(f"{name}: {path}: {exc}") from exc
 
-    # -- which schemas apply --------------------------------------------------------------
+    # -- which schemas apply: worked out once per kind of event ---------------------------
 
     def level_dir(self, dialect: str) -> Path:
         if self.strict:
@@ -70,92 +93,73 @@ class SchemaSet:
         level = STRICT if self.strict else DEFAULT
         return self.root / level / "envelope" / f"{dialect}.json"
 
-    def data_schema(self, event: Event) -> Path | None:
-        for name in (event.name, event.type):
-            if name and name in self.user:
-                return self.user[name]
-        if event.type is None or (event.dialect == LEGACY and event.related is None):
-            return None  # legacy internal events carry the resource itself: envelope only
-        path = self.level_dir(event.dialect) / "data" / f"{event.type}.json"
-        return path if path.is_file() else None
+    def plan(self, event: Event) -> Plan:
+        key = (event.dialect, event.type, event.name, event.related is None, event.candidates)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(event)
+        return plan
 
-    def plan(self, event: Event) -> tuple[list[Check], list[SchemaError], str | None]:
-        """The checks for an event, errors known without a schema, and a note."""
-        checks: list[Check] = []
-        errors: list[SchemaError] = []
-        note = None
-        if event.dialect != BARE:
-            checks.append(Check(self.envelope(event.dialect), event.payload, ""))
-        schema = self.data_schema(event)
-        data_at = event.data_pointer
-        if schema is not None:
-            if event.dialect == DISTRIBUTION and self._custom_payload(event):
-                note = "custom payload, envelope checked"
-            else:
-                checks.append(Check(schema, event.data, data_at))
-                errors.extend(self._disagreement(event))
-            return checks, errors, note
-        # No data schema: say why, and whether that is an error at this level.
+    def _make_plan(self, event: Event) -> Plan:
+        envelope = None if event.dialect == BARE else self.envelope(event.dialect)
+        user = next((self.user[n] for n in (event.name, event.type) if n and n in self.user), None)
+        if user is not None:
+            return self._compiled(envelope, user, None, ())
+        has_data = event.type is not None and not (event.dialect == LEGACY and event.related is None)
+        path = self.level_dir(event.dialect) / "data" / f"{event.type}.json" if has_data else None
+        if path is not None and path.is_file():
+            return self._compiled(envelope, path, None, (), resources.shapes().get(event.type or ""))
+        note, errors = self._why_no_data_schema(event)
+        return self._compiled(envelope, None, note, errors)
+
+    def _why_no_data_schema(self, event: Event) -> tuple[str | None, tuple[SchemaError, ...]]:
+        """A note saying what was checked instead, and whether that is an error at this level."""
+        strict = self.strict
         if event.type is None:
             if event.dialect == BARE:
                 hint = (" (candidates: " + ", ".join(event.candidates) + ")") if event.candidates else ""
-                errors.append(SchemaError("", f"cannot tell the event type{hint}; pass --as TYPE", "type"))
-            elif event.dialect == LEGACY:
-                note = "envelope only: custom webhook name with no related standard event"
-                if self.strict:
-                    errors.append(SchemaError("/type", f"{event.name!r} is not a standard event type", "enum"))
-        elif catalogue.lookup(event.type) is None:
+                return None, (SchemaError("", f"cannot tell the event type{hint}; pass --as TYPE", "type"),)
+            if event.dialect == LEGACY:
+                error = SchemaError("/type", f"{event.name!r} is not a standard event type", "enum")
+                return "envelope only: custom webhook name with no related standard event", (
+                    (error,) if strict else ())
+            return None, ()  # v2024: the envelope's type enum reports it
+        if catalogue.lookup(event.type) is None:
+            unknown = f"unknown event type {event.type!r}"
+            if event.dialect == BARE:
+                return None, (SchemaError("", unknown, "enum"),)
             if event.dialect == DISTRIBUTION:
-                note = f"unknown event type {event.type!r}: envelope checked"
-                if self.strict:
-                    errors.append(SchemaError("/event/type", f"unknown event type {event.type!r}", "enum"))
-            elif event.dialect == BARE:
-                errors.append(SchemaError("", f"unknown event type {event.type!r}", "enum"))
-            elif event.dialect == LEGACY:
-                note = f"envelope only: unknown event type {event.type!r}"
-                if self.strict:
-                    errors.append(SchemaError("/type", f"unknown event type {event.type!r}", "enum"))
-        elif event.dialect == LEGACY and event.related is None:
-            note = "envelope only: legacy data.object is the resource itself, not v2024 event data"
-        else:
-            note = f"no schema for {event.type}: envelope checked"
-        return checks, errors, note
+                return f"{unknown}: envelope checked", ((SchemaError("/event/type", unknown, "enum"),) if strict else ())
+            if event.dialect == LEGACY:
+                return f"envelope only: {unknown}", ((SchemaError("/type", unknown, "enum"),) if strict else ())
+            return None, ()
+        if event.dialect == LEGACY and event.related is None:
+            return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
+        return f"no schema for {event.type}: envelope checked", ()
 
-    def _disagreement(self, event: Event) -> list[SchemaError]:
-        """The data does not look like its event type (the schemas accept unknown members,
-        so only the members given can tell a payload sent under the wrong type)."""
-        shape = resources.shapes().get(event.type or "")
-        if not shape or not isinstance(event.data, dict) or not event.data or event.type in self.user:
-            return []
-        keys = set(event.data)
-        pointer_ = event.data_pointer
-        if keys.isdisjoint(shape["properties"]):
-            return [SchemaError(pointer_, f"data has none of the members of a {event.type} event", "type-agreement")]
-        unknown = keys.difference(shape["properties"])
-        if unknown:
-            fits = infer_type(event.data)
-            if len(fits) == 1 and fits[0] != event.type:
-                return [SchemaError(
-                    pointer_,
-                    f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})",
-                    "type-agreement",
-                )]
-        return []
-
-    def _custom_payload(self, event: Event) -> bool:
-        """A distribution's data that shares no member with its event type's schema."""
-        if event.type in self.user.keys() or event.name in self.user.keys():
-            return False
-        shape = resources.shapes().get(event.type or "")
-        if not shape or not isinstance(event.data, dict):
-            return False
-        return not set(event.data).intersection(shape["properties"])
+    def _compiled(self, envelope: Path | None, data: Path | None, note: str | None,
+                  errors: tuple[SchemaError, ...], shape: dict[str, list[str]] | None = None) -> Plan:
+        return Plan(envelope, self.fast(envelope) if envelope else None, data, self.fast(data) if data else None,
+                    note, errors, frozenset(shape["properties"]) if shape else None)
 
     # -- running them ---------------------------------------------------------------------
 
     def check(self, event: Event) -> Verdict:
-        checks, errors, note = self.plan(event)
-        failed = [c for c in checks if not self.fast(c.schema).is_valid(c.instance)]
+        plan = self.plan(event)
+        errors = list(plan.errors)
+        note = plan.note
+        check_data = plan.data_fast is not None
+        data = event.data
+        if plan.members is not None and isinstance(data, dict) and data:
+            if event.dialect == DISTRIBUTION and plan.members.isdisjoint(data):
+                check_data, note = False, "custom payload, envelope checked"
+            else:
+                errors.extend(_disagreement(event, plan.members))
+        failed = []
+        if plan.envelope_fast is not None and not plan.envelope_fast.is_valid(event.payload):
+            failed.append(Check(plan.envelope, event.payload, ""))  # type: ignore[arg-type]
+        if check_data and not plan.data_fast.is_valid(data):
+            failed.append(Check(plan.data, data, event.data_pointer))  # type: ignore[arg-type]
         if not failed and not errors:
             return Verdict(True, note=note)
         for c in failed:
@@ -165,10 +169,12 @@ class SchemaSet:
         return Verdict(False, tuple(errors), note)
 
     def fast(self, schema: Path) -> Any:
+        """The compiled yes/no validator of a schema file (compiled once, on first use)."""
         validator = self._fast.get(schema)
         if validator is None:
             validator = jsonschema_rs.validator_for(
-                _load(schema), validate_formats=True, retriever=_retrieve, base_uri=schema.as_uri()
+                _load(schema), validate_formats=True, registry=_registry(schema.parent.parent),
+                base_uri=schema.as_uri(),
             )
             self._fast[schema] = validator
         return validator
@@ -184,6 +190,22 @@ class SchemaSet:
         for error in sorted(found, key=lambda e: list(map(str, e.absolute_path))):
             out.extend(_leaves(error, c.pointer))
         return _dedupe(out)
+
+
+def _disagreement(event: Event, members: frozenset[str]) -> list[SchemaError]:
+    """The data does not look like its event type. The schemas accept unknown members, so
+    only the members given can tell a payload sent under the wrong type."""
+    data = event.data
+    if members.isdisjoint(data):
+        return [SchemaError(event.data_pointer, f"data has none of the members of a {event.type} event",
+                            "type-agreement")]
+    unknown = data.keys() - members
+    if unknown:
+        fits = infer_type(data)
+        if len(fits) == 1 and fits[0] != event.type:
+            message = f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})"
+            return [SchemaError(event.data_pointer, message, "type-agreement")]
+    return []
 
 
 # --- files and references -------------------------------------------------------------------
@@ -208,6 +230,17 @@ def _retrieve(uri: str) -> Any:
 
 
 @functools.cache
+def _registry(level: Path) -> Any:
+    """The shared definitions of one schema level, registered once for every validator of it.
+
+    Other references (a user's own schema files) go through `_retrieve`: local files only.
+    """
+    defs = level / "defs.json"
+    resources = [(defs.as_uri(), _load(defs))] if defs.is_file() else []
+    return jsonschema_rs.Registry(resources, retriever=_retrieve)
+
+
+@functools.cache
 def _detailed(schema: Path) -> Any:
     import jsonschema  # imported only when an event is invalid: it is slow to import
     from referencing import Registry, Resource
@@ -227,7 +260,10 @@ def _user_schemas(folder: Path) -> dict[str, Path]:
     folder = folder.resolve()
     mapping = folder / "vevents-schemas.json"
     if mapping.is_file():
-        names = orjson.loads(mapping.read_bytes())
+        try:
+            names = orjson.loads(mapping.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise SchemaProblem(f"{mapping}: {exc}") from exc
         return {name: (folder / rel).resolve() for name, rel in names.items()}
     return {p.name[: -len(".json")]: p for p in sorted(folder.glob("*.json"))}
 
