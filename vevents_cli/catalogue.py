@@ -132,7 +132,6 @@ class GiftRule:
 
     delta: tuple[str, ...]
     balance: tuple[str, ...]
-    transaction_type: tuple[str, ...] = ("transaction.type",)
 
 
 @dataclass(frozen=True, slots=True)

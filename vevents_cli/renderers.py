@@ -19,17 +19,6 @@ from rich.text import Text
 from vevents_cli.records import Unreadable
 from vevents_cli.summary import Summary
 
-# The NDJSON contract of `show --format json`: exactly these keys, null where absent.
-JSON_GROUPS: dict[str, tuple[str, ...]] = {
-    "customer": ("id", "source_id", "name", "email"),
-    "voucher": ("id", "code", "type"),
-    "campaign": ("id", "name", "type"),
-    "points": ("delta", "balance", "transaction_type", "reason"),
-    "gift": ("delta", "balance"),
-    "order": ("id", "amount", "status"),
-    "redemption": ("id", "result", "amount"),
-}
-
 
 def error_line(item: Unreadable) -> str:
     return f"vevents: {item}"
@@ -42,28 +31,31 @@ def report_unreadable(item: Unreadable, stderr: Console) -> None:
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def _group(obj: Any, keys: tuple[str, ...]) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    return {key: getattr(obj, key) for key in keys}
-
-
 def summary_dict(s: Summary) -> dict[str, Any]:
+    """The NDJSON contract of `show --format json`: exactly these keys, null where absent.
+
+    The fact groups are dataclasses whose members are the contract's (orjson writes them).
+    """
     event = s.event
-    out: dict[str, Any] = {
-        "source": event.locator.source,
-        "line": event.locator.line,
-        "index": event.locator.index,
+    locator = event.locator
+    return {
+        "source": locator.source,
+        "line": locator.line,
+        "index": locator.index,
         "dialect": event.dialect,
         "type": event.type,
         "name": event.name,
         "id": event.id,
         "created_at": event.created_at,
+        "customer": s.customer,
+        "voucher": s.voucher,
+        "campaign": s.campaign,
+        "points": s.points,
+        "gift": s.gift,
+        "order": s.order,
+        "redemption": s.redemption,
+        "valid": s.verdict.valid if s.verdict else None,
     }
-    for group, keys in JSON_GROUPS.items():
-        out[group] = _group(getattr(s, group), keys)
-    out["valid"] = s.verdict.valid if s.verdict else None
-    return out
 
 
 class JsonLines:
@@ -127,7 +119,8 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
         rows.append(("customer", _join(who, c.email, c.source_id, c.id)))
     if s.voucher:
         v = s.voucher
-        gift = f"gift balance {amount(v.gift_balance)}" if v.gift_balance is not None else None
+        balance = s.gift_card_balance
+        gift = f"gift balance {amount(balance)}" if balance is not None else None
         rows.append(("voucher", _join(v.code, v.type, v.id, gift)))
     if s.campaign:
         rows.append(("campaign", _join(s.campaign.name, s.campaign.type, s.campaign.id)))
@@ -150,7 +143,6 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
         line.append_text(signed(g.delta))
         line.append(f" ({g.delta / 100:,.2f})" if g.delta is not None else "")
         line.append(f" · balance {amount(g.balance)}" if g.balance is not None else "")
-        line.append(f" · {g.transaction_type}" if g.transaction_type else "")
         rows.append(("gift credits", line))
     if s.order:
         o = s.order

@@ -31,8 +31,6 @@ class Voucher:
     id: str | None
     code: str | None
     type: str | None
-    gift_balance: int | None = None
-    points_balance: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,6 @@ class Points:
 class Gift:
     delta: int | float | None
     balance: int | float | None
-    transaction_type: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +87,10 @@ class Change:
     field: str
     old: Any
     new: Any
+
+
+# The fact dataclasses above have exactly the members `show --format json` prints for
+# them (orjson serialises them as they are); the rest of a summary is for panels.
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,15 +108,15 @@ class Summary:
     gift: Gift | None
     changes: tuple[Change, ...] = ()
     verdict: Verdict | None = None
+    gift_card_balance: int | float | None = None  # the voucher's own gift balance, if a gift card
 
 
 def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
     view = _view(event)
     entry = catalogue.lookup(event.type)
-    customer = _customer(view)
     return Summary(
         event=event,
-        customer=customer,
+        customer=_customer(view),
         voucher=_voucher(view),
         campaign=_campaign(view),
         order=_order(view),
@@ -127,6 +128,7 @@ def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
         gift=_gift(view, entry.gift) if entry and entry.gift else None,
         changes=_changes(event),
         verdict=verdict,
+        gift_card_balance=_number(dig(view, ("voucher", "gift", "balance"))),
     )
 
 
@@ -220,13 +222,7 @@ def _voucher(view: dict[str, Any]) -> Voucher | None:
     obj = pick(view, catalogue.VOUCHER_FROM)
     if not isinstance(obj, dict):
         return None
-    return Voucher(
-        _text(obj, "id"),
-        _text(obj, "code"),
-        _text(obj, "type"),
-        _number(dig(obj, ("gift", "balance"))),
-        _number(dig(obj, ("loyalty_card", "balance"))),
-    )
+    return Voucher(_text(obj, "id"), _text(obj, "code"), _text(obj, "type"))
 
 
 def _campaign(view: dict[str, Any]) -> Campaign | None:
@@ -290,8 +286,7 @@ def _gift(view: dict[str, Any], rule: catalogue.GiftRule) -> Gift | None:
     delta, balance = _number(pick(view, rule.delta)), _number(pick(view, rule.balance))
     if delta is None and balance is None:
         return None
-    kind = pick(view, rule.transaction_type)
-    return Gift(delta, balance, kind if isinstance(kind, str) else None)
+    return Gift(delta, balance)
 
 
 def _changes(event: Event) -> tuple[Change, ...]:
