@@ -18,7 +18,7 @@ from vevents_cli import __version__, catalogue, pipeline, renderers, reports, re
 from vevents_cli import samples as bundled
 from vevents_cli.events import DIALECTS
 from vevents_cli.records import Unreadable
-from vevents_cli.validation import SchemaSet
+from vevents_cli.validation import SchemaProblem, SchemaSet
 
 app = typer.Typer(
     name="vevents",
@@ -101,6 +101,13 @@ def _check_type(as_type: str | None) -> str | None:
     return as_type
 
 
+def _schemas(strict: bool, user_dir: Path | None) -> SchemaSet:
+    try:
+        return SchemaSet(strict, user_dir)
+    except SchemaProblem as exc:
+        raise typer.BadParameter(str(exc), param_hint="--schemas") from exc
+
+
 def _finish(tally: pipeline.Tally) -> None:
     raise typer.Exit(1 if tally.failed else 0)
 
@@ -134,6 +141,18 @@ def show(
     ),
     strict: Strict = False,
     schemas: UserSchemas = None,
+    follow: Annotated[
+        Path | None,
+        typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
+                     help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation)."),
+    ] = None,
+    types: TypeGlobs = None,
+    customer: CustomerFilter = None,
+    voucher: VoucherFilter = None,
+    campaign: CampaignFilter = None,
+    since: Since = None,
+    until: Until = None,
+    invalid: InvalidOnly = False,
 ) -> None:
     """Show what matters in each event: customer, voucher, points, campaign, order.
 
@@ -146,30 +165,53 @@ def show(
       vevents show webhooks.ndjson.gz --table
 
       vevents show log.ndjson --format json | jq .points
+
+      vevents show --follow webhooks.ndjson --table --type 'customer.*'
     """
-    inputs = _inputs(paths)
+    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    items = pipeline.run(inputs, as_type=_check_type(as_type), schemas=SchemaSet(strict, schemas), tally=tally)
-    out, err = _stdout(), _stderr()
-    if fmt is ShowFormat.json:
-        lines = renderers.JsonLines(sys.stdout.buffer)
-        for item in items:
-            if isinstance(item, Unreadable):
-                lines.flush()
-                renderers.report_unreadable(item, err)
-            else:
-                lines.write(renderers.summary_dict(item))
-        lines.flush()
+    options = {"as_type": _check_type(as_type), "schemas": _schemas(strict, schemas), "tally": tally,
+               "keep": filters.matches if filters.active else None}
+    if follow is not None:
+        if paths:
+            raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
+        from vevents_cli import follow as following
+        from vevents_cli.records import read_lines
+
+        inputs = [str(follow)]
+        items = pipeline.process(read_lines(str(follow), following.lines(follow)), **options)
     else:
-        if table:
-            out.print(renderers.table_header(), soft_wrap=True)
-        for item in items:
-            if isinstance(item, Unreadable):
-                renderers.report_unreadable(item, err)
-            elif table:
-                out.print(renderers.table_row(item), soft_wrap=True)
-            else:
-                out.print(renderers.panel(item, raw))
+        inputs = _inputs(paths)
+        items = pipeline.run(inputs, **options)
+    streaming = follow is not None or "-" in inputs  # write each event as soon as it is read
+    out, err = _stdout(), _stderr()
+    try:
+        if fmt is ShowFormat.json:
+            lines = renderers.JsonLines(sys.stdout.buffer, batch=1 if streaming else 512)
+            try:
+                for item in items:
+                    if isinstance(item, Unreadable):
+                        lines.flush()
+                        renderers.report_unreadable(item, err)
+                    else:
+                        lines.write(renderers.summary_dict(item))
+            finally:
+                lines.flush()
+        else:
+            if table:
+                out.print(renderers.table_header(), soft_wrap=True)
+            for item in items:
+                if isinstance(item, Unreadable):
+                    renderers.report_unreadable(item, err)
+                elif table:
+                    out.print(renderers.table_row(item), soft_wrap=True)
+                else:
+                    out.print(renderers.panel(item, raw))
+    except KeyboardInterrupt:
+        if follow is None:
+            raise
+    if fmt is ShowFormat.text:
+        _report_filtered(tally, filters)
     _finish(tally)
 
 
@@ -193,6 +235,13 @@ def validate(
         Expect,
         typer.Option("--expect", help="invalid: exit 0 only if every event is invalid (broken fixtures)."),
     ] = Expect.valid,
+    types: TypeGlobs = None,
+    customer: CustomerFilter = None,
+    voucher: VoucherFilter = None,
+    campaign: CampaignFilter = None,
+    since: Since = None,
+    until: Until = None,
+    invalid: InvalidOnly = False,
 ) -> None:
     """Validate events against the bundled JSON Schemas (exit 1 if any is invalid).
 
@@ -205,10 +254,16 @@ def validate(
       vevents validate fixtures/ --format github
 
       vevents validate broken-fixtures/ --expect invalid
+
+      vevents validate webhooks.ndjson --type 'voucher.*' --since 2h
     """
     inputs = _inputs(paths)
+    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    items = pipeline.run(inputs, as_type=_check_type(as_type), schemas=SchemaSet(strict, schemas), tally=tally)
+    deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
+    options = {"as_type": _check_type(as_type), "schemas": _schemas(strict, schemas), "tally": tally,
+               "keep": filters.matches if filters.active else None}
+    items = _progressing(inputs, deferred, lambda hook: pipeline.run(inputs, on_record=hook, **options))
     out = sys.stdout.buffer
     if fmt is ReportFormat.json:
         out.write(reports.json_document(items, tally, only_invalid))
@@ -302,6 +357,472 @@ def schema(
     if not path.is_file() or not path.resolve().is_relative_to(level.resolve()):
         raise typer.BadParameter(f"no bundled schema for {event_type!r}", param_hint="TYPE")
     sys.stdout.buffer.write(path.read_bytes())
+
+
+# --- logs: stats, split, redact (issue 4) --------------------------------------------------
+
+# Imports of this section kept here (concurrent edits elsewhere in the file); hoist when merging.
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+
+from rich.text import Text  # noqa: E402
+
+from vevents_cli.filters import Filters  # noqa: E402
+
+TypeGlobs = Annotated[
+    list[str] | None,
+    typer.Option("--type", metavar="GLOB", rich_help_panel="Filters",
+                 help="Only events whose type or custom name matches GLOB (fnmatch; repeatable)."),
+]
+CustomerFilter = Annotated[
+    str | None,
+    typer.Option("--customer", metavar="X", rich_help_panel="Filters",
+                 help="Only events about this customer (id, source_id or email)."),
+]
+VoucherFilter = Annotated[
+    str | None,
+    typer.Option("--voucher", metavar="CODE", rich_help_panel="Filters",
+                 help="Only events about this voucher (code or id)."),
+]
+CampaignFilter = Annotated[
+    str | None,
+    typer.Option("--campaign", metavar="X", rich_help_panel="Filters",
+                 help="Only events of this campaign (id or name)."),
+]
+Since = Annotated[
+    str | None,
+    typer.Option("--since", metavar="TIME", rich_help_panel="Filters",
+                 help="Only events created at or after TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", metavar="TIME", rich_help_panel="Filters",
+                 help="Only events created at or before TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
+]
+InvalidOnly = Annotated[
+    bool, typer.Option("--invalid", rich_help_panel="Filters", help="Only events that fail validation.")
+]
+
+
+def _filters(types: list[str] | None, customer: str | None, voucher: str | None, campaign: str | None,
+             since: str | None, until: str | None, invalid: bool) -> Filters:
+    try:
+        return Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _report_filtered(tally: pipeline.Tally, filters: Filters) -> None:
+    if filters.active:
+        n = tally.filtered
+        _stderr().print(f"{n} event{'' if n == 1 else 's'} filtered out", style="dim", soft_wrap=True)
+
+
+def _progressing(
+    inputs: list[str], deferred: bool, make: Callable[[Callable[..., None] | None], Iterator[pipeline.Item]]
+) -> Iterator[pipeline.Item]:
+    """`make(hook)`'s items, with a progress bar on stderr while they are read.
+
+    Only when stderr is a terminal, inputs are files, and stdout is not the same
+    terminal printing as it goes (`deferred`: the command prints only at the end).
+    """
+    terminal = sys.stderr is not None and sys.stderr.isatty()
+    if not terminal or "-" in inputs or not (deferred or not sys.stdout.isatty()):
+        yield from make(None)
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    meter = pipeline.ByteMeter(inputs)
+    columns = (TextColumn("reading"), BarColumn(), DownloadColumn(),
+               TextColumn("{task.fields[events]} events"), TimeElapsedColumn())
+    with Progress(*columns, console=_stderr(), transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task("reading", total=meter.total or None, events=0)
+        last = 0.0
+
+        def hook(record: object) -> None:
+            nonlocal last
+            meter(record)  # type: ignore[arg-type]
+            now = time.monotonic()
+            if now - last >= 0.1:
+                last = now
+                bar.update(task, completed=meter.done, events=meter.records)
+
+        yield from make(hook)
+
+
+@app.command()
+def stats(
+    paths: Paths = None,
+    as_type: AsType = None,
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text (tables) or json (one document).")] = (
+        ShowFormat.text
+    ),
+    top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="Rows per table.")] = 10,
+    every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N.")] = False,
+    strict: Strict = False,
+    schemas: UserSchemas = None,
+    types: TypeGlobs = None,
+    customer: CustomerFilter = None,
+    voucher: VoucherFilter = None,
+    campaign: CampaignFilter = None,
+    since: Since = None,
+    until: Until = None,
+    invalid: InvalidOnly = False,
+) -> None:
+    """Aggregate a log: events by type, customers, campaigns, redemptions, retries, order.
+
+    Examples:
+
+      vevents stats webhooks.ndjson.gz
+
+      vevents stats logs/ --since 1d --top 20
+
+      vevents stats webhooks.ndjson --format json | jq .duplicates
+    """
+    from vevents_cli import stats as aggregate
+    from vevents_cli import stats_render
+
+    inputs = _inputs(paths)
+    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
+    tally = pipeline.Tally()
+    options = {"as_type": _check_type(as_type), "schemas": _schemas(strict, schemas), "tally": tally,
+               "keep": filters.matches if filters.active else None}
+    result, err = aggregate.Stats(), _stderr()
+    for item in _progressing(inputs, True, lambda hook: pipeline.run(inputs, on_record=hook, **options)):
+        if isinstance(item, Unreadable):
+            renderers.report_unreadable(item, err)
+        result.add(item)
+    document = result.document(tally, None if every else top)
+    if fmt is ShowFormat.json:
+        import orjson
+
+        option = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+        sys.stdout.buffer.write(orjson.dumps(document, option=option))
+    else:
+        stats_render.render(document, _stdout())
+        _report_filtered(tally, filters)
+    raise typer.Exit(1 if tally.unreadable else 0)
+
+
+@app.command()
+def split(
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the fixtures in."),
+    ],
+    paths: Paths = None,
+    bare: Annotated[bool, typer.Option("--bare", help="Write only each event's data object.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
+    as_type: AsType = None,
+    types: TypeGlobs = None,
+    customer: CustomerFilter = None,
+    voucher: VoucherFilter = None,
+    campaign: CampaignFilter = None,
+    since: Since = None,
+    until: Until = None,
+    invalid: InvalidOnly = False,
+) -> None:
+    """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
+
+    Examples:
+
+      vevents split webhooks.ndjson --out fixtures/
+
+      vevents split webhooks.ndjson --out fixtures/ --type 'customer.*' --bare
+    """
+    from vevents_cli.split import Exists, Splitter
+
+    inputs = _inputs(paths)
+    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
+    tally = pipeline.Tally()
+    options = {"as_type": _check_type(as_type), "schemas": SchemaSet(), "tally": tally,
+               "keep": filters.matches if filters.active else None}
+    splitter, err = Splitter(out, bare=bare, force=force), _stderr()
+    failed = 0
+    for item in _progressing(inputs, True, lambda hook: pipeline.run(inputs, on_record=hook, **options)):
+        if isinstance(item, Unreadable):
+            renderers.report_unreadable(item, err)
+            continue
+        try:
+            splitter.write(item)
+        except (Exists, OSError) as exc:
+            failed += 1
+            reason = str(exc) if isinstance(exc, Exists) else f"cannot write: {exc.strerror or exc}"
+            renderers.report_unreadable(Unreadable(item.event.locator, reason), err)
+    err.print(f"{len(splitter.written)} file{'' if len(splitter.written) == 1 else 's'} written to {out}",
+              style="dim", soft_wrap=True)
+    _report_filtered(tally, filters)
+    raise typer.Exit(1 if tally.unreadable or failed else 0)
+
+
+def _refuse_inputs(out: Path, inputs: list[str]) -> None:
+    """Usage error if writing `out` would overwrite (or add to) the input."""
+    from vevents_cli.sources import Source, expand, is_event_file
+
+    target = out.resolve()
+    for source in expand(inputs):
+        if isinstance(source, Source) and source.path is not None and source.path.resolve() == target:
+            raise typer.BadParameter(f"{out} is one of the input files; redact never modifies its input",
+                                     param_hint="--out")
+    for arg in inputs:
+        folder = Path(arg)
+        inside = arg != "-" and folder.is_dir() and target.is_relative_to(folder.resolve())
+        if inside and is_event_file(target):
+            raise typer.BadParameter(f"{out} is inside the input folder {arg}; it would be read as input",
+                                     param_hint="--out")
+
+
+@app.command()
+def redact(
+    paths: Paths = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", dir_okay=False,
+                     help="Write NDJSON here (else to stdout)."),
+    ] = None,
+    salt: Annotated[
+        str | None,
+        typer.Option("--salt", metavar="S", help="Secret for the pseudonyms: the same salt gives the same "
+                     "pseudonyms across runs (default: a new random salt each run)."),
+    ] = None,
+    metadata: Annotated[
+        bool, typer.Option("--metadata", help="Also replace free-text metadata values.")
+    ] = False,
+    as_type: AsType = None,
+    types: TypeGlobs = None,
+    customer: CustomerFilter = None,
+    voucher: VoucherFilter = None,
+    campaign: CampaignFilter = None,
+    since: Since = None,
+    until: Until = None,
+    invalid: InvalidOnly = False,
+) -> None:
+    """Write events (NDJSON) with names, emails, phones, addresses, birthdates pseudonymised.
+
+    Ids, codes, amounts, points and types are kept, so the output still tells the story.
+
+    Examples:
+
+      vevents redact webhooks.ndjson --out shareable.ndjson --salt "$SALT"
+
+      vevents redact webhooks.ndjson --metadata | vevents show --table
+    """
+    import secrets
+
+    from vevents_cli.redact import Redactor
+
+    inputs = _inputs(paths)
+    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
+    if out is not None:
+        _refuse_inputs(out, inputs)
+    tally = pipeline.Tally()
+    items = pipeline.run(inputs, as_type=_check_type(as_type), schemas=SchemaSet(), tally=tally,
+                         keep=filters.matches if filters.active else None)
+    redactor = Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
+    err = _stderr()
+    try:
+        stream = out.open("wb") if out is not None else sys.stdout.buffer
+    except OSError as exc:
+        err.print(Text(f"vevents: {out}: cannot write: {exc.strerror or exc}"), style="red", soft_wrap=True)
+        raise typer.Exit(1) from None
+    lines = renderers.JsonLines(stream, batch=1 if out is None and "-" in inputs else 512)
+    try:
+        for item in items:
+            if isinstance(item, Unreadable):
+                renderers.report_unreadable(item, err)
+            else:
+                lines.write(redactor.payload(item.event.payload))
+    finally:
+        lines.flush()
+        if out is not None:
+            stream.close()
+    if out is not None:
+        err.print(f"{tally.events} event{'' if tally.events == 1 else 's'} redacted to {out}", style="dim",
+                  soft_wrap=True)
+    _report_filtered(tally, filters)
+    raise typer.Exit(1 if tally.unreadable else 0)
+
+# --- end logs ---------------------------------------------------------------------------------
+
+# --- signatures and the local receiver: verify, listen (issue 5) ------------------------------
+
+Secret = Annotated[
+    str | None,
+    typer.Option("--secret", metavar="S", show_default=False,
+                 help="Webhook secret. Prefer --secret-file or $VOUCHERIFY_WEBHOOK_SECRET: command lines are "
+                      "visible to other users."),
+]
+SecretFile = Annotated[
+    Path | None,
+    typer.Option("--secret-file", metavar="FILE", exists=True, dir_okay=False,
+                 help="Read the webhook secret from FILE (surrounding whitespace ignored)."),
+]
+
+
+def _secret(secret: str | None, secret_file: Path | None, required: bool) -> str | None:
+    """--secret, else --secret-file, else $VOUCHERIFY_WEBHOOK_SECRET. Never echoed anywhere."""
+    import os
+
+    from vevents_cli.signatures import SECRET_ENV
+
+    if secret is None and secret_file is not None:
+        try:
+            secret = secret_file.read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = f"cannot read the secret file: {exc}"
+            raise typer.BadParameter(problem, param_hint="--secret-file") from None
+    if secret is None:
+        secret = os.environ.get(SECRET_ENV)
+    if not secret and required:
+        raise typer.BadParameter(
+            f"no webhook secret: give --secret-file FILE, set {SECRET_ENV}, or --secret S",
+            param_hint="--secret",
+        )
+    return secret or None
+
+
+@app.command()
+def verify(
+    paths: Paths = None,
+    secret: Secret = None,
+    secret_file: SecretFile = None,
+    signature: Annotated[
+        str | None,
+        typer.Option("--signature", metavar="HEX",
+                     help="The x-voucherify-signature to check (else taken from the input's headers)."),
+    ] = None,
+) -> None:
+    """Check webhook signatures: HMAC-SHA256 of the body as received, or of its compact form.
+
+    Input: payload files (the file is the body), captured HTTP requests, or a
+    `vevents listen --save` file. Exit 0 when every event matches.
+
+    Examples:
+
+      vevents verify payload.json --signature 3f1c…  (secret in $VOUCHERIFY_WEBHOOK_SECRET)
+
+      vevents verify request.http --secret-file ~/.voucherify-secret
+
+      vevents verify deliveries.ndjson
+    """
+    from rich.text import Text
+
+    from vevents_cli import captures, signatures
+    from vevents_cli.events import recognise
+
+    key = _secret(secret, secret_file, required=True)
+    assert key is not None
+    out, err = _stdout(), _stderr()
+    checked = failed = 0
+    for item in captures.signed_inputs(_inputs(paths)):
+        if isinstance(item, Unreadable):
+            failed += 1
+            renderers.report_unreadable(item, err)
+            continue
+        record = item.record
+        event = recognise(record)
+        label = f"{record.locator}  {event.type or event.name or 'type unknown'}  "
+        given = signature or (record.headers or {}).get(signatures.SIGNATURE_HEADER)
+        if not given:
+            failed += 1
+            problem = (f"vevents: {label}no signature: give --signature HEX (or verify a captured request "
+                       "or a listen --save file, which carry their headers)")
+            err.print(Text(problem), style="red", soft_wrap=True)
+            continue
+        checked += 1
+        match = signatures.verify(item.bodies[0], key, given, alternatives=item.bodies[1:])
+        line = Text(label)
+        if match.matched:
+            line.append(f"MATCH ({match.form})", style="green")
+        else:
+            failed += 1
+            line.append("MISMATCH", style="bold red")
+            line.append(" — likely: " + "; ".join(signatures.likely_causes(item.bodies[0], given)))
+        out.print(line, soft_wrap=True)
+    raise typer.Exit(1 if failed or not checked else 0)
+
+
+@app.command()
+def listen(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you mean it).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
+    path: Annotated[str, typer.Option("--path", help="URL path deliveries are POSTed to.")] = "/",
+    secret: Secret = None,
+    secret_file: SecretFile = None,
+    require_signature: Annotated[
+        bool, typer.Option("--require-signature", help="Answer 401 to a delivery whose signature is missing "
+                                                        "or does not match.")
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", metavar="FILE.ndjson", dir_okay=False,
+                     help="Append each delivery (headers, body as received, event) as one NDJSON line."),
+    ] = None,
+    forward: Annotated[
+        str | None, typer.Option("--forward", metavar="URL", help="Pass each accepted delivery on to URL.")
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option("--max-body", metavar="BYTES", min=1, help="Larger bodies are answered 413.")
+    ] = 1024 * 1024,
+) -> None:
+    """Receive webhook deliveries locally: print them, check signatures, save, forward.
+
+    Answers 200 at once; 401 (--require-signature, bad or no signature), 400 (body not
+    JSON, still saved), 404 (other path), 405 (not POST), 413 (over --max-body).
+    Ctrl-C stops it.
+
+    Examples:
+
+      VOUCHERIFY_WEBHOOK_SECRET=… vevents listen --save deliveries.ndjson
+
+      vevents listen --port 9000 --forward http://localhost:3000/webhooks
+    """
+    import time
+    from urllib.parse import urlsplit
+
+    from vevents_cli import receiver as rx
+
+    key = _secret(secret, secret_file, required=require_signature)
+    if not path.startswith("/"):
+        raise typer.BadParameter("must start with /", param_hint="--path")
+    target = urlsplit(forward) if forward is not None else None
+    if target is not None and (target.scheme not in ("http", "https") or not target.netloc):
+        raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--forward")
+    config = rx.Config(host=host, port=port, path=path, secret=key, require_signature=require_signature,
+                       save=save, forward=forward, max_body=max_body)
+    out, err = _stdout(), _stderr()
+    # main() makes SIGPIPE fatal (quiet `| head`); a client hanging up mid-answer must not be.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        server = rx.Receiver(config, echo=lambda line: out.print(line, soft_wrap=True))
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot open: {exc.strerror or exc}", param_hint="--save") from None
+    try:
+        bound_host, bound_port = server.start()
+    except OSError as exc:
+        problem = f"vevents: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        err.print(problem, style="red", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    if not rx.is_loopback(host):
+        err.print(f"warning: listening on {host}, reachable from other machines", style="yellow")
+    checks = "required" if require_signature else "checked" if key else "not checked (no secret)"
+    err.print(f"listening on http://{shown}:{bound_port}{path} · signatures {checks}"
+              + (f" · saving to {save}" if save else "") + (f" · forwarding to {forward}" if forward else "")
+              + " · Ctrl-C to stop", highlight=False, markup=False, soft_wrap=True)
+    out.print(rx.header_line(), soft_wrap=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        err.print("stopping…", style="dim")
+    finally:
+        server.stop()
+    err.print(server.summary_line(), highlight=False)
+
+# --- end signatures ---------------------------------------------------------------------------
 
 
 # --- entry point ----------------------------------------------------------------------------

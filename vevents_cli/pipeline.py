@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from vevents_cli.events import recognise
-from vevents_cli.records import Unreadable, read_all
-from vevents_cli.sources import expand
+from vevents_cli.records import Record, Unreadable, read_all
+from vevents_cli.sources import Source, expand
 from vevents_cli.summary import Summary, summarise
 from vevents_cli.validation import SchemaSet
 
@@ -52,10 +52,27 @@ def run(
     schemas: SchemaSet | None = None,
     keep: Callable[[Summary], bool] | None = None,
     tally: Tally | None = None,
+    on_record: Callable[[Record | Unreadable], None] | None = None,
 ) -> Iterator[Item]:
     """Summaries (validated when `schemas` is given) and unreadable inputs, in input order."""
+    return process(read_all(expand(paths)), as_type=as_type, schemas=schemas, keep=keep, tally=tally,
+                   on_record=on_record)
+
+
+def process(
+    records: Iterable[Record | Unreadable],
+    *,
+    as_type: str | None = None,
+    schemas: SchemaSet | None = None,
+    keep: Callable[[Summary], bool] | None = None,
+    tally: Tally | None = None,
+    on_record: Callable[[Record | Unreadable], None] | None = None,
+) -> Iterator[Item]:
+    """`run` for records read some other way (e.g. a followed file); `on_record` sees each one read."""
     tally = tally if tally is not None else Tally()
-    for record in read_all(expand(paths)):
+    for record in records:
+        if on_record is not None:
+            on_record(record)
         if isinstance(record, Unreadable):
             tally.count(record)
             yield record
@@ -67,3 +84,40 @@ def run(
             continue
         tally.count(summary)
         yield summary
+
+
+class ByteMeter:
+    """How far a run has got through its files (an `on_record` hook, for progress bars).
+
+    Bytes are estimated: the sizes of the files finished, plus the bytes of the records
+    read so far from the current one (never more than its size; gzip sizes are on disk).
+    """
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.sizes: dict[str, int] = {}
+        for source in expand(paths):
+            if isinstance(source, Source) and source.path is not None:
+                try:
+                    self.sizes[source.name] = source.path.stat().st_size
+                except OSError:
+                    continue
+        self.total = sum(self.sizes.values())
+        self.records = 0
+        self._finished = 0
+        self._current: str | None = None
+        self._within = 0
+
+    def __call__(self, record: Record | Unreadable) -> None:
+        self.records += 1
+        source = record.locator.source
+        if source != self._current:
+            if self._current is not None:
+                self._finished += self.sizes.get(self._current, 0)
+            self._current, self._within = source, 0
+        if isinstance(record, Record):
+            self._within += len(record.raw) + 1
+
+    @property
+    def done(self) -> int:
+        size = self.sizes.get(self._current or "", 0)
+        return self._finished + min(self._within, size)

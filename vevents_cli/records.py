@@ -22,6 +22,7 @@ from vevents_cli.sources import Problem, Source
 BOM = b"\xef\xbb\xbf"
 MAX_VALUE_BYTES = 256 * 1024 * 1024  # one pretty-printed value larger than this is refused
 GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
+SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
 
 _TOKEN = re.compile(rb'["{}\[\]]')
 _STRING_TAIL = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
@@ -207,6 +208,11 @@ class _Reader:
     def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Item]:
         if isinstance(value, dict):
             self.records += 1
+            if value.keys() >= SAVED_DELIVERY_KEYS:  # a delivery saved by `vevents listen --save`
+                from vevents_cli import captures
+
+                yield captures.saved_delivery(Locator(self.name, line), value)
+                return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):
             lines = _member_lines(raw, line) if b"\n" in raw.rstrip() else None

@@ -80,7 +80,9 @@ class SchemaSet:
             try:
                 self.fast(path)
             except Exception as exc:  # jsonschema-rs and orjson raise several kinds
-                raise SchemaProblem(f"{name}: {path}: {exc}") from exc
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                reason = reason[reason.find("ValueError: ") + 12:] if "ValueError: " in reason else reason
+                raise SchemaProblem(f"{path.name}: {reason}") from exc
 
     # -- which schemas apply: worked out once per kind of event ---------------------------
 

@@ -1,0 +1,144 @@
+"""Following a growing log (`show --follow`): new lines, partial lines, truncation, rotation, Ctrl-C."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from conftest import invoke
+
+from vevents_cli import follow, samples
+from vevents_cli.records import Record, Unreadable, read_lines
+
+WAIT = 15  # seconds before a test gives up waiting for an event (never a timing assertion)
+
+
+def line(etype: str, minute: int) -> bytes:
+    data = samples.sample(etype)["data"]
+    created_at = f"2026-03-14T10:{minute:02d}:00.000Z"
+    return orjson.dumps(samples.wrap(data, etype, "v2024", created_at=created_at)) + b"\n"
+
+
+class Follower:
+    """Reads `follow.lines(path)` through the records stage in a thread, like `show --follow`."""
+
+    def __init__(self, path: Path) -> None:
+        self.stop = threading.Event()
+        self.items: queue.Queue[Record | Unreadable] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self.thread.start()
+
+    def _run(self, path: Path) -> None:
+        for item in read_lines(str(path), follow.lines(path, self.stop, interval=0.02)):
+            self.items.put(item)
+
+    def next_type(self) -> str:
+        item = self.items.get(timeout=WAIT)
+        assert isinstance(item, Record), item
+        return item.value["type"]
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(WAIT)
+        assert not self.thread.is_alive()
+
+
+def append(path: Path, data: bytes) -> None:
+    with path.open("ab") as f:
+        f.write(data)
+
+
+@pytest.fixture
+def logfile(tmp_path: Path) -> Path:
+    path = tmp_path / "webhooks.ndjson"
+    path.write_bytes(line("voucher.published", 0))
+    return path
+
+
+def test_events_arrive_as_a_writer_appends_them(logfile: Path) -> None:
+    reader = Follower(logfile)
+    try:
+        assert reader.next_type() == "voucher.published"  # what was there before
+        types = ["customer.created", "customer.rewarded", "redemption.succeeded"]
+
+        def writer() -> None:
+            for minute, etype in enumerate(types, start=1):
+                append(logfile, line(etype, minute))
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert [reader.next_type() for _ in types] == types
+        thread.join()
+    finally:
+        reader.close()
+
+
+def test_a_partial_last_line_waits_for_its_newline(logfile: Path) -> None:
+    reader = Follower(logfile)
+    try:
+        assert reader.next_type() == "voucher.published"
+        whole = line("customer.created", 1)
+        append(logfile, whole[:40])
+        time.sleep(0.2)  # several polls see the half line
+        append(logfile, whole[40:])
+        assert reader.next_type() == "customer.created"  # one event, not an error
+    finally:
+        reader.close()
+    assert reader.items.empty()
+
+
+def test_truncation_starts_again_from_the_top(logfile: Path) -> None:
+    append(logfile, line("customer.created", 1))
+    reader = Follower(logfile)
+    try:
+        assert [reader.next_type(), reader.next_type()] == ["voucher.published", "customer.created"]
+        logfile.write_bytes(line("redemption.failed", 2))  # shorter than before: truncated, rewritten
+        assert reader.next_type() == "redemption.failed"
+    finally:
+        reader.close()
+
+
+def test_rotation_reopens_the_new_file(logfile: Path) -> None:
+    reader = Follower(logfile)
+    try:
+        assert reader.next_type() == "voucher.published"
+        append(logfile, line("customer.created", 1))
+        logfile.rename(logfile.with_name("webhooks.ndjson.1"))
+        logfile.write_bytes(line("customer.deleted", 2))
+        assert [reader.next_type(), reader.next_type()] == ["customer.created", "customer.deleted"]
+        append(logfile, line("voucher.deleted", 3))
+        assert reader.next_type() == "voucher.deleted"
+    finally:
+        reader.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_show_follow_prints_new_events_and_stops_quietly_on_ctrl_c(logfile: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "show", "--follow", str(logfile),
+                             "--format", "json", "--type", "customer.*"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout and proc.stderr
+    try:
+        append(logfile, line("voucher.deleted", 1) + line("customer.created", 2))
+        event = orjson.loads(proc.stdout.readline())  # filtered, and printed as soon as it lands
+        assert (event["type"], event["line"]) == ("customer.created", 3)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=WAIT) in (0, 130)
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+
+
+def test_follow_needs_an_existing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")
+    result = invoke("show", "--follow", str(tmp_path / "missing.ndjson"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr

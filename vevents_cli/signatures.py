@@ -1,0 +1,85 @@
+"""Webhook signatures: Voucherify's HMAC-SHA256 over the payload, checked as received.
+
+Voucherify sends `x-voucherify-signature: <hex HMAC-SHA256 of the body, keyed with the
+project's webhook secret>`. For a JSON payload, whitespace outside strings is removed
+before signing, so a body is checked twice: its bytes exactly as given, then their
+compact form. Pure functions: no I/O, and the secret is never part of any output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+SIGNATURE_HEADER = "x-voucherify-signature"
+SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
+
+# A JSON string (escapes included, unrolled for speed), or a run of JSON whitespace.
+_STRING_OR_SPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\r\n]+', re.S)
+_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+Form = Literal["raw", "compact"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The outcome of a check: did it match, and which form of the body was signed."""
+
+    matched: bool
+    form: Form | None = None
+
+
+def sign(body: bytes, secret: str) -> str:
+    """Hex HMAC-SHA256 of `body` keyed with `secret` (what Voucherify sends)."""
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def compact(body: bytes) -> bytes:
+    """`body` without whitespace outside JSON strings; strings, key order, numbers untouched."""
+    return _STRING_OR_SPACE.sub(_keep_strings, body)
+
+
+def _keep_strings(m: re.Match[bytes]) -> bytes:
+    return m.group(1) or b""
+
+
+def verify(body: bytes, secret: str, signature: str, *, alternatives: Iterable[bytes] = ()) -> Match:
+    """Check `signature` against the raw bytes (then each alternative spelling), then the compact form.
+
+    `alternatives` are other raw spellings of the same body, e.g. a file without its
+    trailing newline. Comparison is constant-time.
+    """
+    given = signature.strip().lower().encode("ascii", "replace")
+    bodies = [body, *alternatives]
+    for candidate in bodies:
+        if _same(candidate, secret, given):
+            return Match(True, "raw")
+    compacts = {compact(candidate) for candidate in bodies}
+    for candidate in compacts:
+        if candidate not in bodies and _same(candidate, secret, given):
+            return Match(True, "compact")
+    return Match(False, None)
+
+
+def _same(body: bytes, secret: str, given: bytes) -> bool:
+    return hmac.compare_digest(sign(body, secret).encode("ascii"), given)
+
+
+def likely_causes(body: bytes, signature: str) -> tuple[str, ...]:
+    """Why a signature may not match this body, most likely first."""
+    if not _HEX_SHA256.fullmatch(signature.strip()):
+        return ("the signature is not a hex HMAC-SHA256 (64 hex digits): check which header was copied",)
+    edited = "body re-serialised or edited after signing"
+    if compact(body) != body:
+        edited += " (it is not compact here: only the bytes as received, or their compact form, verify)"
+    else:
+        edited += " (key order, number spelling, escapes or values changed)"
+    return (
+        "wrong secret (use the webhook secret of the project that sent it)",
+        edited,
+        "signature of another delivery (header and body taken from different requests)",
+    )

@@ -1,0 +1,69 @@
+"""Split a log into fixtures: one pretty JSON file per event, at `<type>/<created_at>-<id>.json`.
+
+File names keep only `[A-Za-z0-9._-]` (colons become `-`, anything else `_`), so a
+payload can never name a path outside the output folder. Two events that would share a
+name get `-2`, `-3`...; a file that was there before the run is never overwritten
+unless `force`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from vevents_cli.summary import Summary
+
+UNKNOWN = "unknown"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+MAX_NAME = 120
+
+
+def safe_name(text: str | None, fallback: str) -> str:
+    """A file name made of `[A-Za-z0-9._-]` only, never hidden, `.` or `..`."""
+    name = _UNSAFE.sub("_", (text or "").replace(":", "-")).lstrip(".")[:MAX_NAME]
+    return name or fallback
+
+
+def relative_path(s: Summary) -> Path:
+    """Where an event goes inside the output folder (before collision suffixes)."""
+    event = s.event
+    folder = safe_name(event.type, UNKNOWN)
+    stem = f"{safe_name(event.created_at, 'undated')}-{safe_name(event.id or event.delivery_id, 'noid')}"
+    return Path(folder) / f"{stem}.json"
+
+
+class Exists(Exception):
+    """The file is there from before the run, and `force` was not given."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} exists (use --force to overwrite)")
+        self.path = path
+
+
+@dataclass
+class Splitter:
+    out: Path
+    bare: bool = False
+    force: bool = False
+    written: set[Path] = field(default_factory=set)
+
+    def write(self, s: Summary) -> Path:
+        """Write one event; the path written. Raises `Exists`, or OSError."""
+        base = self.out / relative_path(s)
+        path, n = base, 1
+        while path in self.written:
+            n += 1
+            path = base.with_name(f"{base.stem}-{n}{base.suffix}")
+        body = s.event.data if self.bare else s.event.payload
+        data = orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("wb" if self.force else "xb") as f:
+                f.write(data)
+        except FileExistsError:
+            raise Exists(path) from None
+        self.written.add(path)
+        return path

@@ -1,0 +1,205 @@
+"""Stats: aggregate a run's summaries into one document (pure: no rich, no I/O).
+
+`Stats.add` takes the pipeline's items one by one; `Stats.document(top)` gives the
+aggregate as plain data, the same for `--format json` and for the tables of
+`stats_render`. Lists are cut to the `top` rows (None: all), each with its `total`.
+
+Events by type and dialect count every record; customers, campaigns and redemptions
+count a delivery retried (the same `delivery_id` again) once, so points are not doubled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vevents_cli import catalogue
+from vevents_cli.filters import parse_time
+from vevents_cli.pipeline import Item, Tally
+from vevents_cli.records import Unreadable
+from vevents_cli.summary import Summary
+
+UNKNOWN = "unknown"
+
+
+@dataclass(slots=True)
+class _Customer:
+    id: str | None
+    source_id: str | None
+    email: str | None
+    name: str | None
+    events: int = 0
+    points: int | float = 0
+    gift: int | float = 0
+    last_seen: str | None = None
+    last_seen_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Campaign:
+    id: str | None
+    name: str | None
+    events: int = 0
+    points_issued: int | float = 0
+    points_spent: int | float = 0
+
+
+@dataclass(slots=True)
+class _Previous:
+    locator: str
+    created_at: str
+    at: datetime
+
+
+@dataclass(slots=True)
+class Stats:
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_dialect: Counter[str] = field(default_factory=Counter)
+    customers: dict[str, _Customer] = field(default_factory=dict)
+    campaigns: dict[str, _Campaign] = field(default_factory=dict)
+    redemptions: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {"redemption": {}, "rollback": {}}
+    )  # kind -> redemption (or delivery) id -> "succeeded" | "failed"
+    first: tuple[datetime, str] | None = None
+    last: tuple[datetime, str] | None = None
+    deliveries: dict[str, str] = field(default_factory=dict)  # delivery id -> where first seen
+    repeated: dict[str, list[str]] = field(default_factory=dict)  # delivery id -> every locator
+    out_of_order: list[dict[str, str]] = field(default_factory=list)
+    _previous: dict[str, _Previous] = field(default_factory=dict)
+
+    def add(self, item: Item) -> None:
+        if isinstance(item, Unreadable):
+            return  # counted by the tally, reported by the command
+        event = item.event
+        self.by_type[event.type or UNKNOWN] += 1
+        self.by_dialect[event.dialect] += 1
+        locator = str(event.locator)
+        retry = bool(event.delivery_id) and self._delivery(event.delivery_id, locator)
+        when = parse_time(event.created_at)
+        if when is not None:
+            self._time(event.created_at or "", when, locator, event.locator.source)
+        if not retry:  # a retry carries the same points: count them once
+            self._customer(item, when)
+            self._campaign(item)
+            self._redemption(item)
+
+    def _delivery(self, key: str, locator: str) -> bool:
+        """Note where a delivery was seen; whether it was seen before (a retry)."""
+        first = self.deliveries.get(key)
+        if first is None:
+            self.deliveries[key] = locator
+            return False
+        self.repeated.setdefault(key, [first]).append(locator)
+        return True
+
+    def _time(self, text: str, when: datetime, locator: str, source: str) -> None:
+        if self.first is None or when < self.first[0]:
+            self.first = (when, text)
+        if self.last is None or when > self.last[0]:
+            self.last = (when, text)
+        previous = self._previous.get(source)
+        if previous is not None and when < previous.at:
+            self.out_of_order.append({
+                "locator": locator,
+                "created_at": text,
+                "previous_locator": previous.locator,
+                "previous_created_at": previous.created_at,
+            })
+        self._previous[source] = _Previous(locator, text, when)
+
+    def _customer(self, s: Summary, when: datetime | None) -> None:
+        c = s.customer
+        key = c and (c.id or c.source_id or c.email)
+        if c is None or not key:
+            return
+        row = self.customers.get(key)
+        if row is None:
+            row = self.customers[key] = _Customer(c.id, c.source_id, c.email, c.name)
+        row.email, row.name = row.email or c.email, row.name or c.name
+        row.events += 1
+        row.points += (s.points.delta or 0) if s.points else 0
+        row.gift += (s.gift.delta or 0) if s.gift else 0
+        if when is not None and (row.last_seen_at is None or when > row.last_seen_at):
+            row.last_seen, row.last_seen_at = s.event.created_at, when
+
+    def _campaign(self, s: Summary) -> None:
+        camp = s.campaign
+        key = camp and (camp.id or camp.name)
+        if camp is None or not key:
+            return
+        row = self.campaigns.get(key)
+        if row is None:
+            row = self.campaigns[key] = _Campaign(camp.id, camp.name)
+        row.name = row.name or camp.name
+        row.events += 1
+        delta = s.points.delta if s.points else None
+        if delta is not None and delta > 0:
+            row.points_issued += delta
+        elif delta is not None and delta < 0:
+            row.points_spent += delta
+
+    def _redemption(self, s: Summary) -> None:
+        """Outcome by type name in the redemption family, else by `redemption.result`.
+
+        Counted once per redemption id, so a redemption notified by several event types
+        (or delivered twice) counts once.
+        """
+        event, entry = s.event, catalogue.lookup(s.event.type)
+        outcome = None
+        kind = "redemption"
+        if entry is not None and entry.family == "redemption":
+            kind = "rollback" if ".rollback." in entry.name else "redemption"
+            outcome = next((o for o in ("succeeded", "failed") if entry.name.endswith("." + o)), None)
+        if outcome is None and s.redemption is not None:
+            outcome = {"SUCCESS": "succeeded", "FAILURE": "failed"}.get((s.redemption.result or "").upper())
+        key = (s.redemption and s.redemption.id) or event.delivery_id or str(event.locator)
+        if outcome is not None:
+            self.redemptions[kind][key] = outcome
+
+    def document(self, tally: Tally, top: int | None = 10) -> dict[str, Any]:
+        """The aggregate as plain data (the `--format json` document)."""
+
+        def cut(rows: list[dict[str, Any]]) -> dict[str, Any]:
+            return {"total": len(rows), "rows": rows if top is None else rows[:top]}
+
+        customers = sorted(self.customers.values(), key=lambda r: (-r.events, r.id or r.source_id or ""))
+        campaigns = sorted(self.campaigns.values(), key=lambda r: (-r.events, r.id or r.name or ""))
+        duplicates = [
+            {"delivery_id": key, "count": len(where), "locators": where}
+            for key, where in self.repeated.items()
+        ]
+        duplicates.sort(key=lambda r: -r["count"])
+        outcomes = {kind: Counter(ids.values()) for kind, ids in self.redemptions.items()}
+        return {
+            "events": tally.events,
+            "valid": tally.valid,
+            "invalid": tally.invalid,
+            "unreadable": tally.unreadable,
+            "filtered": tally.filtered,
+            "time_span": {
+                "first": self.first[1] if self.first else None,
+                "last": self.last[1] if self.last else None,
+            },
+            "by_type": cut([{"type": t, "events": n} for t, n in self.by_type.most_common()]),
+            "by_dialect": cut([{"dialect": d, "events": n} for d, n in self.by_dialect.most_common()]),
+            "customers": cut([
+                {"id": r.id, "source_id": r.source_id, "email": r.email, "name": r.name, "events": r.events,
+                 "points": r.points, "gift": r.gift, "last_seen": r.last_seen}
+                for r in customers
+            ]),
+            "campaigns": cut([
+                {"id": r.id, "name": r.name, "events": r.events, "points_issued": r.points_issued,
+                 "points_spent": r.points_spent}
+                for r in campaigns
+            ]),
+            "redemptions": {
+                "succeeded": outcomes["redemption"]["succeeded"],
+                "failed": outcomes["redemption"]["failed"],
+                "rollbacks_succeeded": outcomes["rollback"]["succeeded"],
+                "rollbacks_failed": outcomes["rollback"]["failed"],
+            },
+            "duplicates": cut(duplicates),
+            "out_of_order": cut(self.out_of_order),
+        }
