@@ -66,7 +66,7 @@ def test_concatenated_pretty_values_are_separate_events(tmp_path: Path) -> None:
     pretty = orjson.dumps(PUBLISHED, option=orjson.OPT_INDENT_2) + b"\n"
     path = tmp_path / "captures.json"
     path.write_bytes(pretty + pretty)
-    result, events = show_json(str(path))
+    _result, events = show_json(str(path))
     first_lines = pretty.count(b"\n")
     assert [e["line"] for e in events] == [1, first_lines + 1]
 
@@ -201,8 +201,15 @@ def test_reader_never_raises_on_random_bytes(data: bytes) -> None:
     assert all(isinstance(i, (Record, Unreadable)) for i in items)
 
 
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    SCALARS,
     lambda children: st.lists(children, max_size=4)
     | st.dictionaries(
         st.sampled_from(["id", "type", "data", "object", "source", "event", "related_object", "customer",

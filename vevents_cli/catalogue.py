@@ -165,23 +165,23 @@ SEGMENT_FROM = ("segment",)
 _TX = ("transaction.details.balance.points",)
 _TX_BALANCE = ("transaction.details.balance.balance",)
 TRANSACTION_POINTS = PointsRule(  # a transaction record: its details carry the balance change
-    delta=_TX + ("balance.points",), balance=_TX_BALANCE + ("balance.balance",)
+    delta=(*_TX, "balance.points"), balance=(*_TX_BALANCE, "balance.balance")
 )
 BALANCE_POINTS = PointsRule(  # points added: the balance object, else the transaction's details
-    delta=("balance.points",) + _TX, balance=("balance.balance",) + _TX_BALANCE
+    delta=("balance.points", *_TX), balance=("balance.balance", *_TX_BALANCE)
 )
 EXPIRED_POINTS = PointsRule(  # expiry: the transaction's (negative) change, else minus `points`
-    delta=_TX + ("-points",),
-    balance=_TX_BALANCE + ("balance.balance",),
+    delta=(*_TX, "-points"),
+    balance=(*_TX_BALANCE, "balance.balance"),
     transaction_type=("transaction.type", "=POINTS_EXPIRATION"),
 )
 PENDING_POINTS = PointsRule(  # pending points move the pending balance, not the card balance
-    delta=("balance.points",) + _TX + ("voucher_pending_points_balance.points",),
-    balance=("balance.balance",) + _TX_BALANCE,
+    delta=("balance.points", *_TX, "voucher_pending_points_balance.points"),
+    balance=("balance.balance", *_TX_BALANCE),
 )
 ACTIVATED_POINTS = PointsRule(  # activation: pending points join the card balance
-    delta=("balance.points",) + _TX + ("pending_points.points",),
-    balance=("balance.balance",) + _TX_BALANCE,
+    delta=("balance.points", *_TX, "pending_points.points"),
+    balance=("balance.balance", *_TX_BALANCE),
     transaction_type=("transaction.type", "=PENDING_POINTS_ACTIVATION"),
 )
 REWARDED_POINTS = PointsRule(  # a reward paid with points: the redemption's amount, spent

@@ -30,24 +30,24 @@ app = typer.Typer(
 )
 
 
-class ShowFormat(str, enum.Enum):
+class ShowFormat(enum.StrEnum):
     text = "text"
     json = "json"
 
 
-class ReportFormat(str, enum.Enum):
+class ReportFormat(enum.StrEnum):
     text = "text"
     json = "json"
     junit = "junit"
     github = "github"
 
 
-class Expect(str, enum.Enum):
+class Expect(enum.StrEnum):
     valid = "valid"
     invalid = "invalid"
 
 
-class Dialect(str, enum.Enum):
+class Dialect(enum.StrEnum):
     v2024 = "v2024"
     distribution = "distribution"
     legacy = "legacy"

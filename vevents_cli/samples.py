@@ -11,6 +11,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from vevents_cli import resources
 from vevents_cli.events import BARE, DISTRIBUTION, LEGACY, V2024
 
@@ -82,8 +84,8 @@ def available() -> list[str]:
 
 
 def sample(etype: str, dialect: str = V2024) -> dict[str, Any]:
-    """The bundled sample of `etype`, re-wrapped for `dialect`."""
-    event = resources.load_json(sample_path(etype))
+    """The bundled sample of `etype`, re-wrapped for `dialect` (a fresh object each call)."""
+    event = orjson.loads(sample_path(etype).read_bytes())
     if dialect == V2024:
         return event
     return wrap(event["data"], etype, dialect, event["created_at"])

@@ -76,7 +76,7 @@ class SchemaSet:
         self._fast: dict[Path, Any] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
         self.user = _user_schemas(user_dir) if user_dir else {}
-        for name, path in self.user.items():  # compile now: a broken schema is a usage error
+        for _name, path in self.user.items():  # compile now: a broken schema is a usage error
             try:
                 self.fast(path)
             except Exception as exc:  # jsonschema-rs and orjson raise several kinds
@@ -130,11 +130,10 @@ class SchemaSet:
             unknown = f"unknown event type {event.type!r}"
             if event.dialect == BARE:
                 return None, (SchemaError("", unknown, "enum"),)
-            if event.dialect == DISTRIBUTION:
-                return f"{unknown}: envelope checked", ((SchemaError("/event/type", unknown, "enum"),) if strict else ())
-            if event.dialect == LEGACY:
-                return f"envelope only: {unknown}", ((SchemaError("/type", unknown, "enum"),) if strict else ())
-            return None, ()
+            where = {DISTRIBUTION: "/event/type", LEGACY: "/type"}.get(event.dialect)
+            if where is None:  # v2024: the envelope's own type enum reports it
+                return None, ()
+            return f"{unknown}: envelope checked", ((SchemaError(where, unknown, "enum"),) if strict else ())
         if event.dialect == LEGACY and event.related is None:
             return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
         return f"no schema for {event.type}: envelope checked", ()
