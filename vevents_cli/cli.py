@@ -1,6 +1,8 @@
 """Command line: parse options, wire the stages, choose a renderer, set the exit code.
 
-Exit codes: 0 all good; 1 something invalid or unreadable; 2 usage error.
+Exit codes: 0 all good; 1 something invalid or unreadable; 2 usage error. Modules that
+are slow to import (rich, the renderers, the receiver) are imported by the commands that
+use them, so `vevents validate one.json` starts fast.
 """
 
 from __future__ import annotations
@@ -8,17 +10,20 @@ from __future__ import annotations
 import enum
 import signal
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from vevents_cli import __version__, catalogue, pipeline, renderers, reports, resources
-from vevents_cli import samples as bundled
-from vevents_cli.events import DIALECTS
-from vevents_cli.records import Unreadable
+from vevents_cli import __version__, pipeline
+from vevents_cli.filters import Filters
+from vevents_cli.records import Locator, Unreadable
 from vevents_cli.validation import SchemaProblem, SchemaSet
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="vevents",
@@ -54,8 +59,6 @@ class Dialect(enum.StrEnum):
     bare = "bare"
 
 
-assert tuple(d.value for d in Dialect) == DIALECTS
-
 # --- options shared by the commands that read events -------------------------------------------
 
 Paths = Annotated[
@@ -73,13 +76,64 @@ UserSchemas = Annotated[
     typer.Option("--schemas", metavar="DIR", help="Your own schemas (<type>.json) that extend or override ours.",
                  exists=True, file_okay=False),
 ]
+TypeGlobs = Annotated[
+    list[str] | None,
+    typer.Option("--type", metavar="GLOB", rich_help_panel="Filters",
+                 help="Only events whose type or custom name matches GLOB (fnmatch; repeatable)."),
+]
+CustomerFilter = Annotated[
+    str | None,
+    typer.Option("--customer", metavar="X", rich_help_panel="Filters",
+                 help="Only events about this customer (id, source_id or email)."),
+]
+VoucherFilter = Annotated[
+    str | None,
+    typer.Option("--voucher", metavar="CODE", rich_help_panel="Filters",
+                 help="Only events about this voucher (code or id)."),
+]
+CampaignFilter = Annotated[
+    str | None,
+    typer.Option("--campaign", metavar="X", rich_help_panel="Filters",
+                 help="Only events of this campaign (id or name)."),
+]
+Since = Annotated[
+    str | None,
+    typer.Option("--since", metavar="TIME", rich_help_panel="Filters",
+                 help="Only events created at or after TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
+]
+Until = Annotated[
+    str | None,
+    typer.Option("--until", metavar="TIME", rich_help_panel="Filters",
+                 help="Only events created at or before TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
+]
+InvalidOnly = Annotated[
+    bool, typer.Option("--invalid", rich_help_panel="Filters", help="Only events that fail validation.")
+]
+Secret = Annotated[
+    str | None,
+    typer.Option("--secret", metavar="S", show_default=False,
+                 help="Webhook secret. Prefer --secret-file or $VOUCHERIFY_WEBHOOK_SECRET: command lines are "
+                      "visible to other users."),
+]
+SecretFile = Annotated[
+    Path | None,
+    typer.Option("--secret-file", metavar="FILE", exists=True, dir_okay=False,
+                 help="Read the webhook secret from FILE (surrounding whitespace ignored)."),
+]
+
+
+# --- wiring helpers ------------------------------------------------------------------------------
 
 
 def _stdout() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
 def _stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -95,21 +149,76 @@ def _inputs(paths: list[str] | None) -> list[str]:
     return ["-"]
 
 
-def _check_type(as_type: str | None) -> str | None:
-    if as_type is not None and catalogue.lookup(as_type) is None:
-        raise typer.BadParameter(f"unknown event type {as_type!r} (see: vevents types)", param_hint="--as")
-    return as_type
-
-
-def _schemas(strict: bool, user_dir: Path | None) -> SchemaSet:
+def _filters(types: list[str] | None, customer: str | None, voucher: str | None, campaign: str | None,
+             since: str | None, until: str | None, invalid: bool) -> Filters:
     try:
-        return SchemaSet(strict, user_dir)
+        return Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _options(as_type: str | None, strict: bool, user_dir: Path | None, filters: Filters,
+             tally: pipeline.Tally) -> dict[str, object]:
+    """The keyword arguments of `pipeline.run` for one command line."""
+    if as_type is not None:
+        from vevents_cli import catalogue
+
+        if catalogue.lookup(as_type) is None:
+            raise typer.BadParameter(f"unknown event type {as_type!r} (see: vevents types)", param_hint="--as")
+    try:
+        schemas = SchemaSet(strict, user_dir)
     except SchemaProblem as exc:
         raise typer.BadParameter(str(exc), param_hint="--schemas") from exc
+    return {"as_type": as_type, "schemas": schemas, "tally": tally,
+            "keep": filters.matches if filters.active else None}
+
+
+def _report(item: Unreadable, err: Console) -> None:
+    from vevents_cli import renderers
+
+    renderers.report_unreadable(item, err)
+
+
+def _report_filtered(tally: pipeline.Tally, filters: Filters) -> None:
+    if filters.active:
+        n = tally.filtered
+        _stderr().print(f"{n} event{'' if n == 1 else 's'} filtered out", style="dim", soft_wrap=True)
 
 
 def _finish(tally: pipeline.Tally) -> None:
     raise typer.Exit(1 if tally.failed else 0)
+
+
+def _progressing(
+    inputs: list[str], deferred: bool, make: Callable[[Callable[..., None] | None], Iterator[pipeline.Item]]
+) -> Iterator[pipeline.Item]:
+    """`make(hook)`'s items, with a progress bar on stderr while they are read.
+
+    Only when stderr is a terminal, inputs are files, and stdout is not the same
+    terminal printing as it goes (`deferred`: the command prints only at the end).
+    """
+    terminal = sys.stderr is not None and sys.stderr.isatty()
+    if not terminal or "-" in inputs or not (deferred or not sys.stdout.isatty()):
+        yield from make(None)
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    meter = pipeline.ByteMeter(inputs)
+    columns = (TextColumn("reading"), BarColumn(), DownloadColumn(),
+               TextColumn("{task.fields[events]} events"), TimeElapsedColumn())
+    with Progress(*columns, console=_stderr(), transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task("reading", total=meter.total or None, events=0)
+        last = 0.0
+
+        def hook(record: object) -> None:
+            nonlocal last
+            meter(record)  # type: ignore[arg-type]
+            now = time.monotonic()
+            if now - last >= 0.1:
+                last = now
+                bar.update(task, completed=meter.done, events=meter.records)
+
+        yield from make(hook)
 
 
 def _version(value: bool) -> None:
@@ -168,10 +277,11 @@ def show(
 
       vevents show --follow webhooks.ndjson --table --type 'customer.*'
     """
+    from vevents_cli import renderers
+
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    options = {"as_type": _check_type(as_type), "schemas": _schemas(strict, schemas), "tally": tally,
-               "keep": filters.matches if filters.active else None}
+    options = _options(as_type, strict, schemas, filters, tally)
     if follow is not None:
         if paths:
             raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
@@ -179,10 +289,10 @@ def show(
         from vevents_cli.records import read_lines
 
         inputs = [str(follow)]
-        items = pipeline.process(read_lines(str(follow), following.lines(follow)), **options)
+        items = pipeline.process(read_lines(str(follow), following.lines(follow)), **options)  # type: ignore[arg-type]
     else:
         inputs = _inputs(paths)
-        items = pipeline.run(inputs, **options)
+        items = pipeline.run(inputs, **options)  # type: ignore[arg-type]
     streaming = follow is not None or "-" in inputs  # write each event as soon as it is read
     out, err = _stdout(), _stderr()
     try:
@@ -257,12 +367,13 @@ def validate(
 
       vevents validate webhooks.ndjson --type 'voucher.*' --since 2h
     """
+    from vevents_cli import reports
+
     inputs = _inputs(paths)
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
+    options = _options(as_type, strict, schemas, filters, tally)
     deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
-    options = {"as_type": _check_type(as_type), "schemas": _schemas(strict, schemas), "tally": tally,
-               "keep": filters.matches if filters.active else None}
     items = _progressing(inputs, deferred, lambda hook: pipeline.run(inputs, on_record=hook, **options))
     out = sys.stdout.buffer
     if fmt is ReportFormat.json:
@@ -270,21 +381,20 @@ def validate(
     elif fmt is ReportFormat.junit:
         out.write(reports.junit_document(items, tally))
     else:
-        err = _stderr()
+        err = None
         for item in items:
             if fmt is ReportFormat.github:
-                for line in reports.github_lines(item):
-                    reports.write(out, line)
+                reports.write_lines(out, reports.github_lines(item))
+            elif quiet:
+                continue
             elif isinstance(item, Unreadable):
-                if not quiet:
-                    renderers.report_unreadable(item, err)
-            elif not quiet:
-                for line in reports.text_lines(item):
-                    reports.write(out, line)
+                _report(item, err := err or _stderr())
+            else:
+                reports.write_lines(out, reports.text_lines(item))
                 note = reports.note_line(item)
                 if note:
-                    err.print(note, style="dim", soft_wrap=True)
-        reports.write(out, reports.summary_line(tally))
+                    (err := err or _stderr()).print(note, style="dim", soft_wrap=True)
+        reports.write_lines(out, [reports.summary_line(tally)])
     out.flush()
     if expect is Expect.invalid:
         raise typer.Exit(0 if tally.events and tally.valid == 0 else 1)
@@ -304,7 +414,7 @@ def types(
 
       vevents types | grep loyalty
     """
-    from vevents_cli import describe
+    from vevents_cli import describe, renderers
 
     rows = describe.catalogue_rows()
     if fmt is ShowFormat.json:
@@ -329,12 +439,15 @@ def sample(
 
       vevents sample customer.rewarded --dialect legacy > fixture.json
     """
+    import orjson
+
+    from vevents_cli import catalogue
+    from vevents_cli import samples as bundled
+
     entry = catalogue.lookup(event_type)
     if entry is None or not bundled.sample_path(entry.name).is_file():
         raise typer.BadParameter(f"no sample for {event_type!r} (see: vevents types)", param_hint="TYPE")
     payload = bundled.sample(entry.name, dialect.value)
-    import orjson
-
     sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
@@ -351,6 +464,8 @@ def schema(
 
       vevents schema envelope/legacy --strict
     """
+    from vevents_cli import catalogue, resources
+
     level = resources.schemas_dir() / ("strict" if strict else "default")
     entry = catalogue.lookup(event_type)
     path = level / "data" / f"{entry.name}.json" if entry else level / f"{event_type}.json"
@@ -359,95 +474,7 @@ def schema(
     sys.stdout.buffer.write(path.read_bytes())
 
 
-# --- logs: stats, split, redact (issue 4) --------------------------------------------------
-
-# Imports of this section kept here (concurrent edits elsewhere in the file); hoist when merging.
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-
-from rich.text import Text  # noqa: E402
-
-from vevents_cli.filters import Filters  # noqa: E402
-
-TypeGlobs = Annotated[
-    list[str] | None,
-    typer.Option("--type", metavar="GLOB", rich_help_panel="Filters",
-                 help="Only events whose type or custom name matches GLOB (fnmatch; repeatable)."),
-]
-CustomerFilter = Annotated[
-    str | None,
-    typer.Option("--customer", metavar="X", rich_help_panel="Filters",
-                 help="Only events about this customer (id, source_id or email)."),
-]
-VoucherFilter = Annotated[
-    str | None,
-    typer.Option("--voucher", metavar="CODE", rich_help_panel="Filters",
-                 help="Only events about this voucher (code or id)."),
-]
-CampaignFilter = Annotated[
-    str | None,
-    typer.Option("--campaign", metavar="X", rich_help_panel="Filters",
-                 help="Only events of this campaign (id or name)."),
-]
-Since = Annotated[
-    str | None,
-    typer.Option("--since", metavar="TIME", rich_help_panel="Filters",
-                 help="Only events created at or after TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
-]
-Until = Annotated[
-    str | None,
-    typer.Option("--until", metavar="TIME", rich_help_panel="Filters",
-                 help="Only events created at or before TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
-]
-InvalidOnly = Annotated[
-    bool, typer.Option("--invalid", rich_help_panel="Filters", help="Only events that fail validation.")
-]
-
-
-def _filters(types: list[str] | None, customer: str | None, voucher: str | None, campaign: str | None,
-             since: str | None, until: str | None, invalid: bool) -> Filters:
-    try:
-        return Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _report_filtered(tally: pipeline.Tally, filters: Filters) -> None:
-    if filters.active:
-        n = tally.filtered
-        _stderr().print(f"{n} event{'' if n == 1 else 's'} filtered out", style="dim", soft_wrap=True)
-
-
-def _progressing(
-    inputs: list[str], deferred: bool, make: Callable[[Callable[..., None] | None], Iterator[pipeline.Item]]
-) -> Iterator[pipeline.Item]:
-    """`make(hook)`'s items, with a progress bar on stderr while they are read.
-
-    Only when stderr is a terminal, inputs are files, and stdout is not the same
-    terminal printing as it goes (`deferred`: the command prints only at the end).
-    """
-    terminal = sys.stderr is not None and sys.stderr.isatty()
-    if not terminal or "-" in inputs or not (deferred or not sys.stdout.isatty()):
-        yield from make(None)
-        return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-
-    meter = pipeline.ByteMeter(inputs)
-    columns = (TextColumn("reading"), BarColumn(), DownloadColumn(),
-               TextColumn("{task.fields[events]} events"), TimeElapsedColumn())
-    with Progress(*columns, console=_stderr(), transient=True, redirect_stdout=False) as bar:
-        task = bar.add_task("reading", total=meter.total or None, events=0)
-        last = 0.0
-
-        def hook(record: object) -> None:
-            nonlocal last
-            meter(record)  # type: ignore[arg-type]
-            now = time.monotonic()
-            if now - last >= 0.1:
-                last = now
-                bar.update(task, completed=meter.done, events=meter.records)
-
-        yield from make(hook)
+# --- logs: stats, split, redact -------------------------------------------------------------------
 
 
 @app.command()
@@ -485,19 +512,17 @@ def stats(
     inputs = _inputs(paths)
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    options = {"as_type": _check_type(as_type), "schemas": _schemas(strict, schemas), "tally": tally,
-               "keep": filters.matches if filters.active else None}
-    result, err = aggregate.Stats(), _stderr()
+    options = _options(as_type, strict, schemas, filters, tally)
+    result, err = aggregate.Stats(), None
     for item in _progressing(inputs, True, lambda hook: pipeline.run(inputs, on_record=hook, **options)):
         if isinstance(item, Unreadable):
-            renderers.report_unreadable(item, err)
+            _report(item, err := err or _stderr())
         result.add(item)
     document = result.document(tally, None if every else top)
     if fmt is ShowFormat.json:
         import orjson
 
-        option = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-        sys.stdout.buffer.write(orjson.dumps(document, option=option))
+        sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     else:
         stats_render.render(document, _stdout())
         _report_filtered(tally, filters)
@@ -535,22 +560,21 @@ def split(
     inputs = _inputs(paths)
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    options = {"as_type": _check_type(as_type), "schemas": SchemaSet(), "tally": tally,
-               "keep": filters.matches if filters.active else None}
+    options = _options(as_type, False, None, filters, tally)
     splitter, err = Splitter(out, bare=bare, force=force), _stderr()
     failed = 0
     for item in _progressing(inputs, True, lambda hook: pipeline.run(inputs, on_record=hook, **options)):
         if isinstance(item, Unreadable):
-            renderers.report_unreadable(item, err)
+            _report(item, err)
             continue
         try:
             splitter.write(item)
         except (Exists, OSError) as exc:
             failed += 1
             reason = str(exc) if isinstance(exc, Exists) else f"cannot write: {exc.strerror or exc}"
-            renderers.report_unreadable(Unreadable(item.event.locator, reason), err)
-    err.print(f"{len(splitter.written)} file{'' if len(splitter.written) == 1 else 's'} written to {out}",
-              style="dim", soft_wrap=True)
+            _report(Unreadable(item.event.locator, reason), err)
+    written = len(splitter.written)
+    err.print(f"{written} file{'' if written == 1 else 's'} written to {out}", style="dim", soft_wrap=True)
     _report_filtered(tally, filters)
     raise typer.Exit(1 if tally.unreadable or failed else 0)
 
@@ -577,17 +601,14 @@ def redact(
     paths: Paths = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", metavar="FILE", dir_okay=False,
-                     help="Write NDJSON here (else to stdout)."),
+        typer.Option("--out", "-o", metavar="FILE", dir_okay=False, help="Write NDJSON here (else to stdout)."),
     ] = None,
     salt: Annotated[
         str | None,
         typer.Option("--salt", metavar="S", help="Secret for the pseudonyms: the same salt gives the same "
                      "pseudonyms across runs (default: a new random salt each run)."),
     ] = None,
-    metadata: Annotated[
-        bool, typer.Option("--metadata", help="Also replace free-text metadata values.")
-    ] = False,
+    metadata: Annotated[bool, typer.Option("--metadata", help="Also replace free-text metadata values.")] = False,
     as_type: AsType = None,
     types: TypeGlobs = None,
     customer: CustomerFilter = None,
@@ -609,6 +630,7 @@ def redact(
     """
     import secrets
 
+    from vevents_cli import renderers
     from vevents_cli.redact import Redactor
 
     inputs = _inputs(paths)
@@ -616,14 +638,13 @@ def redact(
     if out is not None:
         _refuse_inputs(out, inputs)
     tally = pipeline.Tally()
-    items = pipeline.run(inputs, as_type=_check_type(as_type), schemas=SchemaSet(), tally=tally,
-                         keep=filters.matches if filters.active else None)
+    items = pipeline.run(inputs, **_options(as_type, False, None, filters, tally))  # type: ignore[arg-type]
     redactor = Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
     err = _stderr()
     try:
         stream = out.open("wb") if out is not None else sys.stdout.buffer
     except OSError as exc:
-        err.print(Text(f"vevents: {out}: cannot write: {exc.strerror or exc}"), style="red", soft_wrap=True)
+        _report(Unreadable(Locator(str(out), 0), f"cannot write: {exc.strerror or exc}"), err)
         raise typer.Exit(1) from None
     lines = renderers.JsonLines(stream, batch=1 if out is None and "-" in inputs else 512)
     try:
@@ -637,26 +658,13 @@ def redact(
         if out is not None:
             stream.close()
     if out is not None:
-        err.print(f"{tally.events} event{'' if tally.events == 1 else 's'} redacted to {out}", style="dim",
-                  soft_wrap=True)
+        n = tally.events
+        err.print(f"{n} event{'' if n == 1 else 's'} redacted to {out}", style="dim", soft_wrap=True)
     _report_filtered(tally, filters)
     raise typer.Exit(1 if tally.unreadable else 0)
 
-# --- end logs ---------------------------------------------------------------------------------
 
-# --- signatures and the local receiver: verify, listen (issue 5) ------------------------------
-
-Secret = Annotated[
-    str | None,
-    typer.Option("--secret", metavar="S", show_default=False,
-                 help="Webhook secret. Prefer --secret-file or $VOUCHERIFY_WEBHOOK_SECRET: command lines are "
-                      "visible to other users."),
-]
-SecretFile = Annotated[
-    Path | None,
-    typer.Option("--secret-file", metavar="FILE", exists=True, dir_okay=False,
-                 help="Read the webhook secret from FILE (surrounding whitespace ignored)."),
-]
+# --- signatures and the local receiver: verify, listen ---------------------------------------------
 
 
 def _secret(secret: str | None, secret_file: Path | None, required: bool) -> str | None:
@@ -669,14 +677,12 @@ def _secret(secret: str | None, secret_file: Path | None, required: bool) -> str
         try:
             secret = secret_file.read_text("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            problem = f"cannot read the secret file: {exc}"
-            raise typer.BadParameter(problem, param_hint="--secret-file") from None
+            raise typer.BadParameter(f"cannot read the secret file: {exc}", param_hint="--secret-file") from None
     if secret is None:
         secret = os.environ.get(SECRET_ENV)
     if not secret and required:
         raise typer.BadParameter(
-            f"no webhook secret: give --secret-file FILE, set {SECRET_ENV}, or --secret S",
-            param_hint="--secret",
+            f"no webhook secret: give --secret-file FILE, set {SECRET_ENV}, or --secret S", param_hint="--secret"
         )
     return secret or None
 
@@ -717,7 +723,7 @@ def verify(
     for item in captures.signed_inputs(_inputs(paths)):
         if isinstance(item, Unreadable):
             failed += 1
-            renderers.report_unreadable(item, err)
+            _report(item, err)
             continue
         record = item.record
         event = recognise(record)
@@ -752,8 +758,8 @@ def listen(
     secret: Secret = None,
     secret_file: SecretFile = None,
     require_signature: Annotated[
-        bool, typer.Option("--require-signature", help="Answer 401 to a delivery whose signature is missing "
-                                                        "or does not match.")
+        bool, typer.Option("--require-signature",
+                           help="Answer 401 to a delivery whose signature is missing or does not match.")
     ] = False,
     save: Annotated[
         Path | None,
@@ -779,7 +785,6 @@ def listen(
 
       vevents listen --port 9000 --forward http://localhost:3000/webhooks
     """
-    import time
     from urllib.parse import urlsplit
 
     from vevents_cli import receiver as rx
@@ -802,8 +807,7 @@ def listen(
     try:
         bound_host, bound_port = server.start()
     except OSError as exc:
-        problem = f"vevents: cannot listen on {host}:{port}: {exc.strerror or exc}"
-        err.print(problem, style="red", highlight=False, markup=False)
+        err.print(f"vevents: cannot listen on {host}:{port}: {exc.strerror or exc}", style="red", markup=False)
         raise typer.Exit(1) from None
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     if not rx.is_loopback(host):
@@ -822,8 +826,6 @@ def listen(
         server.stop()
     err.print(server.summary_line(), highlight=False)
 
-# --- end signatures ---------------------------------------------------------------------------
-
 
 # --- entry point ----------------------------------------------------------------------------
 
@@ -835,4 +837,3 @@ def main() -> None:
         app(prog_name="vevents")
     except KeyboardInterrupt:
         sys.exit(130)
-

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import IO, Any
-from xml.etree import ElementTree as ET
 
 import orjson
 
@@ -89,6 +88,8 @@ def json_document(items: Iterable[Item], tally: Tally, only_invalid: bool = Fals
 
 
 def junit_document(items: Iterable[Item], tally: Tally) -> bytes:
+    from xml.etree import ElementTree as ET
+
     suite = ET.Element("testsuite", name="vevents validate")
     cases = 0
     for item in items:
@@ -136,5 +137,6 @@ def github_lines(item: Item) -> list[str]:
     return [f"::error {where}::{_escape_data((e.path or '/') + ': ' + e.message)}" for e in verdict.errors]
 
 
-def write(out: IO[bytes], text: str) -> None:
-    out.write(text.encode() + b"\n")
+def write_lines(out: IO[bytes], lines: Iterable[str]) -> None:
+    for line in lines:
+        out.write(line.encode() + b"\n")
