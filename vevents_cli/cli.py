@@ -158,8 +158,8 @@ def _filters(types: list[str] | None, customer: str | None, voucher: str | None,
 
 
 def _options(as_type: str | None, strict: bool, user_dir: Path | None, filters: Filters,
-             tally: pipeline.Tally) -> dict[str, object]:
-    """The keyword arguments of `pipeline.run` for one command line."""
+             tally: pipeline.Tally, facts: bool = True) -> dict[str, object]:
+    """The keyword arguments of `pipeline.run` for one command line (`facts`: summaries needed)."""
     if as_type is not None:
         from vevents_cli import catalogue
 
@@ -170,7 +170,7 @@ def _options(as_type: str | None, strict: bool, user_dir: Path | None, filters: 
     except SchemaProblem as exc:
         raise typer.BadParameter(str(exc), param_hint="--schemas") from exc
     return {"as_type": as_type, "schemas": schemas, "tally": tally,
-            "keep": filters.matches if filters.active else None}
+            "keep": filters.matches if filters.active else None, "facts": facts}
 
 
 def _report(item: Unreadable, err: Console) -> None:
@@ -372,7 +372,7 @@ def validate(
     inputs = _inputs(paths)
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    options = _options(as_type, strict, schemas, filters, tally)
+    options = _options(as_type, strict, schemas, filters, tally, facts=False)
     deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
     items = _progressing(inputs, deferred, lambda hook: pipeline.run(inputs, on_record=hook, **options))
     out = sys.stdout.buffer
@@ -560,7 +560,7 @@ def split(
     inputs = _inputs(paths)
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
-    options = _options(as_type, False, None, filters, tally)
+    options = _options(as_type, False, None, filters, tally, facts=False)
     splitter, err = Splitter(out, bare=bare, force=force), _stderr()
     failed = 0
     for item in _progressing(inputs, True, lambda hook: pipeline.run(inputs, on_record=hook, **options)):
@@ -638,7 +638,7 @@ def redact(
     if out is not None:
         _refuse_inputs(out, inputs)
     tally = pipeline.Tally()
-    items = pipeline.run(inputs, **_options(as_type, False, None, filters, tally))  # type: ignore[arg-type]
+    items = pipeline.run(inputs, **_options(as_type, False, None, filters, tally, facts=False))  # type: ignore[arg-type]
     redactor = Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
     err = _stderr()
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from vevents_cli.events import recognise
 from vevents_cli.records import Record, Unreadable, read_all
 from vevents_cli.sources import Source, expand
-from vevents_cli.summary import Summary, summarise
+from vevents_cli.summary import Summary, summarise, verdict_only
 from vevents_cli.validation import SchemaSet
 
 Item = Summary | Unreadable
@@ -53,10 +53,15 @@ def run(
     keep: Callable[[Summary], bool] | None = None,
     tally: Tally | None = None,
     on_record: Callable[[Record | Unreadable], None] | None = None,
+    facts: bool = True,
 ) -> Iterator[Item]:
-    """Summaries (validated when `schemas` is given) and unreadable inputs, in input order."""
+    """Summaries (validated when `schemas` is given) and unreadable inputs, in input order.
+
+    `facts=False` skips reading customer, points etc. for commands that need only the
+    event and its verdict (`keep` filters need the facts).
+    """
     return process(read_all(expand(paths)), as_type=as_type, schemas=schemas, keep=keep, tally=tally,
-                   on_record=on_record)
+                   on_record=on_record, facts=facts)
 
 
 def process(
@@ -67,6 +72,7 @@ def process(
     keep: Callable[[Summary], bool] | None = None,
     tally: Tally | None = None,
     on_record: Callable[[Record | Unreadable], None] | None = None,
+    facts: bool = True,
 ) -> Iterator[Item]:
     """`run` for records read some other way (e.g. a followed file); `on_record` sees each one read."""
     tally = tally if tally is not None else Tally()
@@ -78,7 +84,8 @@ def process(
             yield record
             continue
         event = recognise(record, as_type)
-        summary = summarise(event, schemas.check(event) if schemas else None)
+        verdict = schemas.check(event) if schemas else None
+        summary = summarise(event, verdict) if facts or keep else verdict_only(event, verdict)
         if keep is not None and not keep(summary):
             tally.filtered += 1
             continue

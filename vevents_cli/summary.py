@@ -132,6 +132,11 @@ def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
     )
 
 
+def verdict_only(event: Event, verdict: Verdict | None = None) -> Summary:
+    """A summary without facts, for commands that need only the event and its verdict."""
+    return Summary(event, None, None, None, None, None, None, None, None, None, None, (), verdict)
+
+
 # --- reading paths -------------------------------------------------------------------
 
 
