@@ -297,7 +297,7 @@ def show(
     out, err = _stdout(), _stderr()
     try:
         if fmt is ShowFormat.json:
-            lines = renderers.JsonLines(sys.stdout.buffer, batch=1 if streaming else 512)
+            lines = renderers.Lines(sys.stdout.buffer, batch=1 if streaming else 512)
             try:
                 for item in items:
                     if isinstance(item, Unreadable):
@@ -307,14 +307,23 @@ def show(
                         lines.write(renderers.summary_dict(item))
             finally:
                 lines.flush()
+        elif table:
+            color = out.color_system is not None
+            lines = renderers.Lines(sys.stdout.buffer, batch=1 if streaming else 256)
+            lines.text(renderers.plain_line(renderers.table_header_cells(), color))
+            try:
+                for item in items:
+                    if isinstance(item, Unreadable):
+                        lines.flush()
+                        renderers.report_unreadable(item, err)
+                    else:
+                        lines.text(renderers.plain_line(renderers.table_cells(item), color))
+            finally:
+                lines.flush()
         else:
-            if table:
-                out.print(renderers.table_header(), soft_wrap=True)
             for item in items:
                 if isinstance(item, Unreadable):
                     renderers.report_unreadable(item, err)
-                elif table:
-                    out.print(renderers.table_row(item), soft_wrap=True)
                 else:
                     out.print(renderers.panel(item, raw))
     except KeyboardInterrupt:
@@ -418,7 +427,7 @@ def types(
 
     rows = describe.catalogue_rows()
     if fmt is ShowFormat.json:
-        lines = renderers.JsonLines(sys.stdout.buffer)
+        lines = renderers.Lines(sys.stdout.buffer)
         for row in rows:
             lines.write(row)
         lines.flush()
@@ -646,7 +655,7 @@ def redact(
     except OSError as exc:
         _report(Unreadable(Locator(str(out), 0), f"cannot write: {exc.strerror or exc}"), err)
         raise typer.Exit(1) from None
-    lines = renderers.JsonLines(stream, batch=1 if out is None and "-" in inputs else 512)
+    lines = renderers.Lines(stream, batch=1 if out is None and "-" in inputs else 512)
     try:
         for item in items:
             if isinstance(item, Unreadable):

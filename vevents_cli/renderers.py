@@ -6,7 +6,6 @@ input, recognise events or decide validity.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any
 
 import orjson
@@ -58,8 +57,8 @@ def summary_dict(s: Summary) -> dict[str, Any]:
     }
 
 
-class JsonLines:
-    """Writes one JSON object per line to a binary stream, in batches."""
+class Lines:
+    """Writes lines to a binary stream in batches (batch=1: each line at once, for streams)."""
 
     def __init__(self, out: IO[bytes], batch: int = 512) -> None:
         self.out = out
@@ -67,7 +66,14 @@ class JsonLines:
         self.buffer: list[bytes] = []
 
     def write(self, obj: Any) -> None:
-        self.buffer.append(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))
+        """One JSON value as one line."""
+        self.add(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))
+
+    def text(self, line: str) -> None:
+        self.add(line.encode() + b"\n")
+
+    def add(self, data: bytes) -> None:
+        self.buffer.append(data)
         if len(self.buffer) >= self.batch:
             self.flush()
 
@@ -228,40 +234,53 @@ def _cell(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table_header() -> Text:
-    line = Text(style="bold")
-    for name, width in TABLE_COLUMNS:
-        line.append(name.ljust(width) + " ")
-    return line
+_ANSI = {"green": "\x1b[32m", "red": "\x1b[31m", "dim": "\x1b[2m", "bold": "\x1b[1m"}
+_RESET = "\x1b[0m"
 
 
-def table_row(s: Summary) -> Text:
-    """One event as one line: written as soon as the event is read (streaming)."""
+def table_header_cells() -> list[tuple[str, str | None]]:
+    return [("".join(name.ljust(width) + " " for name, width in TABLE_COLUMNS), "bold")]
+
+
+def table_cells(s: Summary) -> list[tuple[str, str | None]]:
+    """One event's table line as (text, style) pieces."""
     event = s.event
     c, v = s.customer, s.voucher
     kind = event.type or "?"
     if event.name:
         kind += f" ({event.name})"
-    cells = [
+    head = [
         _cell(event.created_at, 24),
         _cell(kind, 44),
         _cell(c and (c.email or c.name or c.source_id or c.id), 22),
         _cell(v and (v.code or v.id), 16),
     ]
-    line = Text()
-    for text, (_, width) in zip(cells, TABLE_COLUMNS, strict=False):
-        line.append(text.ljust(width) + " ")
+    cells: list[tuple[str, str | None]] = [
+        ("".join(text.ljust(width) + " " for text, (_, width) in zip(head, TABLE_COLUMNS, strict=False)), None)
+    ]
     delta = s.points.delta if s.points else None
-    points = signed(delta) if delta is not None else Text("—", style="dim")
-    points.pad_right(max(0, 8 - len(points)))
-    line.append_text(points)
-    line.append(" ")
-    line.append(_cell(s.campaign and s.campaign.name, 22).ljust(22) + " ")
+    if delta is None:
+        cells.append(("—".ljust(8), "dim"))
+    else:
+        cells.append((("+" if delta > 0 else "") + number(delta), "green" if delta > 0 else "red" if delta else None))
+        cells.append((" " * max(0, 8 - len(cells[-1][0])), None))
+    cells.append((" " + _cell(s.campaign and s.campaign.name, 22).ljust(22) + " ", None))
     verdict = s.verdict.valid if s.verdict else None
-    line.append({True: "✓", False: "✗", None: "·"}[verdict], style={True: "green", False: "red"}.get(verdict))
-    return line
+    cells.append(({True: "✓", False: "✗", None: "·"}[verdict], {True: "green", False: "red"}.get(verdict)))
+    return cells
 
 
-def render_all(summaries: Iterable[Summary], console: Console, raw: bool = False) -> None:
-    for s in summaries:
-        console.print(panel(s, raw))
+def table_header() -> Text:
+    return Text.assemble(*table_header_cells())
+
+
+def table_row(s: Summary) -> Text:
+    """One event as one rich line (the receiver prints these)."""
+    return Text.assemble(*table_cells(s))
+
+
+def plain_line(cells: list[tuple[str, str | None]], color: bool) -> str:
+    """Cells as one terminal line, with ANSI colours when `color` (fast: no rich per line)."""
+    if not color:
+        return "".join(text for text, _ in cells)
+    return "".join(f"{_ANSI[style]}{text}{_RESET}" if style else text for text, style in cells)
