@@ -12,12 +12,13 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vevents_cli import __version__, pipeline
+from vevents_cli import __version__, parallel, pipeline
 from vevents_cli.filters import Filters
 from vevents_cli.records import Locator, Unreadable
 from vevents_cli.validation import SchemaProblem, SchemaSet
@@ -282,46 +283,38 @@ def show(
     filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
     options = _options(as_type, strict, schemas, filters, tally)
-    if follow is not None:
-        if paths:
-            raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
+    if follow is not None and paths:
+        raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
+    inputs = [str(follow)] if follow is not None else _inputs(paths)
+    streaming = follow is not None or "-" in inputs  # write each event as soon as it is read
+    out, err = _stdout(), _stderr()
+
+    def events(project: Callable[[pipeline.Item], Any]) -> Iterator[Any]:
+        if follow is None:
+            return parallel.run(inputs, project, **options)  # type: ignore[arg-type]
         from vevents_cli import follow as following
         from vevents_cli.records import read_lines
 
-        inputs = [str(follow)]
-        items = pipeline.process(read_lines(str(follow), following.lines(follow)), **options)  # type: ignore[arg-type]
-    else:
-        inputs = _inputs(paths)
-        items = pipeline.run(inputs, **options)  # type: ignore[arg-type]
-    streaming = follow is not None or "-" in inputs  # write each event as soon as it is read
-    out, err = _stdout(), _stderr()
+        return map(project, pipeline.process(read_lines(str(follow), following.lines(follow)), **options))  # type: ignore[arg-type]
+
     try:
-        if fmt is ShowFormat.json:
+        if fmt is ShowFormat.json or table:
+            project = renderers.json_line if fmt is ShowFormat.json else partial(
+                renderers.table_line, color=out.color_system is not None)
             lines = renderers.Lines(sys.stdout.buffer, batch=1 if streaming else 512)
+            if fmt is ShowFormat.text:
+                lines.text(renderers.plain_line(renderers.table_header_cells(), out.color_system is not None))
             try:
-                for item in items:
-                    if isinstance(item, Unreadable):
+                for line in events(project):
+                    if isinstance(line, Unreadable):
                         lines.flush()
-                        renderers.report_unreadable(item, err)
+                        renderers.report_unreadable(line, err)
                     else:
-                        lines.write(renderers.summary_dict(item))
-            finally:
-                lines.flush()
-        elif table:
-            color = out.color_system is not None
-            lines = renderers.Lines(sys.stdout.buffer, batch=1 if streaming else 256)
-            lines.text(renderers.plain_line(renderers.table_header_cells(), color))
-            try:
-                for item in items:
-                    if isinstance(item, Unreadable):
-                        lines.flush()
-                        renderers.report_unreadable(item, err)
-                    else:
-                        lines.text(renderers.plain_line(renderers.table_cells(item), color))
+                        lines.add(line)
             finally:
                 lines.flush()
         else:
-            for item in items:
+            for item in events(lambda item: item):
                 if isinstance(item, Unreadable):
                     renderers.report_unreadable(item, err)
                 else:
@@ -383,24 +376,23 @@ def validate(
     tally = pipeline.Tally()
     options = _options(as_type, strict, schemas, filters, tally, facts=False)
     deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
-    items = _progressing(inputs, deferred, lambda hook: pipeline.run(inputs, on_record=hook, **options))
     out = sys.stdout.buffer
-    if fmt is ReportFormat.json:
-        out.write(reports.json_document(items, tally, only_invalid))
-    elif fmt is ReportFormat.junit:
-        out.write(reports.junit_document(items, tally))
+    if fmt in (ReportFormat.json, ReportFormat.junit):  # one document, built from every summary
+        items = _progressing(inputs, deferred, lambda hook: pipeline.run(inputs, on_record=hook, **options))
+        if fmt is ReportFormat.json:
+            out.write(reports.json_document(items, tally, only_invalid))
+        else:
+            out.write(reports.junit_document(items, tally))
     else:
+        project = reports.github if fmt is ReportFormat.github else reports.quiet if quiet else reports.text
         err = None
-        for item in items:
-            if fmt is ReportFormat.github:
-                reports.write_lines(out, reports.github_lines(item))
-            elif quiet:
-                continue
-            elif isinstance(item, Unreadable):
-                _report(item, err := err or _stderr())
-            else:
-                reports.write_lines(out, reports.text_lines(item))
-                note = reports.note_line(item)
+        for result in _progressing(inputs, deferred, lambda hook: parallel.run(inputs, project, on_record=hook,
+                                                                               **options)):
+            if isinstance(result, Unreadable):
+                _report(result, err := err or _stderr())
+            elif result:
+                lines, note = result
+                reports.write_lines(out, lines)
                 if note:
                     (err := err or _stderr()).print(note, style="dim", soft_wrap=True)
         reports.write_lines(out, [reports.summary_line(tally)])

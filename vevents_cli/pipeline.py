@@ -40,6 +40,14 @@ class Tally:
             else:
                 self.invalid += 1
 
+    def merge(self, other: Tally) -> None:
+        """Add the counts of a run over another part of the input."""
+        self.events += other.events
+        self.valid += other.valid
+        self.invalid += other.invalid
+        self.unreadable += other.unreadable
+        self.filtered += other.filtered
+
     @property
     def failed(self) -> bool:
         return bool(self.invalid or self.unreadable)

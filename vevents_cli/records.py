@@ -115,10 +115,14 @@ def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
         raise ReadError(number + 1, f"read error: {exc.strerror or exc}") from exc
 
 
-def read_lines(name: str, lines: Iterable[bytes]) -> Iterator[Item]:
-    """Cut lines of one source into records (the heart of the reader)."""
+def read_lines(name: str, lines: Iterable[bytes], first_line: int = 1) -> Iterator[Item]:
+    """Cut lines of one source into records (the heart of the reader).
+
+    `first_line` > 1 reads a chunk from the middle of a source (see `parallel`).
+    """
     it = iter(lines)
     reader = _Reader(name)
+    reader.number = first_line - 1
     for line in it:
         reader.number += 1
         if reader.number == 1:

@@ -284,3 +284,18 @@ def plain_line(cells: list[tuple[str, str | None]], color: bool) -> str:
     if not color:
         return "".join(text for text, _ in cells)
     return "".join(f"{_ANSI[style]}{text}{_RESET}" if style else text for text, style in cells)
+
+
+# --- one item to output bytes (run in worker processes, see `parallel`) -------------------------
+
+
+def json_line(item: Summary | Unreadable) -> bytes | Unreadable:
+    if isinstance(item, Unreadable):
+        return item
+    return orjson.dumps(summary_dict(item), option=orjson.OPT_APPEND_NEWLINE)
+
+
+def table_line(item: Summary | Unreadable, color: bool) -> bytes | Unreadable:
+    if isinstance(item, Unreadable):
+        return item
+    return (plain_line(table_cells(item), color) + "\n").encode()

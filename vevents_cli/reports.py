@@ -33,6 +33,23 @@ def text_lines(s: Summary) -> list[str]:
     return [f"{s.event.locator} {_type(s)} {e.path or '/'}: {e.message}" for e in verdict.errors]
 
 
+Output = tuple[list[str], str | None] | None  # (stdout lines, a note for stderr), per event
+
+
+def text(item: Item) -> Unreadable | Output:
+    """`validate`'s text output for one item (run in worker processes, see `parallel`)."""
+    return item if isinstance(item, Unreadable) else (text_lines(item), note_line(item))
+
+
+def quiet(item: Item) -> None:
+    """`validate -q`: nothing per item (the tally still counts it)."""
+    return None
+
+
+def github(item: Item) -> Output:
+    return github_lines(item), None
+
+
 def note_line(s: Summary) -> str | None:
     verdict = s.verdict
     if verdict is None or not verdict.note:

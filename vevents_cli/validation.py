@@ -72,6 +72,7 @@ class SchemaSet:
 
     def __init__(self, strict: bool = False, user_dir: Path | None = None) -> None:
         self.strict = strict
+        self.user_dir = user_dir
         self.root = resources.schemas_dir()
         self._fast: dict[Path, Any] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
