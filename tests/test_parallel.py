@@ -44,13 +44,14 @@ def _serial(monkeypatch: pytest.MonkeyPatch, *args: str):
 
 
 @pytest.mark.parametrize("args", [("show", "--format", "json"), ("show", "--table"), ("validate",),
-                                  ("validate", "--format", "github"), ("validate", "-q")])
+                                  ("validate", "--format", "github"), ("validate", "-q"),
+                                  ("stats", "--format", "json", "--all"))])
 def test_chunked_run_matches_serial_run(log: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch,
                                         args: tuple[str, ...]) -> None:
     assert len(list(parallel.chunks(log))) > 10
     chunked = invoke(*args, str(log))
     serial = _serial(monkeypatch, *args, str(log))
-    assert chunked.exit_code == serial.exit_code == 1
+    assert chunked.exit_code == serial.exit_code == 1, chunked.stdout
     assert chunked.stdout == serial.stdout
     assert sorted(chunked.stderr.splitlines()) == sorted(serial.stderr.splitlines())
     assert f"vevents: {log}:2:" in serial.stderr + serial.stdout or "unreadable" in serial.stdout

@@ -515,7 +515,9 @@ def stats(
     tally = pipeline.Tally()
     options = _options(as_type, strict, schemas, filters, tally)
     result, err = aggregate.Stats(), None
-    for item in _progressing(inputs, True, lambda hook: pipeline.run(inputs, on_record=hook, **options)):
+    events = _progressing(inputs, True, lambda hook: parallel.run(inputs, aggregate.rows, on_record=hook,
+                                                                  **options))
+    for item in events:
         if isinstance(item, Unreadable):
             _report(item, err := err or _stderr())
         result.add(item)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from vevents_cli import catalogue
 from vevents_cli.filters import parse_time
@@ -53,6 +53,39 @@ class _Previous:
     at: datetime
 
 
+class Row(NamedTuple):
+    """What `stats` needs of one event, as plain values (cheap to send between processes)."""
+
+    type: str | None
+    dialect: str
+    locator: str
+    source: str
+    delivery_id: str | None
+    created_at: str | None
+    customer: tuple[str | None, str | None, str | None, str | None] | None  # id, source_id, email, name
+    points: int | float | None  # delta
+    gift: int | float | None  # delta
+    campaign: tuple[str | None, str | None] | None  # id, name
+    redemption: tuple[str | None, str | None] | None  # id, result
+
+
+def row(s: Summary) -> Row:
+    event, c, camp, red = s.event, s.customer, s.campaign, s.redemption
+    return Row(
+        event.type, event.dialect, str(event.locator), event.locator.source, event.delivery_id, event.created_at,
+        (c.id, c.source_id, c.email, c.name) if c else None,
+        s.points.delta if s.points else None,
+        s.gift.delta if s.gift else None,
+        (camp.id, camp.name) if camp else None,
+        (red.id, red.result) if red else None,
+    )
+
+
+def rows(item: Item) -> Row | Unreadable:
+    """`row` for the pipeline's items (run in worker processes, see `parallel`)."""
+    return item if isinstance(item, Unreadable) else row(item)
+
+
 @dataclass(slots=True)
 class Stats:
     by_type: Counter[str] = field(default_factory=Counter)
@@ -69,21 +102,21 @@ class Stats:
     out_of_order: list[dict[str, str]] = field(default_factory=list)
     _previous: dict[str, _Previous] = field(default_factory=dict)
 
-    def add(self, item: Item) -> None:
+    def add(self, item: Item | Row) -> None:
+        """Count one item (a summary, or its `row` made in a worker process)."""
         if isinstance(item, Unreadable):
             return  # counted by the tally, reported by the command
-        event = item.event
-        self.by_type[event.type or UNKNOWN] += 1
-        self.by_dialect[event.dialect] += 1
-        locator = str(event.locator)
-        retry = bool(event.delivery_id) and self._delivery(event.delivery_id, locator)
-        when = parse_time(event.created_at)
+        r = item if isinstance(item, Row) else row(item)
+        self.by_type[r.type or UNKNOWN] += 1
+        self.by_dialect[r.dialect] += 1
+        retry = bool(r.delivery_id) and self._delivery(r.delivery_id, r.locator)  # type: ignore[arg-type]
+        when = parse_time(r.created_at)
         if when is not None:
-            self._time(event.created_at or "", when, locator, event.locator.source)
+            self._time(r.created_at or "", when, r.locator, r.source)
         if not retry:  # a retry carries the same points: count them once
-            self._customer(item, when)
-            self._campaign(item)
-            self._redemption(item)
+            self._customer(r, when)
+            self._campaign(r)
+            self._redemption(r)
 
     def _delivery(self, key: str, locator: str) -> bool:
         """Note where a delivery was seen; whether it was seen before (a retry)."""
@@ -109,52 +142,56 @@ class Stats:
             })
         self._previous[source] = _Previous(locator, text, when)
 
-    def _customer(self, s: Summary, when: datetime | None) -> None:
-        c = s.customer
-        key = c and (c.id or c.source_id or c.email)
-        if c is None or not key:
+    def _customer(self, r: Row, when: datetime | None) -> None:
+        if r.customer is None:
             return
-        row = self.customers.get(key)
-        if row is None:
-            row = self.customers[key] = _Customer(c.id, c.source_id, c.email, c.name)
-        row.email, row.name = row.email or c.email, row.name or c.name
-        row.events += 1
-        row.points += (s.points.delta or 0) if s.points else 0
-        row.gift += (s.gift.delta or 0) if s.gift else 0
-        if when is not None and (row.last_seen_at is None or when > row.last_seen_at):
-            row.last_seen, row.last_seen_at = s.event.created_at, when
-
-    def _campaign(self, s: Summary) -> None:
-        camp = s.campaign
-        key = camp and (camp.id or camp.name)
-        if camp is None or not key:
+        cid, source_id, email, name = r.customer
+        key = cid or source_id or email
+        if not key:
             return
-        row = self.campaigns.get(key)
-        if row is None:
-            row = self.campaigns[key] = _Campaign(camp.id, camp.name)
-        row.name = row.name or camp.name
-        row.events += 1
-        delta = s.points.delta if s.points else None
-        if delta is not None and delta > 0:
-            row.points_issued += delta
-        elif delta is not None and delta < 0:
-            row.points_spent += delta
+        entry = self.customers.get(key)
+        if entry is None:
+            entry = self.customers[key] = _Customer(cid, source_id, email, name)
+        entry.email, entry.name = entry.email or email, entry.name or name
+        entry.events += 1
+        entry.points += r.points or 0
+        entry.gift += r.gift or 0
+        if when is not None and (entry.last_seen_at is None or when > entry.last_seen_at):
+            entry.last_seen, entry.last_seen_at = r.created_at, when
 
-    def _redemption(self, s: Summary) -> None:
+    def _campaign(self, r: Row) -> None:
+        if r.campaign is None:
+            return
+        cid, name = r.campaign
+        key = cid or name
+        if not key:
+            return
+        entry = self.campaigns.get(key)
+        if entry is None:
+            entry = self.campaigns[key] = _Campaign(cid, name)
+        entry.name = entry.name or name
+        entry.events += 1
+        if r.points is not None and r.points > 0:
+            entry.points_issued += r.points
+        elif r.points is not None and r.points < 0:
+            entry.points_spent += r.points
+
+    def _redemption(self, r: Row) -> None:
         """Outcome by type name in the redemption family, else by `redemption.result`.
 
         Counted once per redemption id, so a redemption notified by several event types
         (or delivered twice) counts once.
         """
-        event, entry = s.event, catalogue.lookup(s.event.type)
+        entry = catalogue.lookup(r.type)
         outcome = None
         kind = "redemption"
         if entry is not None and entry.family == "redemption":
             kind = "rollback" if ".rollback." in entry.name else "redemption"
             outcome = next((o for o in ("succeeded", "failed") if entry.name.endswith("." + o)), None)
-        if outcome is None and s.redemption is not None:
-            outcome = {"SUCCESS": "succeeded", "FAILURE": "failed"}.get((s.redemption.result or "").upper())
-        key = (s.redemption and s.redemption.id) or event.delivery_id or str(event.locator)
+        redemption_id, result = r.redemption or (None, None)
+        if outcome is None and r.redemption is not None:
+            outcome = {"SUCCESS": "succeeded", "FAILURE": "failed"}.get((result or "").upper())
+        key = redemption_id or r.delivery_id or r.locator
         if outcome is not None:
             self.redemptions[kind][key] = outcome
 
