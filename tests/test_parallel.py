@@ -45,7 +45,7 @@ def _serial(monkeypatch: pytest.MonkeyPatch, *args: str):
 
 @pytest.mark.parametrize("args", [("show", "--format", "json"), ("show", "--table"), ("validate",),
                                   ("validate", "--format", "github"), ("validate", "-q"),
-                                  ("stats", "--format", "json", "--all"))])
+                                  ("stats", "--format", "json", "--all")])
 def test_chunked_run_matches_serial_run(log: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch,
                                         args: tuple[str, ...]) -> None:
     assert len(list(parallel.chunks(log))) > 10
