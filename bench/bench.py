@@ -6,8 +6,8 @@
     python bench/bench.py --startup          # one-file and 1,000-file validate wall time
 
 Each figure is the median of --repeat runs of the real console script (a subprocess), so
-start-up is included; events/s = events in the log / wall seconds. Peak RSS comes from
-the kernel's accounting of the child (os.wait4). Nothing here asserts: it reports.
+start-up is included; events/s = events in the log / wall seconds. Peak RSS is GNU
+time's %M (apt install time). Nothing here asserts: it reports.
 """
 
 from __future__ import annotations
@@ -57,13 +57,25 @@ def vevents() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "vevents_cli"]
 
 
+TIME = shutil.which("time") or "/usr/bin/time"
+
+
 def run(args: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MiB, exit code) of one run, output discarded."""
+    """(wall seconds, peak RSS in MiB, exit code) of one run, output discarded.
+
+    Peak RSS is GNU time's %M: the largest of vevents and its worker processes (a child
+    forked from this script would count this script's memory too).
+    """
+    handle, report = tempfile.mkstemp(prefix="vevents-time-")
+    os.close(handle)
     start = time.perf_counter()
-    proc = subprocess.Popen(vevents() + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([TIME, "-f", "%M", "-o", report, *vevents(), *args],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    text = Path(report).read_text().strip().splitlines()
+    os.unlink(report)
+    rss_kib = int(text[-1]) if text and text[-1].isdigit() else 0
+    return wall, rss_kib // 1024, proc.returncode
 
 
 def measure(label: str, args: list[str], events: int, repeat: int) -> dict[str, float]:

@@ -33,6 +33,7 @@ def log(tmp_path: Path) -> Path:
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_SIZE", 1024)
     monkeypatch.setattr(parallel, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(parallel, "SCAN", 4 * 1024)
     monkeypatch.setenv("VEVENTS_JOBS", "2")
 
 

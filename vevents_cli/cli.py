@@ -8,11 +8,13 @@ use them, so `vevents validate one.json` starts fast.
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import signal
 import sys
 import time
+import typing
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -158,6 +160,33 @@ def _filters(types: list[str] | None, customer: str | None, voucher: str | None,
         raise typer.BadParameter(str(exc)) from None
 
 
+NO_FILTERS = Filters()
+_FILTER_OPTIONS = {"types": TypeGlobs, "customer": CustomerFilter, "voucher": VoucherFilter,
+                   "campaign": CampaignFilter, "since": Since, "until": Until, "invalid": InvalidOnly}
+
+
+def filtered(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the filter options (--type, --customer, ...); it receives `filters: Filters`."""
+    signature = inspect.signature(command)
+    options = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False if name == "invalid" else None,
+                          annotation=annotation)
+        for name, annotation in _FILTER_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        given = {name: kwargs.pop(name) for name in _FILTER_OPTIONS}
+        command(*args, filters=_filters(**given), **kwargs)
+
+    hints = typing.get_type_hints(command, include_extras=True)  # this module's annotations are strings
+    own = [p.replace(annotation=hints[p.name]) for p in signature.parameters.values() if p.name != "filters"]
+    del wrapper.__wrapped__  # type: ignore[attr-defined]  # Typer must read the signature below
+    wrapper.__signature__ = signature.replace(parameters=own + options)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + options}
+    return wrapper
+
+
 def _options(as_type: str | None, strict: bool, user_dir: Path | None, filters: Filters,
              tally: pipeline.Tally, facts: bool = True) -> dict[str, object]:
     """The keyword arguments of `pipeline.run` for one command line (`facts`: summaries needed)."""
@@ -241,6 +270,7 @@ def main_options(
 
 
 @app.command()
+@filtered
 def show(
     paths: Paths = None,
     as_type: AsType = None,
@@ -256,13 +286,7 @@ def show(
         typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
                      help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation)."),
     ] = None,
-    types: TypeGlobs = None,
-    customer: CustomerFilter = None,
-    voucher: VoucherFilter = None,
-    campaign: CampaignFilter = None,
-    since: Since = None,
-    until: Until = None,
-    invalid: InvalidOnly = False,
+    filters: Filters = NO_FILTERS,
 ) -> None:
     """Show what matters in each event: customer, voucher, points, campaign, order.
 
@@ -280,7 +304,6 @@ def show(
     """
     from vevents_cli import renderers
 
-    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
     options = _options(as_type, strict, schemas, filters, tally)
     if follow is not None and paths:
@@ -299,7 +322,7 @@ def show(
 
     try:
         if fmt is ShowFormat.json or table:
-            project = renderers.json_line if fmt is ShowFormat.json else partial(
+            project = renderers.json_line if fmt is ShowFormat.json else functools.partial(
                 renderers.table_line, color=out.color_system is not None)
             lines = renderers.Lines(sys.stdout.buffer, batch=1 if streaming else 512)
             if fmt is ShowFormat.text:
@@ -331,6 +354,7 @@ def show(
 
 
 @app.command()
+@filtered
 def validate(
     paths: Paths = None,
     as_type: AsType = None,
@@ -347,13 +371,7 @@ def validate(
         Expect,
         typer.Option("--expect", help="invalid: exit 0 only if every event is invalid (broken fixtures)."),
     ] = Expect.valid,
-    types: TypeGlobs = None,
-    customer: CustomerFilter = None,
-    voucher: VoucherFilter = None,
-    campaign: CampaignFilter = None,
-    since: Since = None,
-    until: Until = None,
-    invalid: InvalidOnly = False,
+    filters: Filters = NO_FILTERS,
 ) -> None:
     """Validate events against the bundled JSON Schemas (exit 1 if any is invalid).
 
@@ -372,7 +390,6 @@ def validate(
     from vevents_cli import reports
 
     inputs = _inputs(paths)
-    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
     options = _options(as_type, strict, schemas, filters, tally, facts=False)
     deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
@@ -479,6 +496,7 @@ def schema(
 
 
 @app.command()
+@filtered
 def stats(
     paths: Paths = None,
     as_type: AsType = None,
@@ -489,13 +507,7 @@ def stats(
     every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N.")] = False,
     strict: Strict = False,
     schemas: UserSchemas = None,
-    types: TypeGlobs = None,
-    customer: CustomerFilter = None,
-    voucher: VoucherFilter = None,
-    campaign: CampaignFilter = None,
-    since: Since = None,
-    until: Until = None,
-    invalid: InvalidOnly = False,
+    filters: Filters = NO_FILTERS,
 ) -> None:
     """Aggregate a log: events by type, customers, campaigns, redemptions, retries, order.
 
@@ -511,7 +523,6 @@ def stats(
     from vevents_cli import stats_render
 
     inputs = _inputs(paths)
-    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
     options = _options(as_type, strict, schemas, filters, tally)
     result, err = aggregate.Stats(), None
@@ -533,6 +544,7 @@ def stats(
 
 
 @app.command()
+@filtered
 def split(
     out: Annotated[
         Path,
@@ -542,13 +554,7 @@ def split(
     bare: Annotated[bool, typer.Option("--bare", help="Write only each event's data object.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
     as_type: AsType = None,
-    types: TypeGlobs = None,
-    customer: CustomerFilter = None,
-    voucher: VoucherFilter = None,
-    campaign: CampaignFilter = None,
-    since: Since = None,
-    until: Until = None,
-    invalid: InvalidOnly = False,
+    filters: Filters = NO_FILTERS,
 ) -> None:
     """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
 
@@ -561,7 +567,6 @@ def split(
     from vevents_cli.split import Exists, Splitter
 
     inputs = _inputs(paths)
-    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     tally = pipeline.Tally()
     options = _options(as_type, False, None, filters, tally, facts=False)
     splitter, err = Splitter(out, bare=bare, force=force), _stderr()
@@ -600,6 +605,7 @@ def _refuse_inputs(out: Path, inputs: list[str]) -> None:
 
 
 @app.command()
+@filtered
 def redact(
     paths: Paths = None,
     out: Annotated[
@@ -613,13 +619,7 @@ def redact(
     ] = None,
     metadata: Annotated[bool, typer.Option("--metadata", help="Also replace free-text metadata values.")] = False,
     as_type: AsType = None,
-    types: TypeGlobs = None,
-    customer: CustomerFilter = None,
-    voucher: VoucherFilter = None,
-    campaign: CampaignFilter = None,
-    since: Since = None,
-    until: Until = None,
-    invalid: InvalidOnly = False,
+    filters: Filters = NO_FILTERS,
 ) -> None:
     """Write events (NDJSON) with names, emails, phones, addresses, birthdates pseudonymised.
 
@@ -637,7 +637,6 @@ def redact(
     from vevents_cli.redact import Redactor
 
     inputs = _inputs(paths)
-    filters = _filters(types, customer, voucher, campaign, since, until, invalid)
     if out is not None:
         _refuse_inputs(out, inputs)
     tally = pipeline.Tally()

@@ -9,7 +9,6 @@ Everything else (stdin, gzip, small files, pretty JSON, arrays) runs in this pro
 
 from __future__ import annotations
 
-import mmap
 import multiprocessing
 import os
 from collections import deque
@@ -28,6 +27,7 @@ T = TypeVar("T")
 
 MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up
 CHUNK = 4 * 1024 * 1024
+SCAN = 256 * 1024  # read ahead this much at a time to find where a chunk may end
 
 # A worker's state, set once when the pool starts (inherited through fork, never pickled).
 _WORKER: dict[str, Any] = {}
@@ -89,15 +89,23 @@ def splittable(source: Source | Problem) -> bool:
 
 
 def chunks(path: Path) -> Iterator[tuple[int, int, int]]:
-    """(start, end, first line) of each chunk; cuts fall before a line starting with `{`."""
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        size, start, line = len(mm), 0, 1
-        while start < size:
-            cut = mm.find(b"\n{", start + CHUNK)
-            end = size if cut == -1 else cut + 1
-            yield start, end, line
-            line += mm[start:end].count(b"\n")
-            start = end
+    """(start, end, first line) of each chunk; cuts fall before a line starting with `{`.
+
+    Read sequentially, a few MiB at a time (no mmap: mapped pages would count as ours).
+    """
+    with path.open("rb") as f:
+        start, line, carry = 0, 1, b""
+        while data := carry + f.read(max(CHUNK - len(carry), 0)):
+            carry = b""
+            while more := f.read(SCAN):
+                cut = (data[-1:] + more).find(b"\n{")
+                if cut != -1:
+                    data, carry = data + more[:cut], more[cut:]
+                    break
+                data += more
+            yield start, start + len(data), line
+            line += data.count(b"\n")
+            start += len(data)
 
 
 def _start(workers: int, project: Callable[..., Any], schemas: SchemaSet | None, options: dict[str, Any]) -> Any:

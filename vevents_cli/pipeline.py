@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from vevents_cli.events import recognise
 from vevents_cli.records import Record, Unreadable, read_all
@@ -53,23 +54,9 @@ class Tally:
         return bool(self.invalid or self.unreadable)
 
 
-def run(
-    paths: Iterable[str],
-    *,
-    as_type: str | None = None,
-    schemas: SchemaSet | None = None,
-    keep: Callable[[Summary], bool] | None = None,
-    tally: Tally | None = None,
-    on_record: Callable[[Record | Unreadable], None] | None = None,
-    facts: bool = True,
-) -> Iterator[Item]:
-    """Summaries (validated when `schemas` is given) and unreadable inputs, in input order.
-
-    `facts=False` skips reading customer, points etc. for commands that need only the
-    event and its verdict (`keep` filters need the facts).
-    """
-    return process(read_all(expand(paths)), as_type=as_type, schemas=schemas, keep=keep, tally=tally,
-                   on_record=on_record, facts=facts)
+def run(paths: Iterable[str], **options: Any) -> Iterator[Item]:
+    """Summaries and unreadable inputs of PATH arguments, in input order (options: see `process`)."""
+    return process(read_all(expand(paths)), **options)
 
 
 def process(
@@ -82,7 +69,12 @@ def process(
     on_record: Callable[[Record | Unreadable], None] | None = None,
     facts: bool = True,
 ) -> Iterator[Item]:
-    """`run` for records read some other way (e.g. a followed file); `on_record` sees each one read."""
+    """Summaries (validated when `schemas` is given) and unreadable inputs, in input order.
+
+    `keep` filters summaries out; `on_record` sees each record read (progress bars);
+    `facts=False` skips reading customer, points etc. for commands that need only the
+    event and its verdict (`keep` filters need the facts).
+    """
     tally = tally if tally is not None else Tally()
     for record in records:
         if on_record is not None:
