@@ -58,12 +58,14 @@ def summary_dict(s: Summary) -> dict[str, Any]:
 
 
 class Lines:
-    """Writes lines to a binary stream in batches (batch=1: each line at once, for streams)."""
+    """Writes lines to a binary stream in batches of `batch` lines or 1 MiB, whichever first
+    (batch=1: each line at once, for streams)."""
 
     def __init__(self, out: IO[bytes], batch: int = 512) -> None:
         self.out = out
         self.batch = batch
         self.buffer: list[bytes] = []
+        self.size = 0
 
     def write(self, obj: Any) -> None:
         """One JSON value as one line."""
@@ -73,14 +75,17 @@ class Lines:
         self.add(line.encode() + b"\n")
 
     def add(self, data: bytes) -> None:
+        """Whole lines (one, or several joined)."""
         self.buffer.append(data)
-        if len(self.buffer) >= self.batch:
+        self.size += len(data)
+        if len(self.buffer) >= self.batch or self.size >= 1 << 20:
             self.flush()
 
     def flush(self) -> None:
         if self.buffer:
             self.out.write(b"".join(self.buffer))
             self.buffer.clear()
+            self.size = 0
         self.out.flush()
 
 
