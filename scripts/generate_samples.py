@@ -163,7 +163,9 @@ GIFT_VOUCHER = {"voucher.type": "GIFT_VOUCHER", "voucher.gift.amount": 10000,
 FACTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("*", {"customer.name": ADA["name"], "customer.id": ADA["id"], "order.status": "PAID",
            "redemption.order.status": "PAID"}),
+    ("voucher.[!lgp]*", {"voucher.type": "DISCOUNT_VOUCHER"}),  # created, updated, enabled...
     ("*loyalty*", LOYALTY_VOUCHER),
+    ("customer.reward_redemptions.*", {**LOYALTY_VOUCHER, "reward_assignment.parameters.loyalty.points": 200}),
     ("*loyalty_card*", {"transaction.type": "POINTS_ACCRUAL"}),
     ("voucher.loyalty_card.transaction.created", {
         "transaction.type": "POINTS_ACCRUAL",
