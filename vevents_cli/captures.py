@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,28 +184,49 @@ def _body(stream: _Bytes, headers: Headers) -> bytes:
     return b"".join(parts).rstrip(b"\r\n")
 
 
-def _chunked(stream: _Bytes) -> bytes:
+class ChunkError(ValueError):
+    """A chunked body that cannot be decoded."""
+
+
+class BodyTooLarge(ValueError):
+    """A chunked body longer than the limit given."""
+
+
+def dechunk(readline: Callable[[], bytes], read: Callable[[int], bytes], limit: int | None = None) -> bytes:
+    """Decode a `Transfer-Encoding: chunked` body: hex size line, chunk, line end; trailers.
+
+    Shared by captured requests and the receiver (which passes its body limit).
+    """
     parts: list[bytes] = []
+    total = 0
     while True:
-        at = stream.line
-        size_line = stream.readline()
+        size_line = readline()
         m = _CHUNK_SIZE.match(size_line)
         if m is None:
-            what = f"bad chunk size {size_line.strip()[:20]!r}" if size_line else "input ends"
-            raise _BadRequest(f"bad chunked encoding: {what} on line {at}")
+            raise ChunkError(f"bad chunk size {size_line.strip()[:20]!r}" if size_line else "input ends")
         size = int(m.group(1), 16)
         if size == 0:
             break
-        chunk = stream.read(size)
+        total += size
+        if limit is not None and total > limit:
+            raise BodyTooLarge(f"body over the limit ({limit} bytes)")
+        chunk = read(size)
         if len(chunk) < size:
-            raise _BadRequest(f"bad chunked encoding: input ends inside a {size}-byte chunk")
+            raise ChunkError(f"input ends inside a {size}-byte chunk")
         parts.append(chunk)
-        if not _EOL.fullmatch(stream.readline()):
-            raise _BadRequest(f"bad chunked encoding: chunk longer than its size ({size}) says")
-    while True:  # trailer fields, up to a blank line or the end of input
-        line = stream.readline()
-        if not line.strip():
-            return b"".join(parts)
+        if not _EOL.fullmatch(readline()):
+            raise ChunkError(f"chunk longer than its size ({size}) says")
+    while readline().strip():  # trailer fields, up to a blank line or the end of input
+        pass
+    return b"".join(parts)
+
+
+def _chunked(stream: _Bytes) -> bytes:
+    at = stream.line
+    try:
+        return dechunk(stream.readline, stream.read)
+    except ChunkError as exc:
+        raise _BadRequest(f"bad chunked encoding: {exc} (chunks from line {at})") from None
 
 
 def request_record(locator: Locator, headers: Headers, body: bytes) -> Item:

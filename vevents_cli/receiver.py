@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import orjson
 from rich.text import Text
 
-from vevents_cli import renderers, signatures
+from vevents_cli import captures, renderers, signatures
 from vevents_cli.captures import Headers
 from vevents_cli.events import recognise
 from vevents_cli.records import Locator, Record
@@ -218,25 +218,14 @@ class Receiver:
         return body
 
     def _read_chunked(self, req: _Handler, limit: int) -> bytes:
-        parts, total = [], 0
-        while True:
-            line = req.rfile.readline(1024)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                req.close_connection = True
-                raise _BadBody(400, "bad chunked encoding") from None
-            if size == 0:
-                break
-            total += size
-            if total > limit:
-                req.close_connection = True
-                raise _BadBody(413, f"body over the limit ({limit} bytes, see --max-body)")
-            parts.append(req.rfile.read(size))
-            req.rfile.readline(1024)
-        while req.rfile.readline(8192).strip():  # trailer fields
-            pass
-        return b"".join(parts)
+        try:
+            return captures.dechunk(lambda: req.rfile.readline(1024), req.rfile.read, limit)
+        except captures.BodyTooLarge:
+            req.close_connection = True
+            raise _BadBody(413, f"body over the limit ({limit} bytes, see --max-body)") from None
+        except captures.ChunkError as exc:
+            req.close_connection = True
+            raise _BadBody(400, f"bad chunked encoding: {exc}") from None
 
     def _reject(self, req: _Handler, status: int, reason: str, extra: dict[str, str] | None = None) -> None:
         """Answer without taking the body: drop it (bounded) so the connection stays usable."""
