@@ -51,6 +51,10 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
                            check=True, capture_output=True, text=True).stdout
     assert where.startswith(str(venv))
     exe = venv / "bin" / "vevents"
+    panel = subprocess.run(f"{exe} sample voucher.published | {exe} show", shell=True, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert panel.returncode == 0, panel.stderr
+    assert "voucher.published" in panel.stdout and "valid" in panel.stdout
     proc = subprocess.run(f"{exe} sample voucher.published | {exe} show --format json", shell=True, cwd=tmp_path,
                           capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
