@@ -40,3 +40,11 @@ def ndjson(text: str) -> list[dict[str, Any]]:
 def write_ndjson(path: Path, payloads: list[Any]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in payloads))
     return path
+
+
+def interruptible() -> None:
+    """`preexec_fn` for a child that a test stops with SIGINT: a shell may start test runs
+    in the background with SIGINT ignored, and children inherit that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

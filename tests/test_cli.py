@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 
 import orjson
 import pytest
-from conftest import REPO, invoke, ndjson, write_ndjson
+from conftest import REPO, interruptible, invoke, ndjson, write_ndjson
 
 from vevents_cli import catalogue, samples
 
@@ -248,7 +248,7 @@ def test_broken_pipe_ends_quietly(tmp_path: Path) -> None:
 
 def test_ctrl_c_exits_quietly(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "show", "--table"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, preexec_fn=interruptible)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(orjson.dumps(PUBLISHED) + b"\n")
     proc.stdin.flush()

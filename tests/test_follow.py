@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import invoke
+from conftest import interruptible, invoke
 
 from vevents_cli import follow, samples
 from vevents_cli.records import Record, Unreadable, read_lines
@@ -124,7 +124,7 @@ def test_rotation_reopens_the_new_file(logfile: Path) -> None:
 def test_show_follow_prints_new_events_and_stops_quietly_on_ctrl_c(logfile: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "show", "--follow", str(logfile),
                              "--format", "json", "--type", "customer.*"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible)
     assert proc.stdout and proc.stderr
     try:
         append(logfile, line("voucher.deleted", 1) + line("customer.created", 2))

@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import orjson
 import pytest
+from conftest import interruptible
 from rich.text import Text
 from typer.testing import CliRunner
 
@@ -202,7 +203,7 @@ def test_cli_listen_stops_cleanly_on_ctrl_c_with_a_count(tmp_path: Path, payload
     env = {**os.environ, "COLUMNS": "250", "VOUCHERIFY_WEBHOOK_SECRET": SECRET}
     proc = subprocess.Popen(
         [sys.executable, "-m", "vevents_cli", "listen", "--port", "0", "--save", str(tmp_path / "s.ndjson")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, preexec_fn=interruptible,
     )
     try:
         assert proc.stderr is not None
