@@ -18,7 +18,6 @@ from vevents_cli import catalogue, resources
 from vevents_cli.records import Locator, Record
 
 V2024, DISTRIBUTION, LEGACY, BARE = "v2024", "distribution", "legacy", "bare"
-DIALECTS = (V2024, DISTRIBUTION, LEGACY, BARE)
 
 # Where each dialect keeps the event's data, as a JSON pointer into the payload.
 DATA_POINTER = {V2024: "/data", DISTRIBUTION: "/data", LEGACY: "/data/object", BARE: ""}

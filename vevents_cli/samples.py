@@ -79,10 +79,6 @@ def sample_path(etype: str) -> Path:
     return resources.samples_dir() / f"{etype}.json"
 
 
-def available() -> list[str]:
-    return sorted(p.name[: -len(".json")] for p in resources.samples_dir().glob("*.json"))
-
-
 def sample(etype: str, dialect: str = V2024) -> dict[str, Any]:
     """The bundled sample of `etype`, re-wrapped for `dialect` (a fresh object each call)."""
     event = orjson.loads(sample_path(etype).read_bytes())
