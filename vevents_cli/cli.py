@@ -79,39 +79,6 @@ UserSchemas = Annotated[
     typer.Option("--schemas", metavar="DIR", help="Your own schemas (<type>.json) that extend or override ours.",
                  exists=True, file_okay=False),
 ]
-TypeGlobs = Annotated[
-    list[str] | None,
-    typer.Option("--type", metavar="GLOB", rich_help_panel="Filters",
-                 help="Only events whose type or custom name matches GLOB (fnmatch; repeatable)."),
-]
-CustomerFilter = Annotated[
-    str | None,
-    typer.Option("--customer", metavar="X", rich_help_panel="Filters",
-                 help="Only events about this customer (id, source_id or email)."),
-]
-VoucherFilter = Annotated[
-    str | None,
-    typer.Option("--voucher", metavar="CODE", rich_help_panel="Filters",
-                 help="Only events about this voucher (code or id)."),
-]
-CampaignFilter = Annotated[
-    str | None,
-    typer.Option("--campaign", metavar="X", rich_help_panel="Filters",
-                 help="Only events of this campaign (id or name)."),
-]
-Since = Annotated[
-    str | None,
-    typer.Option("--since", metavar="TIME", rich_help_panel="Filters",
-                 help="Only events created at or after TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
-]
-Until = Annotated[
-    str | None,
-    typer.Option("--until", metavar="TIME", rich_help_panel="Filters",
-                 help="Only events created at or before TIME: ISO 8601, or 30m, 2h, 3d, 1w ago."),
-]
-InvalidOnly = Annotated[
-    bool, typer.Option("--invalid", rich_help_panel="Filters", help="Only events that fail validation.")
-]
 Secret = Annotated[
     str | None,
     typer.Option("--secret", metavar="S", show_default=False,
@@ -161,8 +128,24 @@ def _filters(types: list[str] | None, customer: str | None, voucher: str | None,
 
 
 NO_FILTERS = Filters()
-_FILTER_OPTIONS = {"types": TypeGlobs, "customer": CustomerFilter, "voucher": VoucherFilter,
-                   "campaign": CampaignFilter, "since": Since, "until": Until, "invalid": InvalidOnly}
+
+
+def _filter(kind: Any, flag: str, metavar: str | None, keeps: str) -> Any:
+    """One filter option, shown under "Filters" in --help."""
+    return Annotated[kind, typer.Option(flag, metavar=metavar, rich_help_panel="Filters", help=f"Only events {keeps}.")]
+
+
+_MOMENT = "TIME: ISO 8601, or 30m, 2h, 3d, 1w ago"
+_FILTER_OPTIONS = {
+    "types": _filter(list[str] | None, "--type", "GLOB",
+                     "whose type or custom name matches GLOB (fnmatch; repeatable)"),
+    "customer": _filter(str | None, "--customer", "X", "about this customer (id, source_id or email)"),
+    "voucher": _filter(str | None, "--voucher", "CODE", "about this voucher (code or id)"),
+    "campaign": _filter(str | None, "--campaign", "X", "of this campaign (id or name)"),
+    "since": _filter(str | None, "--since", "TIME", f"created at or after {_MOMENT}"),
+    "until": _filter(str | None, "--until", "TIME", f"created at or before {_MOMENT}"),
+    "invalid": _filter(bool, "--invalid", None, "that fail validation"),
+}
 
 
 def filtered(command: Callable[..., None]) -> Callable[..., None]:
