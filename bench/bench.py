@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from vevents_cli import samples  # noqa: E402
-from vevents_cli.catalogue import SCHEMA_TYPES  # noqa: E402
+from vevents_cli.voucherify.catalogue import SCHEMA_TYPES  # noqa: E402
 
 DIALECTS = ("v2024", "v2024", "v2024", "distribution", "legacy")  # mostly v2024, as in real logs
 

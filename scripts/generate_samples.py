@@ -30,9 +30,9 @@ except ModuleNotFoundError:  # run as a script: put the repository root on sys.p
 
 import jsonschema_rs
 
-from vevents_cli.catalogue import SCHEMA_TYPES
-from vevents_cli.events import DISTRIBUTION, LEGACY, V2024
 from vevents_cli.samples import wrap
+from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
+from vevents_cli.voucherify.dialects import DISTRIBUTION, LEGACY, V2024
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"

@@ -36,7 +36,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from vevents_cli.catalogue import EXTRA_TYPES, SCHEMA_TYPES
+from vevents_cli.voucherify.catalogue import EXTRA_TYPES, SCHEMA_TYPES
 
 Json = Any
 Files = dict[str, Json]

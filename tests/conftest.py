@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from scripts import vendor  # noqa: E402
-from vevents_cli.cli import app  # noqa: E402
+from vevents_cli.cli.app import status_of  # noqa: E402
 
 NO_VENDOR = "../shared/vendor/voucherify not present: vendor conformance tests skipped"
 needs_vendor = pytest.mark.skipif(not vendor.available(), reason=NO_VENDOR)
@@ -28,9 +29,34 @@ def legacy_examples() -> list[tuple[str, dict[str, Any]]]:
     return vendor.legacy_examples() if vendor.available() else []
 
 
-def invoke(*args: str, input: bytes | str | None = None):
-    """Run the real CLI in-process; returns Typer's Result (exit_code, stdout, stderr)."""
-    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+@dataclass
+class Result:
+    exit_code: int
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def invoke(*args: str, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run the real CLI in-process, through its one exit path (`status_of`, as `main` does)."""
+    runner = CliRunner()
+    with runner.isolation(input=input, env=env) as streams:
+        status = status_of(list(args))
+        sys.stdout.flush()
+        sys.stderr.flush()
+    out, err = streams[0], streams[1]
+    return Result(int(status), out.getvalue(), err.getvalue())
 
 
 def ndjson(text: str) -> list[dict[str, Any]]:

@@ -14,7 +14,9 @@ import orjson
 import pytest
 from conftest import REPO, interruptible, invoke, ndjson, write_ndjson
 
-from vevents_cli import catalogue, samples
+from vevents_cli import samples
+from vevents_cli.cli.app import app
+from vevents_cli.voucherify import catalogue
 
 PUBLISHED = samples.sample("voucher.published")
 
@@ -227,7 +229,7 @@ def test_schema_prints_bundled_schemas() -> None:
 
 def test_version_and_help_with_examples() -> None:
     assert invoke("--version").stdout.startswith("vevents ")
-    commands = [c.name or c.callback.__name__ for c in __import__("vevents_cli.cli").cli.app.registered_commands]
+    commands = [c.name or c.callback.__name__ for c in app.registered_commands]
     assert {"show", "validate", "types", "sample", "schema"} <= set(commands)
     for command in commands:
         result = invoke(command, "--help")

@@ -14,8 +14,10 @@ import orjson
 import pytest
 from conftest import interruptible, invoke
 
-from vevents_cli import follow, samples
-from vevents_cli.records import Record, Unreadable, read_lines
+from vevents_cli import samples
+from vevents_cli.model import Record, Unreadable
+from vevents_cli.pipeline import follow
+from vevents_cli.pipeline.records import read_lines
 
 WAIT = 15  # seconds before a test gives up waiting for an event (never a timing assertion)
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import http.client
+import io
 import os
 import re
 import signal
@@ -22,12 +23,13 @@ from typing import ClassVar
 
 import orjson
 import pytest
-from conftest import interruptible
-from rich.text import Text
-from typer.testing import CliRunner
+from conftest import interruptible, invoke
 
-from vevents_cli.cli import app
-from vevents_cli.receiver import Config, Receiver
+from vevents_cli import pipeline
+from vevents_cli.output import listen as listen_output
+from vevents_cli.output.streams import Streams
+from vevents_cli.pipeline.config import RunConfig
+from vevents_cli.pipeline.receiver import Config, Receiver
 from vevents_cli.samples import sample
 
 SECRET = "whsec_listen_test"
@@ -43,7 +45,7 @@ def payload() -> dict:
 
 
 class Listening:
-    def __init__(self, receiver: Receiver, host: str, port: int, echoed: list[Text]) -> None:
+    def __init__(self, receiver: Receiver | None, host: str, port: int, echoed: io.BytesIO | None = None) -> None:
         self.receiver, self.host, self.port, self.echoed = receiver, host, port, echoed
 
     def post(self, body: bytes, headers: dict[str, str] | None = None, path: str = "/hooks",
@@ -59,18 +61,26 @@ class Listening:
 
     @property
     def output(self) -> str:
-        return "\n".join(line.plain for line in self.echoed)
+        assert self.echoed is not None
+        return self.echoed.getvalue().decode()
 
 
 @contextmanager
 def listening(config: Config) -> Iterator[Listening]:
-    echoed: list[Text] = []
-    receiver = Receiver(replace(config, host="127.0.0.1", port=0), echo=echoed.append)
+    """A receiver whose deliveries go through the pipeline to the console lines, as in `vevents listen`."""
+    echoed = io.BytesIO()
+    out = io.TextIOWrapper(echoed, write_through=True)
+    printer = listen_output.Printer(Streams(out, io.TextIOWrapper(io.BytesIO())))
+    receiver = Receiver(replace(config, host="127.0.0.1", port=0), on_forward=printer.forwarded)
     host, port = receiver.start()
+    consumer = threading.Thread(
+        target=listen_output.write, args=(pipeline.run(RunConfig(), records=receiver.deliveries()), printer))
+    consumer.start()
     try:
         yield Listening(receiver, host, port, echoed)
     finally:
         receiver.stop()
+        consumer.join(timeout=30)
 
 
 def saved(path: Path) -> list[dict]:
@@ -194,7 +204,7 @@ def test_load_1600_deliveries_from_8_threads_are_all_saved_intact(tmp_path: Path
     assert len(records) == total
     expected = {f"whs_{n}_{i}" for n in range(threads) for i in range(per_thread)}
     assert {r["event"]["id"] for r in records} == expected
-    result = CliRunner().invoke(app, ["verify", str(save)], env={"VOUCHERIFY_WEBHOOK_SECRET": SECRET})
+    result = invoke("verify", str(save), env={"VOUCHERIFY_WEBHOOK_SECRET": SECRET})
     assert result.exit_code == 0, result.output[-2000:]
     assert result.stdout.count("MATCH (raw)") == total
 

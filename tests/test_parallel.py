@@ -9,8 +9,9 @@ import orjson
 import pytest
 from conftest import invoke
 
-from vevents_cli import parallel, samples
-from vevents_cli.catalogue import SCHEMA_TYPES
+from vevents_cli import samples
+from vevents_cli.pipeline import parallel
+from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_chunks_cut_only_before_a_new_value(log: Path, small_chunks: None) -> No
 def test_small_gzip_and_stdin_stay_serial(tmp_path: Path, small_chunks: None) -> None:
     path = tmp_path / "x.ndjson.gz"
     path.write_bytes(b"\x1f\x8b" + b"0" * 4096)
-    from vevents_cli.sources import Source
+    from vevents_cli.pipeline.sources import Source
 
     assert not parallel.splittable(Source(str(path), path))
     assert not parallel.splittable(Source("<stdin>", None))

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vevents_cli import samples
-from vevents_cli.events import recognise
-from vevents_cli.records import Record, Unreadable, read_lines
+from vevents_cli.model import Record, Unreadable
+from vevents_cli.pipeline.recognise import recognise
+from vevents_cli.pipeline.records import read_lines
 
 PUBLISHED = samples.sample("voucher.published")
 POINTS = samples.sample("customer.voucher.loyalty_card.points_added")
@@ -225,9 +226,9 @@ JSON = st.recursive(
 @given(st.dictionaries(st.sampled_from(["id", "type", "data", "object", "source", "event", "created_at"]),
                        JSON, max_size=7))
 def test_recognise_and_summarise_never_raise_on_random_json(payload: dict) -> None:
-    from vevents_cli.records import Locator
-    from vevents_cli.summary import summarise
-    from vevents_cli.validation import SchemaSet
+    from vevents_cli.model import Locator
+    from vevents_cli.pipeline.summarise import summarise
+    from vevents_cli.pipeline.validate import SchemaSet
 
     record = Record(Locator("<fuzz>", 1), orjson.dumps(payload), payload)
     event = recognise(record)

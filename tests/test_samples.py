@@ -13,7 +13,7 @@ import jsonschema_rs
 import pytest
 
 from scripts import vendor
-from vevents_cli.catalogue import SCHEMA_TYPES
+from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
+from conftest import invoke
 
-from vevents_cli import signatures
-from vevents_cli.cli import app
 from vevents_cli.samples import sample
+from vevents_cli.voucherify import signatures
 
 SECRET = "whsec_Test-Secret_5c2f"
 ENV = "VOUCHERIFY_WEBHOOK_SECRET"
@@ -35,7 +34,7 @@ def payload() -> dict:
 
 
 def verify(*args: str, env: dict[str, str] | None = None):
-    result = CliRunner().invoke(app, ["verify", *args], env=env)
+    result = invoke("verify", *args, env=env)
     assert SECRET not in result.output, "the secret must never be printed"
     return result
 
@@ -193,7 +192,7 @@ def test_chunked_capture_is_decoded_and_shown_with_its_headers(tmp_path: Path, p
     (tmp_path / "chunked.http").write_bytes(request(body, hmac_hex(body), chunked=True))
     result = verify(str(tmp_path / "chunked.http"), "--secret", SECRET)
     assert result.exit_code == 0 and "MATCH (raw)" in result.stdout
-    shown = CliRunner().invoke(app, ["show", "--raw", str(tmp_path / "chunked.http")], env={"COLUMNS": "300"})
+    shown = invoke("show", "--raw", str(tmp_path / "chunked.http"), env={"COLUMNS": "300"})
     assert shown.exit_code == 0, shown.output
     assert "X-Voucherify-Signature: " + hmac_hex(body) in shown.stdout
     assert "voucher.published" in shown.stdout
@@ -223,7 +222,7 @@ def test_unreadable_captures_name_the_request_line(tmp_path: Path, payload: dict
 def test_validate_accepts_a_capture(tmp_path: Path, payload: dict) -> None:
     body = orjson.dumps(payload)
     (tmp_path / "c.http").write_bytes(request(body, hmac_hex(body), eol=b"\n"))
-    result = CliRunner().invoke(app, ["validate", str(tmp_path / "c.http")])
+    result = invoke("validate", str(tmp_path / "c.http"))
     assert result.exit_code == 0, result.output
     assert "1 valid, 0 invalid, 0 unreadable" in result.stdout
 

@@ -6,7 +6,8 @@ becomes `HMAC-SHA256(salt, kind + value)` shortened, dressed as its kind (`name-
 pseudonym with the same salt, so joins across events still work. Ids, codes, amounts,
 points and types are left alone; so are the names of things that are not people (a
 campaign's, a reward's: `NOT_PEOPLE`). Any string that is an email address is replaced,
-whatever its key (a customer's `source_id` is often the email).
+whatever its key (a customer's `source_id` is often the email). `line` is the pipeline
+projection: one event's payload, redacted, as an NDJSON line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import hmac
 import re
 from datetime import date, timedelta
 from typing import Any
+
+import orjson
+
+from vevents_cli.model import Summary
 
 # Key -> kind, wherever the key appears.
 KEYS: dict[str, str] = {
@@ -118,3 +123,8 @@ class Redactor:
         if isinstance(value, str) and value:
             return self.pseudonym("metadata", value)
         return value
+
+
+def line(s: Summary, redactor: Redactor) -> bytes:
+    """One event, redacted, as an NDJSON line (a projection: may run in a worker process)."""
+    return orjson.dumps(redactor.payload(s.event.payload), option=orjson.OPT_APPEND_NEWLINE)

@@ -1,7 +1,8 @@
-"""Where the bundled data lives: `schemas/` and `samples/`.
+"""Where the bundled data lives: `schemas/` and `samples/` (the one module that knows).
 
 In a wheel they are installed inside the package (vevents_cli/schemas, vevents_cli/samples);
 in a source checkout (editable install, tests) they are the repo's top-level folders.
+Files are found by names from the catalogue and dialects tables, never from input.
 """
 
 from __future__ import annotations
@@ -39,3 +40,18 @@ def shapes() -> dict[str, dict[str, list[str]]]:
     """Top-level `properties` and `required` of each type's data schema (for shape inference)."""
     path = schemas_dir() / "shapes.json"
     return load_json(path) if path.is_file() else {}
+
+
+def schema_file(name: str, level: str) -> Path | None:
+    """The bundled schema of a type's data (`voucher.published`) or of an envelope
+    (`envelope/v2024`) at a level, looked up in the tables; None for any other name."""
+    from vevents_cli.voucherify import catalogue, dialects
+
+    entry = catalogue.lookup(name)
+    if entry is not None:
+        relative = entry.schema_file
+    else:
+        envelopes = {f"envelope/{d.name}": f"envelope/{d.name}.json" for d in dialects.DIALECTS.values() if d.envelope}
+        relative = envelopes.get(name)
+    path = schemas_dir() / level / relative if relative else None
+    return path if path is not None and path.is_file() else None

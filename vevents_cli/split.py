@@ -1,9 +1,10 @@
 """Split a log into fixtures: one pretty JSON file per event, at `<type>/<created_at>-<id>.json`.
 
-File names keep only `[A-Za-z0-9._-]` (colons become `-`, anything else `_`), so a
-payload can never name a path outside the output folder. Two events that would share a
-name get `-2`, `-3`...; a file that was there before the run is never overwritten
-unless `force`.
+`piece` is the pipeline projection (an event to its file name and bytes, made where the
+event is); `Splitter.write` writes the pieces in input order. File names keep only
+`[A-Za-z0-9._-]` (colons become `-`, anything else `_`), so a payload can never name a
+path outside the output folder. Two events that would share a name get `-2`, `-3`...; a
+file that was there before the run is never overwritten unless `force`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-from vevents_cli.summary import Summary
+from vevents_cli.model import Locator, Summary, Unreadable
+from vevents_cli.output.streams import Streams, drain
 
 UNKNOWN = "unknown"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -35,6 +38,22 @@ def relative_path(s: Summary) -> Path:
     return Path(folder) / f"{stem}.json"
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One event's fixture: where it goes inside the output folder and what it holds."""
+
+    locator: Locator
+    relative: Path
+    data: bytes
+
+
+def piece(s: Summary, bare: bool = False) -> Piece:
+    """An event as a fixture file (a pipeline projection: may run in a worker process)."""
+    body = s.event.data if bare else s.event.payload
+    data = orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return Piece(s.event.locator, relative_path(s), data)
+
+
 class Exists(Exception):
     """The file is there from before the run, and `force` was not given."""
 
@@ -46,19 +65,18 @@ class Exists(Exception):
 @dataclass
 class Splitter:
     out: Path
-    bare: bool = False
     force: bool = False
     written: set[Path] = field(default_factory=set)
+    failed: int = 0
 
-    def write(self, s: Summary) -> Path:
+    def write(self, p: Piece) -> Path:
         """Write one event; the path written. Raises `Exists`, or OSError."""
-        base = self.out / relative_path(s)
+        base = self.out / p.relative
         path, n = base, 1
         while path in self.written:
             n += 1
             path = base.with_name(f"{base.stem}-{n}{base.suffix}")
-        body = s.event.data if self.bare else s.event.payload
-        data = orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        data = p.data
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with path.open("wb" if self.force else "xb") as f:
@@ -67,3 +85,22 @@ class Splitter:
             raise Exists(path) from None
         self.written.add(path)
         return path
+
+
+def failure(p: Piece, exc: Exception) -> Unreadable:
+    """A piece that could not be written, as an error line at its event."""
+    reason = str(exc) if isinstance(exc, Exists) else f"cannot write: {getattr(exc, 'strerror', None) or exc}"
+    return Unreadable(p.locator, reason)
+
+
+def write_all(results: Any, splitter: Splitter, streams: Streams) -> None:
+    """Write every piece of a run in input order; a piece that cannot be written is an error line."""
+
+    def write(p: Piece) -> None:
+        try:
+            splitter.write(p)
+        except (Exists, OSError) as exc:
+            splitter.failed += 1
+            streams.unreadable(failure(p, exc))
+
+    drain(results, streams, write)

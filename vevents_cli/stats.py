@@ -1,8 +1,9 @@
-"""Stats: aggregate a run's summaries into one document (pure: no rich, no I/O).
+"""Stats: aggregate a run's events into one document (pure: no rich, no I/O).
 
-`Stats.add` takes the pipeline's items one by one; `Stats.document(top)` gives the
+`row` is the pipeline projection (one event to the plain values stats needs, made where
+the event is); `Stats.add` takes the rows one by one; `Stats.document(top)` gives the
 aggregate as plain data, the same for `--format json` and for the tables of
-`stats_render`. Lists are cut to the `top` rows (None: all), each with its `total`.
+`output.stats`. Lists are cut to the `top` rows (None: all), each with its `total`.
 
 Events by type and dialect count every record; customers, campaigns and redemptions
 count a delivery retried (the same `delivery_id` again) once, so points are not doubled.
@@ -15,11 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from vevents_cli import catalogue
-from vevents_cli.filters import parse_time
-from vevents_cli.pipeline import Item, Tally
-from vevents_cli.records import Unreadable
-from vevents_cli.summary import Summary
+from vevents_cli.model import Summary, Tally
+from vevents_cli.output.streams import Streams, drain
+from vevents_cli.pipeline.filters import parse_time
 
 UNKNOWN = "unknown"
 
@@ -67,9 +66,11 @@ class Row(NamedTuple):
     gift: int | float | None  # delta
     campaign: tuple[str | None, str | None] | None  # id, name
     redemption: tuple[str | None, str | None] | None  # id, result
+    outcome: tuple[str, str | None] | None  # what the type says: kind, outcome (catalogue)
 
 
 def row(s: Summary) -> Row:
+    """What `stats` needs of one event (a pipeline projection: may run in a worker process)."""
     event, c, camp, red = s.event, s.customer, s.campaign, s.redemption
     return Row(
         event.type, event.dialect, str(event.locator), event.locator.source, event.delivery_id, event.created_at,
@@ -78,12 +79,8 @@ def row(s: Summary) -> Row:
         s.gift.delta if s.gift else None,
         (camp.id, camp.name) if camp else None,
         (red.id, red.result) if red else None,
+        event.entry.redemption if event.entry else None,
     )
-
-
-def rows(item: Item) -> Row | Unreadable:
-    """`row` for the pipeline's items (run in worker processes, see `parallel`)."""
-    return item if isinstance(item, Unreadable) else row(item)
 
 
 @dataclass(slots=True)
@@ -102,11 +99,8 @@ class Stats:
     out_of_order: list[dict[str, str]] = field(default_factory=list)
     _previous: dict[str, _Previous] = field(default_factory=dict)
 
-    def add(self, item: Item | Row) -> None:
-        """Count one item (a summary, or its `row` made in a worker process)."""
-        if isinstance(item, Unreadable):
-            return  # counted by the tally, reported by the command
-        r = item if isinstance(item, Row) else row(item)
+    def add(self, r: Row) -> None:
+        """Count one event."""
         self.by_type[r.type or UNKNOWN] += 1
         self.by_dialect[r.dialect] += 1
         retry = bool(r.delivery_id) and self._delivery(r.delivery_id, r.locator)  # type: ignore[arg-type]
@@ -182,12 +176,7 @@ class Stats:
         Counted once per redemption id, so a redemption notified by several event types
         (or delivered twice) counts once.
         """
-        entry = catalogue.lookup(r.type)
-        outcome = None
-        kind = "redemption"
-        if entry is not None and entry.family == "redemption":
-            kind = "rollback" if ".rollback." in entry.name else "redemption"
-            outcome = next((o for o in ("succeeded", "failed") if entry.name.endswith("." + o)), None)
+        kind, outcome = r.outcome or ("redemption", None)
         redemption_id, result = r.redemption or (None, None)
         if outcome is None and r.redemption is not None:
             outcome = {"SUCCESS": "succeeded", "FAILURE": "failed"}.get((result or "").upper())
@@ -240,3 +229,10 @@ class Stats:
             "duplicates": cut(duplicates),
             "out_of_order": cut(self.out_of_order),
         }
+
+
+def collect(results: Any, streams: Streams) -> Stats:
+    """Every row of a run, aggregated (unreadable input reported on the way)."""
+    aggregate = Stats()
+    drain(results, streams, aggregate.add)
+    return aggregate

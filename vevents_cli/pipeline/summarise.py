@@ -1,121 +1,40 @@
-"""Summary: the facts a person wants at a glance, read with the rules of `catalogue`.
+"""Summarise: the facts a person wants at a glance, read with the rules of the catalogue.
 
 Customer, voucher, campaign, order, redemption, reward, segment, loyalty tier, points and
 gift credits moved. Which paths hold them for which event type is the catalogue's
-business; this module only applies those rules to one event's data.
+business (the event carries its entry); this module only applies those rules to one
+event's data.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from vevents_cli import catalogue
-from vevents_cli.events import Event
-
-if TYPE_CHECKING:
-    from vevents_cli.validation import Verdict
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    id: str | None
-    source_id: str | None
-    name: str | None
-    email: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Voucher:
-    id: str | None
-    code: str | None
-    type: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Campaign:
-    id: str | None
-    name: str | None
-    type: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    id: str | None
-    amount: int | None
-    status: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Redemption:
-    id: str | None
-    result: str | None
-    amount: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Reward:
-    name: str | None
-    type: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    before: str | None
-    after: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Points:
-    delta: int | float | None
-    balance: int | float | None
-    transaction_type: str | None
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Gift:
-    delta: int | float | None
-    balance: int | float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One member of a legacy event's `previous_attributes`: old value -> new value."""
-
-    field: str
-    old: Any
-    new: Any
-
-
-# The fact dataclasses above have exactly the members `show --format json` prints for
-# them (orjson serialises them as they are); the rest of a summary is for panels.
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    event: Event
-    customer: Customer | None
-    voucher: Voucher | None
-    campaign: Campaign | None
-    order: Order | None
-    redemption: Redemption | None
-    reward: Reward | None
-    segment: str | None
-    tier: Tier | None
-    points: Points | None
-    gift: Gift | None
-    changes: tuple[Change, ...] = ()
-    verdict: Verdict | None = None
-    gift_card_balance: int | float | None = None  # the voucher's own gift balance, if a gift card
+from vevents_cli.model import (
+    Campaign,
+    Change,
+    Customer,
+    Event,
+    Gift,
+    Order,
+    Points,
+    Redemption,
+    Reward,
+    Summary,
+    Tier,
+    Verdict,
+    Voucher,
+)
+from vevents_cli.voucherify import catalogue, dialects
 
 
 def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
     view = _view(event)
-    entry = catalogue.lookup(event.type)
+    entry = event.entry
     return Summary(
         event=event,
+        verdict=verdict,
         customer=_customer(view),
         voucher=_voucher(view),
         campaign=_campaign(view),
@@ -127,14 +46,13 @@ def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
         points=_points(view, entry.points) if entry and entry.points else None,
         gift=_gift(view, entry.gift) if entry and entry.gift else None,
         changes=_changes(event),
-        verdict=verdict,
         gift_card_balance=_number(dig(view, ("voucher", "gift", "balance"))),
     )
 
 
 def verdict_only(event: Event, verdict: Verdict | None = None) -> Summary:
     """A summary without facts, for commands that need only the event and its verdict."""
-    return Summary(event, None, None, None, None, None, None, None, None, None, None, (), verdict)
+    return Summary(event, verdict)
 
 
 # --- reading paths -------------------------------------------------------------------
@@ -296,7 +214,7 @@ def _gift(view: dict[str, Any], rule: catalogue.GiftRule) -> Gift | None:
 
 def _changes(event: Event) -> tuple[Change, ...]:
     """Legacy events: what `previous_attributes` says changed, old -> new."""
-    if event.dialect != "legacy":
+    if not dialects.DIALECTS[event.dialect].changes:
         return ()
     previous = event.payload["data"].get("previous_attributes")
     if not isinstance(previous, dict) or not previous:

@@ -1,14 +1,26 @@
-"""Rich tables for `vevents stats`, drawn from the document `stats.Stats.document` builds."""
+"""Rendering for `stats`: rich tables drawn from the document `stats.Stats.document` builds,
+or that document as JSON. Every cell from input passes through `text.safe`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, RenderableType
+import orjson
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from vevents_cli.renderers import number, signed
+from vevents_cli.output.streams import Streams
+from vevents_cli.output.text import number, safe, sign_style, signed
+
+
+def _signed(value: float | int | None) -> Text:
+    return Text(signed(value), style=sign_style(value) or "")
+
+
+def _add(table: Table, *cells: str | Text) -> None:
+    table.add_row(*(cell if isinstance(cell, Text) else Text(safe(cell)) for cell in cells))
 
 _NUMBERS = frozenset({"events", "times", "Δpoints", "Δgift", "points issued", "points spent"})
 
@@ -46,7 +58,7 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
     overview.add_row("unreadable", number(doc["unreadable"]))
     if doc["filtered"]:
         overview.add_row("filtered out", number(doc["filtered"]))
-    overview.add_row("time span", f"{span['first'] or '—'} -> {span['last'] or '—'}")
+    overview.add_row("time span", Text(safe(f"{span['first'] or '—'} -> {span['last'] or '—'}")))
     r = doc["redemptions"]
     overview.add_row("redemptions", f"{r['succeeded']} succeeded, {r['failed']} failed; rollbacks "
                                     f"{r['rollbacks_succeeded']} succeeded, {r['rollbacks_failed']} failed")
@@ -54,45 +66,49 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
 
     types = _table("Events by type", doc["by_type"], "type", "events")
     for row in doc["by_type"]["rows"]:
-        types.add_row(row["type"], number(row["events"]))
+        _add(types, row["type"], number(row["events"]))
     dialects = _table("Events by dialect", doc["by_dialect"], "dialect", "events")
     for row in doc["by_dialect"]["rows"]:
-        dialects.add_row(row["dialect"], number(row["events"]))
+        _add(dialects, row["dialect"], number(row["events"]))
     out += [types, dialects]
 
     if doc["customers"]["total"]:
         customers = _table("Customers", doc["customers"], "customer", "events", "Δpoints", "Δgift",
                            "last seen")
         for row in doc["customers"]["rows"]:
-            customers.add_row(_who(row), number(row["events"]), signed(row["points"]), signed(row["gift"]),
-                              row["last_seen"] or "—")
+            _add(customers, _who(row), number(row["events"]), _signed(row["points"]), _signed(row["gift"]),
+                 row["last_seen"] or "—")
         out.append(customers)
     if doc["campaigns"]["total"]:
         campaigns = _table("Campaigns", doc["campaigns"], "campaign", "events", "points issued",
                            "points spent")
         for row in doc["campaigns"]["rows"]:
             name = " · ".join(x for x in (row["name"], row["id"]) if x)
-            campaigns.add_row(name, number(row["events"]), signed(row["points_issued"]),
-                              signed(row["points_spent"]))
+            _add(campaigns, name, number(row["events"]), _signed(row["points_issued"]), _signed(row["points_spent"]))
         out.append(campaigns)
     if doc["duplicates"]["total"]:
         dupes = _table("Duplicate deliveries (retries)", doc["duplicates"], "delivery id", "times", "where")
         for row in doc["duplicates"]["rows"]:
-            dupes.add_row(row["delivery_id"], str(row["count"]), _locators(row["locators"]))
+            _add(dupes, row["delivery_id"], str(row["count"]), _locators(row["locators"]))
         out.append(dupes)
     if doc["out_of_order"]["total"]:
         late = _table("Out of order (created_at goes backwards)", doc["out_of_order"], "where", "created_at",
                       "after", "created_at")
         for row in doc["out_of_order"]["rows"]:
-            late.add_row(row["locator"], row["created_at"], row["previous_locator"],
-                         row["previous_created_at"])
+            _add(late, row["locator"], row["created_at"], row["previous_locator"], row["previous_created_at"])
         out.append(late)
     if not doc["events"]:
         out.append(Text("no events", style="dim"))
     return out
 
 
-def render(doc: dict[str, Any], console: Console) -> None:
+def write(doc: dict[str, Any], streams: Streams, fmt: str) -> None:
+    """The aggregate as tables (text) or one JSON document."""
+    if fmt == "json":
+        streams.out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        streams.out.flush()
+        return
+    console = streams.console()
     for part in renderables(doc):
         console.print(part)
         console.print()

@@ -1,11 +1,14 @@
-"""Validation: check an event's envelope and data against the bundled JSON Schemas.
+"""Validate: check an event's envelope and data against the bundled JSON Schemas.
 
 Two levels ship in `schemas/`: `default` (what Voucherify really sends) and `strict` (the
 vendor spec literally); legacy payloads are checked against `legacy` (default without
 `required`) unless `--strict`. A fast yes/no check (jsonschema-rs, compiled only for the
 types met) runs on every event; the detailed report (python-jsonschema, for RFC 6901
 pointers, failing keywords and best-matching anyOf/oneOf branches) only on invalid ones.
-Schema references resolve to local files only: never the network.
+Schema references resolve to local files only: never the network. Which schema applies
+is found through tables only (the catalogue entry's own file name, the dialects table's
+envelope and level, the user's `--schemas` listing): a name from a payload never becomes
+a path.
 """
 
 from __future__ import annotations
@@ -19,26 +22,12 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from vevents_cli import catalogue, resources
-from vevents_cli.events import BARE, DISTRIBUTION, LEGACY, Event, infer_type
+from vevents_cli import resources
+from vevents_cli.model import Event, SchemaError, Verdict
+from vevents_cli.voucherify import catalogue
+from vevents_cli.voucherify.dialects import DIALECTS, Dialect
 
 DEFAULT, STRICT = "default", "strict"
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaError:
-    """One reason an event is invalid: where (RFC 6901 pointer into the event), what, which keyword."""
-
-    path: str
-    message: str
-    validator: str
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    valid: bool | None
-    errors: tuple[SchemaError, ...] = ()
-    note: str | None = None  # what was (not) checked, e.g. "custom payload, envelope checked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +76,13 @@ class SchemaSet:
 
     # -- which schemas apply: worked out once per kind of event ---------------------------
 
-    def level_dir(self, dialect: str) -> Path:
-        if self.strict:
-            return self.root / STRICT
-        return self.root / ("legacy" if dialect == LEGACY else DEFAULT)
+    def level_dir(self, dialect: Dialect) -> Path:
+        return self.root / (STRICT if self.strict else dialect.level)
 
-    def envelope(self, dialect: str) -> Path:
-        level = STRICT if self.strict else DEFAULT
-        return self.root / level / "envelope" / f"{dialect}.json"
+    def envelope(self, dialect: Dialect) -> Path | None:
+        if not dialect.envelope:
+            return None
+        return self.root / (STRICT if self.strict else DEFAULT) / "envelope" / f"{dialect.name}.json"
 
     def plan(self, event: Event) -> Plan:
         key = (event.dialect, event.type, event.name, event.related is None, event.candidates)
@@ -104,38 +92,40 @@ class SchemaSet:
         return plan
 
     def _make_plan(self, event: Event) -> Plan:
-        envelope = None if event.dialect == BARE else self.envelope(event.dialect)
+        dialect = DIALECTS[event.dialect]
+        envelope = self.envelope(dialect)
         user = next((self.user[n] for n in (event.name, event.type) if n and n in self.user), None)
         if user is not None:
             return self._compiled(envelope, user, None, ())
-        has_data = event.type is not None and not (event.dialect == LEGACY and event.related is None)
-        path = self.level_dir(event.dialect) / "data" / f"{event.type}.json" if has_data else None
-        if path is not None and path.is_file():
-            return self._compiled(envelope, path, None, (), resources.shapes().get(event.type or ""))
-        note, errors = self._why_no_data_schema(event)
+        entry = event.entry
+        schema_file = entry.schema_file if entry is not None else None
+        if schema_file is not None and not (dialect.related_data and event.related is None):
+            path = self.level_dir(dialect) / schema_file
+            return self._compiled(envelope, path, None, (), resources.shapes().get(entry.name))  # type: ignore[union-attr]
+        note, errors = self._why_no_data_schema(event, dialect)
         return self._compiled(envelope, None, note, errors)
 
-    def _why_no_data_schema(self, event: Event) -> tuple[str | None, tuple[SchemaError, ...]]:
+    def _why_no_data_schema(self, event: Event, dialect: Dialect) -> tuple[str | None, tuple[SchemaError, ...]]:
         """A note saying what was checked instead, and whether that is an error at this level."""
         strict = self.strict
         if event.type is None:
-            if event.dialect == BARE:
+            if not dialect.envelope:
                 hint = (" (candidates: " + ", ".join(event.candidates) + ")") if event.candidates else ""
                 return None, (SchemaError("", f"cannot tell the event type{hint}; pass --as TYPE", "type"),)
-            if event.dialect == LEGACY:
-                error = SchemaError("/type", f"{event.name!r} is not a standard event type", "enum")
+            if dialect.related_data:
+                error = SchemaError(dialect.type_pointer, f"{event.name!r} is not a standard event type", "enum")
                 return "envelope only: custom webhook name with no related standard event", (
                     (error,) if strict else ())
-            return None, ()  # v2024: the envelope's type enum reports it
-        if catalogue.lookup(event.type) is None:
-            unknown = f"unknown event type {event.type!r}"
-            if event.dialect == BARE:
+            return None, ()  # the envelope's own schema reports the missing type
+        if event.entry is None:
+            unknown = f"unknown event type {_short(event.type)}"
+            if not dialect.envelope:
                 return None, (SchemaError("", unknown, "enum"),)
-            where = {DISTRIBUTION: "/event/type", LEGACY: "/type"}.get(event.dialect)
-            if where is None:  # v2024: the envelope's own type enum reports it
+            if dialect.envelope_lists_types:  # the envelope's own type enum reports it
                 return None, ()
-            return f"{unknown}: envelope checked", ((SchemaError(where, unknown, "enum"),) if strict else ())
-        if event.dialect == LEGACY and event.related is None:
+            error = SchemaError(dialect.type_pointer, unknown, "enum")
+            return f"{unknown}: envelope checked", ((error,) if strict else ())
+        if dialect.related_data and event.related is None:
             return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
         return f"no schema for {event.type}: envelope checked", ()
 
@@ -153,7 +143,7 @@ class SchemaSet:
         check_data = plan.data_fast is not None
         data = event.data
         if plan.members is not None and isinstance(data, dict) and data:
-            if event.dialect == DISTRIBUTION and plan.members.isdisjoint(data):
+            if DIALECTS[event.dialect].custom_payloads and plan.members.isdisjoint(data):
                 check_data, note = False, "custom payload, envelope checked"
             else:
                 errors.extend(_disagreement(event, plan.members))
@@ -161,7 +151,7 @@ class SchemaSet:
         if plan.envelope_fast is not None and not plan.envelope_fast.is_valid(event.payload):
             failed.append(Check(plan.envelope, event.payload, ""))  # type: ignore[arg-type]
         if check_data and not plan.data_fast.is_valid(data):
-            failed.append(Check(plan.data, data, event.data_pointer))  # type: ignore[arg-type]
+            failed.append(Check(plan.data, data, DIALECTS[event.dialect].data_pointer))  # type: ignore[arg-type]
         if not failed and not errors:
             return Verdict(True, note=note)
         for c in failed:
@@ -197,16 +187,15 @@ class SchemaSet:
 def _disagreement(event: Event, members: frozenset[str]) -> list[SchemaError]:
     """The data does not look like its event type. The schemas accept unknown members, so
     only the members given can tell a payload sent under the wrong type."""
-    data = event.data
+    data, at = event.data, DIALECTS[event.dialect].data_pointer
     if members.isdisjoint(data):
-        return [SchemaError(event.data_pointer, f"data has none of the members of a {event.type} event",
-                            "type-agreement")]
+        return [SchemaError(at, f"data has none of the members of a {event.type} event", "type-agreement")]
     unknown = data.keys() - members
     if unknown:
-        fits = infer_type(data)
+        fits = catalogue.types_fitting(data)
         if len(fits) == 1 and fits[0] != event.type:
             message = f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})"
-            return [SchemaError(event.data_pointer, message, "type-agreement")]
+            return [SchemaError(at, message, "type-agreement")]
     return []
 
 

@@ -1,13 +1,17 @@
 """The one table of event-type knowledge.
 
 Every event type vevents knows is listed here once, with its family and the facts worth
-summarising for it. Nothing else in the code branches on event type names: `summary`
-reads the rules from this table, renderers only render what `summary` produced.
+summarising for it. Nothing else in the code branches on event type names: recognition
+attaches an event's entry once (`lookup`), `pipeline.summarise` reads the rules from it,
+validation finds schemas through it, renderers only render what was summarised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from vevents_cli import resources
 
 # The 72 event types of the vendor's OpenAPI webhooks file, under the name Voucherify puts
 # in `type` / `event.type` (webhook key EVENTS.X.Y -> x.y, BUS_VAL_RULE ->
@@ -150,6 +154,12 @@ class EventType:
     points: PointsRule | None = None
     gift: GiftRule | None = None
     tier: TierRule | None = None
+    redemption: tuple[str, str | None] | None = None  # ("redemption" or "rollback", "succeeded"/"failed")
+
+    @property
+    def schema_file(self) -> str | None:
+        """Its data schema, relative to a schema level folder (named by this table, never by input)."""
+        return f"data/{self.name}.json" if self.has_schema else None
 
 
 # Facts every type gets from the same places (the data's top-level objects).
@@ -278,9 +288,18 @@ def _family(name: str) -> str:
     return next(family for prefix, family in _FAMILIES if name.startswith(prefix))
 
 
+def _redemption(name: str, family: str) -> tuple[str, str | None] | None:
+    """What a redemption-family type says of its redemption: kind and outcome (from its name)."""
+    if family != "redemption":
+        return None
+    kind = "rollback" if ".rollback." in name else "redemption"
+    return kind, next((o for o in ("succeeded", "failed") if name.endswith("." + o)), None)
+
+
 def _entry(name: str, has_schema: bool) -> EventType:
     rules = _RULES.get(name, {})
-    return EventType(name, _family(name), has_schema, **rules)  # type: ignore[arg-type]
+    family = _family(name)
+    return EventType(name, family, has_schema, redemption=_redemption(name, family), **rules)  # type: ignore[arg-type]
 
 
 CATALOGUE: dict[str, EventType] = {
@@ -297,3 +316,26 @@ def lookup(name: str | None) -> EventType | None:
     if not name:
         return None
     return CATALOGUE.get(name) or CATALOGUE.get(ALIASES.get(name, ""))
+
+
+def types_fitting(data: dict[str, Any]) -> tuple[str, ...]:
+    """The event types whose data schema fits these top-level members best (bare payloads).
+
+    A type can fit only when every member it requires is present and it declares at
+    least one member given. The best fit has the fewest given members it does not
+    declare, then the fewest declared members not given (the tightest schema). One name:
+    the type is known; several: they tie and the type cannot be told; none: nothing fits.
+    """
+    keys = set(data)
+    best: list[str] = []
+    best_score = (len(keys) + 1, 0)
+    for name, shape in resources.shapes().items():
+        props = shape["properties"]
+        if not keys.issuperset(shape["required"]) or keys.isdisjoint(props):
+            continue
+        score = (len(keys.difference(props)), len(props) - len(keys.intersection(props)))
+        if score < best_score:
+            best, best_score = [name], score
+        elif score == best_score:
+            best.append(name)
+    return tuple(best)

@@ -1,12 +1,15 @@
-"""The catalogue as a listing, for `vevents types`: family, dialects, facts summarised."""
+"""Rendering for `types`: the catalogue as a listing (family, dialects, facts summarised)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+from vevents_cli import resources
+from vevents_cli.output.streams import Lines, Streams
+from vevents_cli.voucherify import catalogue, dialects
 
-from vevents_cli import catalogue, resources
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # Which common fact is read from which top-level member of the data.
 _COMMON_FACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -32,18 +35,19 @@ def facts_of(entry: catalogue.EventType) -> list[str]:
 def catalogue_rows() -> list[dict[str, Any]]:
     rows = []
     for entry in catalogue.CATALOGUE.values():
-        dialects = ["v2024", "distribution", "legacy"] + (["bare"] if entry.has_schema else [])
         rows.append({
             "type": entry.name,
             "family": entry.family,
             "schema": entry.has_schema,
-            "dialects": dialects,
+            "dialects": dialects.for_type(entry),
             "facts": facts_of(entry),
         })
     return rows
 
 
 def catalogue_table(rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{len(rows)} event types", title_justify="left")
     for column in ("type", "family", "schema", "dialects", "facts"):
         table.add_column(column, no_wrap=column == "type")
@@ -53,3 +57,14 @@ def catalogue_table(rows: list[dict[str, Any]]) -> Table:
             ", ".join(row["dialects"]), ", ".join(row["facts"]) or "—",
         )
     return table
+
+
+def write(streams: Streams, fmt: str) -> None:
+    rows = catalogue_rows()
+    if fmt == "json":
+        lines = Lines(streams.out)
+        for row in rows:
+            lines.write(row)
+        lines.flush()
+        return
+    streams.console().print(catalogue_table(rows))

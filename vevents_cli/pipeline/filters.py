@@ -1,4 +1,4 @@
-"""Filters: which summaries a command keeps (`--type`, `--customer`, `--since`...).
+"""Filters: which summaries a run keeps (`--type`, `--customer`, `--since`...).
 
 `Filters` is built once from the command line options (relative times are resolved
 against "now" at that moment); `Filters.matches` is then a pure test of one summary.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 
-from vevents_cli.summary import Summary
+from vevents_cli.model import Summary
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

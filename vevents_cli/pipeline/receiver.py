@@ -1,12 +1,15 @@
-"""The local receiver behind `vevents listen`: take webhook deliveries, check, save, forward.
+"""The live source behind `vevents listen`: take webhook deliveries, check, save, forward.
 
 Built on the standard library's `ThreadingHTTPServer` (a thread per connection, HTTP/1.1
 keep-alive). Each POST to the configured path is read (up to `max_body` bytes), its
 signature checked, saved (one NDJSON line, appended atomically) and answered at once; it
-is then summarised for the console and, when asked, forwarded to another URL.
+is then queued as a record (with how it was answered: a `Delivery`) for the pipeline,
+which recognises, validates and summarises it like any other input, and, when asked,
+forwarded to another URL.
 
 `Receiver(config).start()` binds (port 0: any free port) and serves in a background
-thread, returning (host, port); `.stop()` ends it, letting deliveries in flight finish.
+thread, returning (host, port); `.deliveries()` yields the records until Ctrl-C (or
+`.stop()`); `.stop()` ends it, letting deliveries in flight finish.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import base64
 import contextlib
 import ipaddress
 import os
+import queue
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -31,18 +35,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from rich.text import Text
 
-from vevents_cli import captures, renderers, signatures
-from vevents_cli.captures import Headers
-from vevents_cli.events import recognise
-from vevents_cli.records import Locator, Record
-from vevents_cli.summary import summarise
-from vevents_cli.validation import SchemaSet
+from vevents_cli.model import Delivery, Locator, Record, Unreadable
+from vevents_cli.pipeline import captures
+from vevents_cli.pipeline.captures import Headers
+from vevents_cli.voucherify import signatures
 
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # a refused body up to this size is read and dropped, keeping the connection
-SIG_WIDTH = 13
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +109,29 @@ class _BadBody(Exception):
         self.reason = reason
 
 
-class Receiver:
-    """A webhook receiver for development; `echo` gets one line (or more) per request."""
+@dataclass(frozen=True, slots=True)
+class Forwarded:
+    """What became of a delivery passed on to `--forward`: the target's status, or an error."""
 
-    def __init__(self, config: Config, echo: Callable[[Text], None] | None = None) -> None:
+    url: str
+    status: int | None
+    ms: float
+    error: str | None = None
+
+
+class Receiver:
+    """A webhook receiver for development: requests in, records out (`deliveries`).
+
+    `on_forward` hears what became of each forwarded delivery.
+    """
+
+    def __init__(self, config: Config, on_forward: Callable[[Forwarded], None] | None = None) -> None:
         self.config = config
         self.counts: Counter[int] = Counter()
-        self._echo = echo
-        self._echo_lock = threading.Lock()
+        self._on_forward = on_forward
+        self._queue: queue.SimpleQueue[Record | Unreadable] = queue.SimpleQueue()
+        self._stopped = threading.Event()
         self._count_lock = threading.Lock()
-        self._schema_lock = threading.Lock()
-        self._schemas = SchemaSet()
         self._save = SaveFile(config.save) if config.save else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -137,8 +149,22 @@ class Receiver:
         host, port = self._server.server_address[:2]
         return str(host), int(port)
 
+    def deliveries(self) -> Iterator[Record | Unreadable]:
+        """Every request as it arrives (a record, or unreadable with how it was answered),
+        until Ctrl-C or `stop()`."""
+        try:
+            while True:
+                try:
+                    yield self._queue.get(timeout=0.2)
+                except queue.Empty:
+                    if self._stopped.is_set():
+                        return
+        except KeyboardInterrupt:
+            return
+
     def stop(self) -> None:
         """Stop accepting, end idle keep-alive connections, wait for deliveries in flight."""
+        self._stopped.set()
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -195,8 +221,15 @@ class Receiver:
         if self._save is not None:
             self._save.append(saved_record(received_at, req.command, req.path, headers, body, value, status))
         self._respond(req, status, {"ok": True} if status == 200 else {"error": reason})
-        self._count(status)
-        self._report(req, status, reason, headers, body, value, given, match)
+        number = self._count(status)
+        verdict = signatures.verdict(config.secret is not None, given, match)
+        causes = signatures.likely_causes(body, given) if verdict == "mismatch" and given else ()
+        delivery = Delivery(status, reason, verdict, causes)
+        where = Locator(f"listen {req.path}", number)
+        if isinstance(value, dict):
+            self._queue.put(Record(where, body, value, headers, delivery))
+        else:
+            self._queue.put(Unreadable(where, reason or "body is not a JSON object", delivery=delivery))
         if status == 200 and config.forward:
             self._forward(headers, body)
 
@@ -244,8 +277,9 @@ class Receiver:
                 req.close_connection = True
                 return
         self._respond(req, status, {"error": reason}, extra)
-        self._count(status)
-        self._say(Text(f"{status} {req.command} {req.path}  {reason}", style="yellow"))
+        number = self._count(status)
+        where = Locator(f"listen {req.path}", number)
+        self._queue.put(Unreadable(where, f"{req.command} {req.path}  {reason}", delivery=Delivery(status, reason)))
 
     def _respond(self, req: _Handler, status: int, payload: dict[str, Any],
                  extra: dict[str, str] | None = None) -> None:
@@ -264,34 +298,11 @@ class Receiver:
         except OSError:
             req.close_connection = True
 
-    def _count(self, status: int) -> None:
+    def _count(self, status: int) -> int:
+        """Count one answer; how many requests have been answered, this one included."""
         with self._count_lock:
             self.counts[status] += 1
-
-    # -- console ------------------------------------------------------------------------------
-
-    def _say(self, line: Text) -> None:
-        if self._echo is not None:
-            with self._echo_lock:
-                self._echo(line)
-
-    def _report(self, req: _Handler, status: int, reason: str | None, headers: Headers, body: bytes,
-                value: Any, given: str | None, match: signatures.Match | None) -> None:
-        if self._echo is None:
-            return
-        line = Text(f"{status} ", style="green" if status == 200 else "red")
-        line.append_text(signature_cell(self.config.secret is not None, given, match))
-        if isinstance(value, dict):
-            record = Record(Locator(f"listen {req.path}", self.received), body, value, headers)
-            with self._schema_lock:
-                event = recognise(record)
-                line.append_text(renderers.table_row(summarise(event, self._schemas.check(event))))
-        else:
-            line.append(reason or "body is not a JSON object", style="red")
-        self._say(line)
-        if given and match is not None and not match.matched:
-            causes = "; ".join(signatures.likely_causes(body, given))
-            self._say(Text(f"    signature mismatch — likely: {causes}", style="dim"))
+            return sum(self.counts.values())
 
     def _forward(self, headers: Headers, body: bytes) -> None:
         url = self.config.forward
@@ -310,31 +321,8 @@ class Receiver:
             status = exc.code
         except (urllib.error.URLError, OSError) as exc:
             error = str(getattr(exc, "reason", exc))
-        ms = (time.perf_counter() - start) * 1000
-        if status is not None:
-            ok = 200 <= status < 300
-            self._say(Text(f"    → {url}: {status} in {ms:.0f} ms", style="green" if ok else "red"))
-        else:
-            self._say(Text(f"    → {url}: failed after {ms:.0f} ms ({error})", style="red"))
-
-
-def header_line() -> Text:
-    """The column heads above the delivery lines."""
-    line = Text("st  " + "signature".ljust(SIG_WIDTH), style="bold")
-    line.append_text(renderers.table_header())
-    return line
-
-
-def signature_cell(has_secret: bool, given: str | None, match: signatures.Match | None) -> Text:
-    if not given:
-        text, style = "missing", "yellow"
-    elif not has_secret:
-        text, style = "unchecked", "dim"
-    elif match is not None and match.matched:
-        text, style = f"✓ {match.form}", "green"
-    else:
-        text, style = "✗ mismatch", "bold red"
-    return Text(text.ljust(SIG_WIDTH), style=style)
+        if self._on_forward is not None:
+            self._on_forward(Forwarded(url, status, (time.perf_counter() - start) * 1000, error))
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -4,6 +4,13 @@ A source may hold one JSON value, a JSON array of events, NDJSON (one value per 
 streamed: memory stays flat), or several pretty-printed values one after another. Each
 value becomes a `Record` (raw bytes, parsed value, locator); anything that cannot be read
 becomes an `Unreadable` naming the source and position, and reading goes on.
+
+Recovery at line edges. A source is known to be NDJSON by its name (`.ndjson`, `.jsonl`),
+once a line holds a whole JSON object, or once a cut line was found. In an NDJSON source
+a line that ends mid-value is one unreadable item at its line, and reading resumes at the
+next line. Elsewhere such a line starts a multi-line (pretty) value, read until its
+brackets balance -- unless the next line starts a new object (`{` at column 0) while the
+pending value is an object: then the pending line was cut, and is reported alone.
 """
 
 from __future__ import annotations
@@ -11,16 +18,18 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
-from vevents_cli.sources import Problem, Source
+from vevents_cli.model import Locator, Record, Unreadable
+from vevents_cli.pipeline import captures
+from vevents_cli.pipeline.sources import Problem, Source
 
 BOM = b"\xef\xbb\xbf"
 MAX_VALUE_BYTES = 256 * 1024 * 1024  # one pretty-printed value larger than this is refused
+CUT_LINE = "truncated JSON: this line ends mid-value"
 GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
 SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
 
@@ -28,42 +37,6 @@ _TOKEN = re.compile(rb'["{}\[\]]')
 _STRING_TAIL = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
 _REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|GET|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]\r?\n?$")
 _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
-
-
-@dataclass(frozen=True, slots=True)
-class Locator:
-    """Where a value starts: source name, 1-based line, index inside a top-level array."""
-
-    source: str
-    line: int
-    index: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}"
-        return where if self.index is None else f"{where}[{self.index}]"
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One JSON object read from a source, with the bytes it was read from."""
-
-    locator: Locator
-    raw: bytes
-    value: dict[str, Any]
-    headers: Mapping[str, str] | None = field(default=None)
-
-
-@dataclass(frozen=True, slots=True)
-class Unreadable:
-    """Input that could not be read as an event object, and why."""
-
-    locator: Locator
-    reason: str
-    column: int | None = None
-
-    def __str__(self) -> str:
-        col = "" if self.column is None else f":{self.column}"
-        return f"{self.locator}{col}: {self.reason}"
 
 
 Item = Record | Unreadable
@@ -94,7 +67,7 @@ def read_source(source: Source) -> Iterator[Item]:
         yield Unreadable(Locator(source.name, 0), f"cannot open: {exc.strerror or exc}")
         return
     try:
-        yield from read_lines(source.name, _lines(stream))
+        yield from read_lines(source.name, _lines(stream), ndjson=is_ndjson_name(source.name))
     except ReadError as exc:
         yield Unreadable(Locator(source.name, exc.line), exc.reason)
     finally:
@@ -115,22 +88,29 @@ def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
         raise ReadError(number + 1, f"read error: {exc.strerror or exc}") from exc
 
 
-def read_lines(name: str, lines: Iterable[bytes], first_line: int = 1) -> Iterator[Item]:
+def is_ndjson_name(name: str) -> bool:
+    return name.lower().removesuffix(".gz").endswith((".ndjson", ".jsonl"))
+
+
+def read_lines(name: str, lines: Iterable[bytes], first_line: int = 1, ndjson: bool = False) -> Iterator[Item]:
     """Cut lines of one source into records (the heart of the reader).
 
-    `first_line` > 1 reads a chunk from the middle of a source (see `parallel`).
+    `ndjson`: the source is known to hold one value per line. `first_line` > 1 reads a
+    chunk from the middle of an NDJSON file (see `parallel`), cut just after a line that
+    held a whole object: it starts in the state a serial reader has there.
     """
     it = iter(lines)
     reader = _Reader(name)
     reader.number = first_line - 1
+    reader.ndjson = ndjson
+    if first_line > 1:
+        reader.records = 1  # the source has had events before this chunk
     for line in it:
         reader.number += 1
         if reader.number == 1:
             if line.startswith(BOM):
                 line = line[len(BOM):]
             if _REQUEST_LINE.match(line):
-                from vevents_cli import captures
-
                 yield from captures.read_requests(name, line, it)
                 return
         yield from reader.feed(line)
@@ -147,7 +127,7 @@ class _Reader:
         self.number = 0
         self.records = 0
         self.errors = 0
-        self.single_line_seen = False
+        self.ndjson = False
         self.gave_up = False
         self.pending: list[bytes] = []
         self.pending_size = 0
@@ -163,7 +143,8 @@ class _Reader:
         except orjson.JSONDecodeError as exc:
             yield from self._not_a_line(line, exc)
             return
-        self.single_line_seen = True
+        if isinstance(value, dict):
+            self.ndjson = True
         yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
 
     def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
@@ -174,18 +155,22 @@ class _Reader:
             self.gave_up = True
             yield Unreadable(Locator(self.name, self.number), "binary data, not JSON text")
             return
-        if stripped[:1] in (b"{", b"[") and exc.msg.startswith("unexpected end of data"):
+        lone = stripped in (b"{", b"[")
+        if stripped[:1] in (b"{", b"[") and exc.msg.startswith("unexpected end of data") and (lone or not self.ndjson):
             scan = _Scan()
             if scan.feed(line) is None:
                 self.pending, self.pending_size, self.start, self.scan = [line], len(line), self.number, scan
                 return
+        if self.ndjson and exc.msg.startswith("unexpected end of data"):
+            yield from self._failed(Unreadable(Locator(self.name, self.number), CUT_LINE))
+            return
         yield from self._error(line, exc, self.number)
 
     def _continue(self, line: bytes) -> Iterator[Item]:
-        if self.single_line_seen and line[:1] == b"{":
-            # NDJSON: a line that starts a new object means the pending one was cut short.
-            yield Unreadable(Locator(self.name, self.start), "truncated JSON: this line ends mid-value")
-            self.pending = []
+        if line[:1] == b"{" and self.pending[0].lstrip()[:1] == b"{":
+            # A line that starts a new object: the pending object's line was cut short.
+            yield Unreadable(Locator(self.name, self.start), CUT_LINE)
+            self.pending, self.ndjson = [], True
             yield from self.feed(line)
             return
         self.pending.append(line)
@@ -213,8 +198,6 @@ class _Reader:
         if isinstance(value, dict):
             self.records += 1
             if value.keys() >= SAVED_DELIVERY_KEYS:  # a delivery saved by `vevents listen --save`
-                from vevents_cli import captures
-
                 yield captures.saved_delivery(Locator(self.name, line), value)
                 return
             yield Record(Locator(self.name, line), raw, value)
@@ -233,14 +216,16 @@ class _Reader:
             yield Unreadable(Locator(self.name, line), f"top-level value is {_kind(value)}, expected a JSON object")
 
     def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Item]:
-        self.errors += 1
         line = first_line + exc.lineno - 1
-        yield Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno)
+        yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno))
+
+    def _failed(self, item: Unreadable) -> Iterator[Item]:
+        """An unreadable value; a source with nothing but these for a while is given up."""
+        self.errors += 1
+        yield item
         if self.records == 0 and self.errors >= GIVE_UP_AFTER:
             self.gave_up = True
-            yield Unreadable(
-                Locator(self.name, line), f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
-            )
+            yield Unreadable(item.locator, f"giving up after {GIVE_UP_AFTER} unreadable values and no event")
 
     def finish(self) -> Iterator[Item]:
         if self.pending:

@@ -1,10 +1,11 @@
-"""Following a growing file, like `tail -f`: a sources-stage generator of lines.
+"""The follow strategy: a growing file read like `tail -f`, a sources-stage generator of lines.
 
 `lines(path)` yields the file's complete lines from the start, then waits for more,
 polling every `interval` seconds. A partial last line is held until its newline arrives.
 When the file shrinks (truncated) reading starts again from 0; when the path's inode
 changes (rotated) the rest of the old file is read, then the new one is opened. Feed
-the lines to `records.read_lines(name, lines)`.
+the lines to `records.read_lines(name, lines)`; `until_interrupted` ends them quietly on
+Ctrl-C, so that a followed run finishes like any other.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -78,3 +79,11 @@ def lines(path: str | Path, stop: Stop | None = None, interval: float = POLL_INT
                 partial = b""
     finally:
         stream.close()
+
+
+def until_interrupted(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines until Ctrl-C arrives while waiting for more."""
+    try:
+        yield from lines
+    except KeyboardInterrupt:
+        return

@@ -16,13 +16,13 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from vevents_cli.records import BOM, Item, Locator, Record, Unreadable, read_source
-from vevents_cli.sources import Problem, Source, expand
+from vevents_cli.model import Locator, Record, Unreadable
+
+Item = Record | Unreadable
 
 _REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]\r?\n?$")
 _HEADER = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n?$")
@@ -258,56 +258,3 @@ def saved_delivery(locator: Locator, saved: dict[str, Any]) -> Item:
     else:
         raw = body.encode("utf-8")
     return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw)
-
-
-# --- bodies to verify ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Signed:
-    """A record and the spellings of its body a signature may cover, as-is first."""
-
-    record: Record
-    bodies: tuple[bytes, ...]
-
-
-def signed_inputs(paths: Iterable[str]) -> Iterator[Signed | Unreadable]:
-    """Every record of the PATHs with its candidate bodies, for `vevents verify`.
-
-    Deliveries (captures, saved records) carry their body as received. A file holding
-    one payload is itself the body: its bytes as-is, then without one trailing newline.
-    """
-    for source in expand(paths):
-        if isinstance(source, Problem):
-            yield Unreadable(Locator(source.name, 0), source.reason)
-            continue
-        items = read_source(source)
-        first = next(items, None)
-        second = next(items, None) if first is not None else None
-        if isinstance(first, Record) and second is None and _is_plain_file(source, first):
-            yield Signed(first, _file_bodies(source, first))
-            continue
-        for item in (first, second):
-            if item is not None:
-                yield _signed(item)
-        for item in items:
-            yield _signed(item)
-
-
-def _signed(item: Item) -> Signed | Unreadable:
-    return item if isinstance(item, Unreadable) else Signed(item, (item.raw,))
-
-
-def _is_plain_file(source: Source, record: Record) -> bool:
-    return source.path is not None and record.headers is None and record.locator.index is None
-
-
-def _file_bodies(source: Source, record: Record) -> tuple[bytes, ...]:
-    try:
-        with source.open() as stream:
-            data = stream.read()
-    except OSError:
-        return (record.raw,)
-    data = data.removeprefix(BOM)
-    trimmed = data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith(b"\n") else data
-    return tuple(dict.fromkeys((data, trimmed, record.raw)))

@@ -4,6 +4,9 @@ Voucherify sends `x-voucherify-signature: <hex HMAC-SHA256 of the body, keyed wi
 project's webhook secret>`. For a JSON payload, whitespace outside strings is removed
 before signing, so a body is checked twice: its bytes exactly as given, then their
 compact form. Pure functions: no I/O, and the secret is never part of any output.
+
+`check` is `verify`'s pipeline projection: one event's signature (from `--signature` or
+its delivery headers) checked over the bytes it was read from.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from vevents_cli.model import Summary
 
 SIGNATURE_HEADER = "x-voucherify-signature"
 SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
@@ -83,3 +88,42 @@ def likely_causes(body: bytes, signature: str) -> tuple[str, ...]:
         edited,
         "signature of another delivery (header and body taken from different requests)",
     )
+
+
+def verdict(has_secret: bool, given: str | None, match: Match | None) -> str:
+    """One word for a delivery's signature: missing, unchecked, raw, compact or mismatch."""
+    if not given:
+        return "missing"
+    if not has_secret:
+        return "unchecked"
+    if match is not None and match.matched and match.form is not None:
+        return match.form
+    return "mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One event's signature check, for `vevents verify`."""
+
+    locator: str
+    label: str  # the event's type, custom name, or "type unknown"
+    given: bool  # a signature was there to check
+    match: Match | None = None
+    causes: tuple[str, ...] = ()
+
+
+def check(s: Summary, secret: str, signature: str | None = None) -> Checked:
+    """Check one event's signature over its bytes as read (a projection: may run in a worker).
+
+    A value read from a plain file is also tried with the line end a file adds after it.
+    """
+    event = s.event
+    label = event.type or event.name or "type unknown"
+    given = signature or (event.headers or {}).get(SIGNATURE_HEADER)
+    if not given:
+        return Checked(str(event.locator), label, False)
+    raw = event.raw
+    alternatives = (raw + b"\n", raw + b"\r\n") if event.headers is None and event.locator.index is None else ()
+    match = verify(raw, secret, given, alternatives=alternatives)
+    causes = () if match.matched else likely_causes(raw, given)
+    return Checked(str(event.locator), label, True, match, causes)

@@ -1,0 +1,99 @@
+"""The `vevents` app: its commands, and `main`, the one exit path of every run.
+
+Commands return an `ExitStatus`; `main` maps it, usage errors (2), Ctrl-C (130), SIGTERM
+(143), a closed pipe (141, quietly) and any unexpected exception (70, one line asking
+for a report) to the process's exit status. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Annotated, NoReturn
+
+import click
+import typer
+
+from vevents_cli import __version__
+from vevents_cli.cli import listen, redact, sample, schema, show, split, stats, types, validate, verify
+from vevents_cli.cli.status import ExitStatus
+
+REPORT_URL = "https://github.com/vevents/vevents/issues"
+
+app = typer.Typer(
+    name="vevents",
+    help="Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
+    "Example: vevents sample voucher.published | vevents show",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+for command in (show.show, validate.validate, types.types, sample.sample, schema.schema, stats.stats, split.split,
+                redact.redact, verify.verify, listen.listen):
+    app.command()(command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vevents {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = None,
+) -> None:
+    """Inspect, validate and summarise Voucherify webhook and event payloads."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: every `finally` runs, worker processes end."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def status_of(argv: list[str] | None) -> ExitStatus:
+    """Run the app; what happened, as an exit status (the only place that decides it)."""
+    try:
+        result = app(args=argv, prog_name="vevents", standalone_mode=False)
+    except click.UsageError as exc:
+        exc.show()
+        return ExitStatus.USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return ExitStatus.FAILED
+    except Terminated:
+        return ExitStatus.TERMINATED
+    except (KeyboardInterrupt, click.Abort):
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.BROKEN_PIPE
+    except Exception as exc:  # a bug: one line, never a traceback
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        sys.stderr.write(f"vevents: internal error: {type(exc).__name__}: {message} "
+                         f"(please report it at {REPORT_URL})\n")
+        return ExitStatus.INTERNAL
+    if isinstance(result, int):  # a command's ExitStatus, or click's own exit code (--help, --version)
+        return ExitStatus(result) if result in ExitStatus._value2member_map_ else ExitStatus.FAILED
+    return ExitStatus.OK
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console script: run, flush, exit with the run's status."""
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminate)
+    status = status_of(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        status = ExitStatus.BROKEN_PIPE
+    if status is ExitStatus.BROKEN_PIPE:  # nothing more may reach the closed pipe, not even at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(int(status))

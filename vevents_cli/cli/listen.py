@@ -1,0 +1,83 @@
+"""`vevents listen`: a local webhook receiver; each delivery goes through the pipeline to the console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli import console
+from vevents_cli.cli.options import Secret, SecretFile, run_config, secret, start
+from vevents_cli.cli.status import ExitStatus
+
+
+def listen(
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you mean it).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
+    path: Annotated[str, typer.Option("--path", help="URL path deliveries are POSTed to.")] = "/",
+    secret_value: Secret = None,
+    secret_file: SecretFile = None,
+    require_signature: Annotated[
+        bool, typer.Option("--require-signature",
+                           help="Answer 401 to a delivery whose signature is missing or does not match.")
+    ] = False,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", metavar="FILE.ndjson", dir_okay=False,
+                     help="Append each delivery (headers, body as received, event) as one NDJSON line."),
+    ] = None,
+    forward: Annotated[
+        str | None, typer.Option("--forward", metavar="URL", help="Pass each accepted delivery on to URL.")
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option("--max-body", metavar="BYTES", min=1, help="Larger bodies are answered 413.")
+    ] = 1024 * 1024,
+) -> ExitStatus:
+    """Receive webhook deliveries locally: print them, check signatures, save, forward.
+
+    Answers 200 at once; 401 (--require-signature, bad or no signature), 400 (body not
+    JSON, still saved), 404 (other path), 405 (not POST), 413 (over --max-body).
+    Ctrl-C stops it.
+
+    Examples:
+
+      VOUCHERIFY_WEBHOOK_SECRET=… vevents listen --save deliveries.ndjson
+
+      vevents listen --port 9000 --forward http://localhost:3000/webhooks
+    """
+    from urllib.parse import urlsplit
+
+    from vevents_cli.output import listen as render
+    from vevents_cli.pipeline import receiver
+
+    key = secret(secret_value, secret_file, required=require_signature)
+    if not path.startswith("/"):
+        raise typer.BadParameter("must start with /", param_hint="--path")
+    target = urlsplit(forward) if forward is not None else None
+    if target is not None and (target.scheme not in ("http", "https") or not target.netloc):
+        raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--forward")
+    config = receiver.Config(host=host, port=port, path=path, secret=key, require_signature=require_signature,
+                             save=save, forward=forward, max_body=max_body)
+    streams = console.streams()
+    printer = render.Printer(streams)
+    try:
+        server = receiver.Receiver(config, on_forward=printer.forwarded)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot open: {exc.strerror or exc}", param_hint="--save") from None
+    try:
+        bound_host, bound_port = server.start()
+    except OSError as exc:
+        streams.write_err(f"vevents: cannot listen on {host}:{port}: {exc.strerror or exc}", "red")
+        return ExitStatus.FAILED
+    render.banner(streams, config, bound_host, bound_port)
+    printer.header()
+    try:
+        render.write(start(run_config(()), records=server.deliveries()), printer)
+        streams.note("stopping…")
+    finally:
+        server.stop()
+    streams.write_err(server.summary_line())
+    return ExitStatus.OK

@@ -1,0 +1,39 @@
+"""`vevents sample`: a bundled sample payload of a type, in any dialect."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli.status import ExitStatus
+from vevents_cli.voucherify import dialects
+
+# The --dialect choices are the dialects table's names.
+Dialect = enum.StrEnum("Dialect", {name: name for name in dialects.NAMES})  # type: ignore[misc]
+DEFAULT_DIALECT = Dialect(dialects.V2024)
+
+
+def sample(
+    event_type: Annotated[str, typer.Argument(metavar="TYPE", help="An event type (see: vevents types).")],
+    dialect: Annotated[Dialect, typer.Option("--dialect", help="Envelope to wrap it in.")] = DEFAULT_DIALECT,  # type: ignore[valid-type]
+) -> ExitStatus:
+    """Print a bundled sample payload of TYPE.
+
+    Examples:
+
+      vevents sample voucher.published | vevents show
+
+      vevents sample customer.rewarded --dialect legacy > fixture.json
+    """
+    import orjson
+
+    from vevents_cli import samples
+
+    if samples.sample_path(event_type) is None:
+        raise typer.BadParameter(f"no sample for {event_type!r} (see: vevents types)", param_hint="TYPE")
+    payload = samples.sample(event_type, dialect.value)
+    sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    return ExitStatus.OK

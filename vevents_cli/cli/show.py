@@ -1,0 +1,68 @@
+"""`vevents show`: what matters in each event, as panels, a table, or NDJSON."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli import console
+from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.filters import Filters
+
+
+class ShowFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+@filtered
+def show(
+    paths: Paths = None,
+    as_type: AsType = None,
+    table: Annotated[bool, typer.Option("--table", help="One line per event (for logs).")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Also print the payload (and HTTP headers).")] = False,
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text (panels/table) or json (NDJSON).")] = (
+        ShowFormat.text
+    ),
+    strict: Strict = False,
+    schemas: UserSchemas = None,
+    follow: Annotated[
+        Path | None,
+        typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
+                     help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation)."),
+    ] = None,
+    filters: Filters = NO_FILTERS,
+) -> ExitStatus:
+    """Show what matters in each event: customer, voucher, points, campaign, order.
+
+    Examples:
+
+      vevents show samples/
+
+      pbpaste | vevents show --raw
+
+      vevents show webhooks.ndjson.gz --table
+
+      vevents show log.ndjson --format json | jq .points
+
+      vevents show --follow webhooks.ndjson --table --type 'customer.*'
+    """
+    from vevents_cli.output import show as render
+
+    if follow is not None and paths:
+        raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
+    sources = (str(follow),) if follow is not None else inputs(paths)
+    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
+                        follow=follow is not None)
+    streams = console.streams()
+    view = render.View.of("json" if fmt is ShowFormat.json else "table" if table else "panels",
+                          raw=raw, color=streams.color, streaming=follow is not None or "-" in sources)
+    run = start(config, view.project)
+    render.write(run, streams, view)
+    if fmt is ShowFormat.text and filters.active:
+        streams.note(render.filtered_line(run.tally.filtered))
+    return ExitStatus.of(run.tally.failed)

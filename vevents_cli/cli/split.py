@@ -1,0 +1,51 @@
+"""`vevents split`: a log turned into fixtures, one pretty JSON file per event."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli import console
+from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, filtered, inputs, run_config, start
+from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.filters import Filters
+
+
+@filtered
+def split(
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the fixtures in."),
+    ],
+    paths: Paths = None,
+    bare: Annotated[bool, typer.Option("--bare", help="Write only each event's data object.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
+    as_type: AsType = None,
+    filters: Filters = NO_FILTERS,
+) -> ExitStatus:
+    """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
+
+    Examples:
+
+      vevents split webhooks.ndjson --out fixtures/
+
+      vevents split webhooks.ndjson --out fixtures/ --type 'customer.*' --bare
+    """
+    from vevents_cli import split as splitting
+    from vevents_cli.output import show
+
+    sources = inputs(paths)
+    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False)
+    streams = console.streams()
+    splitter = splitting.Splitter(out, force=force)
+    with console.progress(sources, streams, deferred=True) as progress:
+        run = start(config, functools.partial(splitting.piece, bare=bare), progress)  # type: ignore[arg-type]
+        splitting.write_all(run, splitter, streams)
+    written = len(splitter.written)
+    streams.note(f"{written} file{'' if written == 1 else 's'} written to {out}")
+    if filters.active:
+        streams.note(show.filtered_line(run.tally.filtered))
+    return ExitStatus.of(bool(run.tally.unreadable or splitter.failed))

@@ -1,0 +1,57 @@
+"""`vevents stats`: aggregate a log into tables (or one JSON document)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli import console
+from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.filters import Filters
+
+
+class StatsFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+@filtered
+def stats(
+    paths: Paths = None,
+    as_type: AsType = None,
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="text (tables) or json (one document).")] = (
+        StatsFormat.text
+    ),
+    top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="Rows per table.")] = 10,
+    every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N.")] = False,
+    strict: Strict = False,
+    schemas: UserSchemas = None,
+    filters: Filters = NO_FILTERS,
+) -> ExitStatus:
+    """Aggregate a log: events by type, customers, campaigns, redemptions, retries, order.
+
+    Examples:
+
+      vevents stats webhooks.ndjson.gz
+
+      vevents stats logs/ --since 1d --top 20
+
+      vevents stats webhooks.ndjson --format json | jq .duplicates
+    """
+    from vevents_cli import stats as aggregate
+    from vevents_cli.output import show
+    from vevents_cli.output import stats as render
+
+    sources = inputs(paths)
+    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters)
+    streams = console.streams()
+    with console.progress(sources, streams, deferred=True) as progress:
+        run = start(config, aggregate.row, progress)  # type: ignore[arg-type]
+        document = aggregate.collect(run, streams).document(run.tally, None if every else top)
+    render.write(document, streams, fmt.value)
+    if fmt is StatsFormat.text and filters.active:
+        streams.note(show.filtered_line(run.tally.filtered))
+    return ExitStatus.of(bool(run.tally.unreadable))

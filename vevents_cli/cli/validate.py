@@ -1,0 +1,75 @@
+"""`vevents validate`: every event against the bundled JSON Schemas, as text, JSON, JUnit or GitHub."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli import console
+from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.filters import Filters
+
+
+class ReportFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+
+
+class Expect(enum.StrEnum):
+    valid = "valid"
+    invalid = "invalid"
+
+
+@filtered
+def validate(
+    paths: Paths = None,
+    as_type: AsType = None,
+    strict: Strict = False,
+    schemas: UserSchemas = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, junit or github.")] = (
+        ReportFormat.text
+    ),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+    only_invalid: Annotated[
+        bool, typer.Option("--only-invalid", help="JSON: leave valid events out of `events`.")
+    ] = False,
+    expect: Annotated[
+        Expect,
+        typer.Option("--expect", help="invalid: exit 0 only if every event is invalid (broken fixtures)."),
+    ] = Expect.valid,
+    filters: Filters = NO_FILTERS,
+) -> ExitStatus:
+    """Validate events against the bundled JSON Schemas (exit 1 if any is invalid).
+
+    Examples:
+
+      vevents validate fixtures/
+
+      vevents validate --strict payload.json
+
+      vevents validate fixtures/ --format github
+
+      vevents validate broken-fixtures/ --expect invalid
+
+      vevents validate webhooks.ndjson --type 'voucher.*' --since 2h
+    """
+    from vevents_cli.output.validate import REPORTERS, Options
+
+    sources = inputs(paths)
+    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False)
+    reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
+    options = Options(only_invalid=only_invalid)
+    streams = console.streams()
+    deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
+    with console.progress(sources, streams, deferred) as progress:
+        run = start(config, reporter.projection(options), progress)  # type: ignore[arg-type]
+        reporter.write(run, streams, options)
+    tally = run.tally
+    if expect is Expect.invalid:
+        return ExitStatus.of(not (tally.events and tally.valid == 0))
+    return ExitStatus.of(tally.failed)

@@ -1,0 +1,45 @@
+"""`vevents verify`: webhook signatures checked over the bytes as received."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+import typer
+
+from vevents_cli.cli import console
+from vevents_cli.cli.options import Paths, Secret, SecretFile, inputs, run_config, secret, start
+from vevents_cli.cli.status import ExitStatus
+
+
+def verify(
+    paths: Paths = None,
+    secret_value: Secret = None,
+    secret_file: SecretFile = None,
+    signature: Annotated[
+        str | None,
+        typer.Option("--signature", metavar="HEX",
+                     help="The x-voucherify-signature to check (else taken from the input's headers)."),
+    ] = None,
+) -> ExitStatus:
+    """Check webhook signatures: HMAC-SHA256 of the body as received, or of its compact form.
+
+    Input: payload files (the file is the body), captured HTTP requests, or a
+    `vevents listen --save` file. Exit 0 when every event matches.
+
+    Examples:
+
+      vevents verify payload.json --signature 3f1c…  (secret in $VOUCHERIFY_WEBHOOK_SECRET)
+
+      vevents verify request.http --secret-file ~/.voucherify-secret
+
+      vevents verify deliveries.ndjson
+    """
+    from vevents_cli.output import verify as render
+    from vevents_cli.voucherify import signatures
+
+    key = secret(secret_value, secret_file, required=True)
+    config = run_config(inputs(paths), validate=False, facts=False)
+    run = start(config, functools.partial(signatures.check, secret=key, signature=signature))
+    checked, failed = render.write(run, console.streams())
+    return ExitStatus.of(bool(failed or run.tally.unreadable or not checked))

@@ -1,0 +1,253 @@
+"""The values that flow through vevents, from input to output: small frozen dataclasses.
+
+    Record (raw bytes + Locator) or Unreadable  ->  Event (dialect, catalogue entry, data)
+        ->  Verdict (SchemaErrors)  ->  Summary (facts)  ->  output
+
+`Tally` is a run's only mutable state: the counts the exit status and summary lines use.
+Nothing here reads input or prints; every other module speaks in these types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vevents_cli.voucherify.catalogue import EventType
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where a value starts: source name, 1-based line, index inside a top-level array."""
+
+    source: str
+    line: int
+    index: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}"
+        return where if self.index is None else f"{where}[{self.index}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """How `vevents listen` answered a live delivery: HTTP status and signature verdict."""
+
+    status: int
+    reason: str | None = None
+    signature: str = "missing"  # missing | unchecked | raw | compact | mismatch
+    causes: tuple[str, ...] = ()  # likely causes of a mismatch
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One JSON object read from a source, with the bytes it was read from."""
+
+    locator: Locator
+    raw: bytes
+    value: dict[str, Any]
+    headers: Mapping[str, str] | None = None
+    delivery: Delivery | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """Input that could not be read as an event object, and why."""
+
+    locator: Locator
+    reason: str
+    column: int | None = None
+    delivery: Delivery | None = None
+
+    def __str__(self) -> str:
+        col = "" if self.column is None else f":{self.column}"
+        return f"{self.locator}{col}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A recognised payload: dialect, standard type (and its catalogue entry), envelope facts, data."""
+
+    record: Record
+    dialect: str  # a key of voucherify.dialects.DIALECTS
+    type: str | None  # the standard event type, None when it cannot be told
+    entry: EventType | None  # the catalogue's entry for `type`, None when the type is unknown
+    name: str | None  # a custom name: legacy campaign webhook name, distribution's `type`
+    id: str | None
+    created_at: str | None
+    data: Any  # the event's data object (legacy: data.object; bare: the payload)
+    related: dict[str, Any] | None = None  # legacy: the related event's data
+    candidates: tuple[str, ...] = ()  # bare payloads whose shape fits several types
+    delivery_id: str | None = None  # the id that identifies a delivery across retries
+
+    @property
+    def locator(self) -> Locator:
+        return self.record.locator
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.record.value
+
+    @property
+    def raw(self) -> bytes:
+        return self.record.raw
+
+    @property
+    def headers(self) -> Mapping[str, str] | None:
+        return self.record.headers
+
+    @property
+    def known(self) -> bool:
+        return self.entry is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One reason an event is invalid: where (RFC 6901 pointer into the event), what, which keyword."""
+
+    path: str
+    message: str
+    validator: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    valid: bool | None  # None: nothing could be checked
+    errors: tuple[SchemaError, ...] = ()
+    note: str | None = None  # what was (not) checked, e.g. "custom payload, envelope checked"
+
+
+# --- facts: exactly the members `show --format json` prints for them -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str | None
+    source_id: str | None
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Voucher:
+    id: str | None
+    code: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str | None
+    name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str | None
+    amount: int | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    id: str | None
+    result: str | None
+    amount: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    delta: int | float | None
+    balance: int | float | None
+    transaction_type: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gift:
+    delta: int | float | None
+    balance: int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One member of a legacy event's `previous_attributes`: old value -> new value."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """An event, its verdict and the facts a person wants at a glance (None where absent)."""
+
+    event: Event
+    verdict: Verdict | None = None
+    customer: Customer | None = None
+    voucher: Voucher | None = None
+    campaign: Campaign | None = None
+    order: Order | None = None
+    redemption: Redemption | None = None
+    reward: Reward | None = None
+    segment: str | None = None
+    tier: Tier | None = None
+    points: Points | None = None
+    gift: Gift | None = None
+    changes: tuple[Change, ...] = ()
+    gift_card_balance: int | float | None = None  # the voucher's own gift balance, if a gift card
+
+    @property
+    def valid(self) -> bool | None:
+        return self.verdict.valid if self.verdict is not None else None
+
+
+Item = Summary | Unreadable
+
+
+@dataclass(slots=True)
+class Tally:
+    """What a run has seen so far (the only mutable state of a run)."""
+
+    events: int = 0
+    valid: int = 0
+    invalid: int = 0
+    unreadable: int = 0
+    filtered: int = 0
+
+    def count(self, item: Item) -> None:
+        if isinstance(item, Unreadable):
+            self.unreadable += 1
+            return
+        self.events += 1
+        valid = item.valid
+        if valid is True:
+            self.valid += 1
+        elif valid is False:
+            self.invalid += 1
+
+    def merge(self, other: Tally) -> None:
+        """Add the counts of a run over another part of the input."""
+        self.events += other.events
+        self.valid += other.valid
+        self.invalid += other.invalid
+        self.unreadable += other.unreadable
+        self.filtered += other.filtered
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.invalid or self.unreadable)

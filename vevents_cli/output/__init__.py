@@ -1,0 +1,9 @@
+"""All rendering: what a run's results look like on a terminal, in a pipe, in a file.
+
+`text` holds the one safe-text function (`safe`) every string from a payload, a request
+or a header passes through before it reaches a terminal, and the number formats;
+`streams` the output streams (colour policy, batched lines, the one loop that reports
+unreadable input); one module per command's rendering (`show`, `validate` with its
+reporters by name, `stats`, `types`, `verify`, `listen`). Machine formats (JSON, JUnit,
+GitHub annotations) keep exact values, escaped only as their format requires.
+"""

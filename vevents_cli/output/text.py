@@ -1,0 +1,76 @@
+"""Text for people: the one safe-text function, numbers, amounts, plurals, shortening.
+
+`safe` is the only way a string from input (payloads, file names, request lines,
+headers) reaches a terminal: characters that are not printable (C0 and C1 controls, ESC,
+DEL, bidirectional overrides, line separators) are shown as visible escapes (`\\x1b`,
+`\\u202e`), so no input can move the cursor, retitle or clear the terminal, or hide text.
+Rich markup is never interpreted in vevents' consoles (see `streams`), so `[/]` or
+`[link=…]` in a payload print as they are. Pure functions: no rich, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DASH = "—"
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def safe(value: Any) -> str:
+    """`value` as text that cannot drive a terminal: non-printable characters visibly escaped."""
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` cut to `width` characters, with an ellipsis when cut."""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def number(value: float | int | None) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def signed(value: float | int | None) -> str:
+    """A change: +1,200, -300, 0 (— when absent)."""
+    if value is None:
+        return DASH
+    return ("+" if value > 0 else "") + number(value)
+
+
+def sign_style(value: float | int | None) -> str | None:
+    """The colour of a change: green up, red down, dim for nothing."""
+    if value is None or value == 0:
+        return "dim"
+    return "green" if value > 0 else "red"
+
+
+def amount(value: float | int | None) -> str:
+    """An API amount (minor units) with its formatted value: 7000 (70.00)."""
+    if value is None:
+        return DASH
+    return f"{number(value)} ({value / 100:,.2f})"
+
+
+def join(*parts: str | None) -> str:
+    """Non-empty parts joined with a dot, each once."""
+    return " · ".join(dict.fromkeys(p for p in parts if p))
+
+
+def unreadable_line(item: Any) -> str:
+    """`vevents: SOURCE:LINE[:COL]: reason`, for an `Unreadable`."""
+    return f"vevents: {safe(str(item))}"
