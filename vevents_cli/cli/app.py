@@ -7,10 +7,12 @@ for a report) to the process's exit status. No traceback reaches the user.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
-from typing import Annotated, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn
 
 import click
 import typer
@@ -30,9 +32,37 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: every `finally` runs, worker processes end."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
+    """The command, with the ways a run can be cut short turned into its status here
+    (before click would turn them into its own exit codes)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> ExitStatus:
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            return ExitStatus.BROKEN_PIPE
+        except Terminated:
+            return ExitStatus.TERMINATED
+        except KeyboardInterrupt:
+            return ExitStatus.INTERRUPTED
+
+    return run
+
+
 for command in (show.show, validate.validate, types.types, sample.sample, schema.schema, stats.stats, split.split,
                 redact.redact, verify.verify, listen.listen):
-    app.command()(command)
+    app.command()(_guarded(command))
 
 
 def _version(value: bool) -> None:
@@ -50,14 +80,6 @@ def main_options(
     """Inspect, validate and summarise Voucherify webhook and event payloads."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: every `finally` runs, worker processes end."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
 def status_of(argv: list[str] | None) -> ExitStatus:
     """Run the app; what happened, as an exit status (the only place that decides it)."""
     try:
@@ -68,12 +90,8 @@ def status_of(argv: list[str] | None) -> ExitStatus:
     except click.ClickException as exc:
         exc.show()
         return ExitStatus.FAILED
-    except Terminated:
-        return ExitStatus.TERMINATED
-    except (KeyboardInterrupt, click.Abort):
-        return ExitStatus.INTERRUPTED
-    except BrokenPipeError:
-        return ExitStatus.BROKEN_PIPE
+    except click.Abort as exc:  # Ctrl-C or SIGTERM outside a command (while parsing options)
+        return ExitStatus.TERMINATED if isinstance(exc.__context__, Terminated) else ExitStatus.INTERRUPTED
     except Exception as exc:  # a bug: one line, never a traceback
         message = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"vevents: internal error: {type(exc).__name__}: {message} "
