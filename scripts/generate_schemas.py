@@ -36,7 +36,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from vevents_cli.catalogue import EXTRA_TYPES, SCHEMA_TYPES
+from vevents_cli.catalogue import ALIASES, EXTRA_TYPES, SCHEMA_TYPES
 
 Json = Any
 Files = dict[str, Json]
@@ -292,7 +292,9 @@ def vendor_envelope(components: dict[str, Json], name: str, level: str) -> Json:
     # `data` is checked separately, against the schema of the event type.
     envelope["properties"]["data"] = {"type": "object"}
     if level != "strict":
-        types = sorted(set(SCHEMA_TYPES) | set(EXTRA_TYPES))
+        # Every catalogue type, and the aliases it still resolves (old fixtures), so no
+        # name the CLI knows is refused by the envelope alone.
+        types = sorted(set(SCHEMA_TYPES) | set(EXTRA_TYPES) | set(ALIASES))
         event_type = envelope["properties"]["event"]["properties"]["type"]
         event_type["enum"] = sorted(set(event_type.get("enum", ())) | set(types))
         if "enum" in envelope["properties"]["type"]:
