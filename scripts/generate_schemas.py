@@ -6,7 +6,11 @@ Three levels are written:
 * default - what Voucherify actually sends: optional members accept null, unknown members
             are accepted, the envelope's type enums cover the whole catalogue, and the
             evidence-based relaxations of schemas/overrides.json are applied;
-* legacy  - the default level without any `required` (and `oneOf` turned into `anyOf`).
+* legacy  - the default level without any `required`.
+
+At the default and legacy levels every `oneOf` whose branches can match the same instance
+is turned into `anyOf` (see `analyse_one_of`); the conversions are listed, with their
+reason, in schemas/analysis.json. `--strict` keeps the vendor's `oneOf`.
 
 Only keywords whose meaning is the same in draft 7 and draft 2020-12 are emitted, all refs
 are relative, and the output is deterministic.
@@ -36,13 +40,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from vevents_cli.voucherify.catalogue import EXTRA_TYPES, SCHEMA_TYPES
+from vevents_cli.voucherify.catalogue import ALIASES, EXTRA_TYPES, SCHEMA_TYPES
 
 Json = Any
 Files = dict[str, Json]
 
 SCHEMAS_DIR = vendor.REPO / "schemas"
 OVERRIDES_FILE = "overrides.json"
+ANALYSIS_FILE = "analysis.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 LEVELS = ("strict", "default", "legacy")
 COMPONENT_REF = "#/components/schemas/"
@@ -98,8 +103,6 @@ class Converter:
             del out["additionalProperties"]
         if self.level == "legacy":
             out.pop("required", None)
-            if "oneOf" in out:
-                out["anyOf"] = out.pop("oneOf")
         out = ref_without_siblings(out)
         if node.get("nullable") is True or (optional and self.level != "strict"):
             out = nullable(out)
@@ -233,12 +236,6 @@ def _add_type(target: dict[str, Json], value: Json) -> None:
     target["type"] = [types, value] if isinstance(types, str) else [*types, value]
 
 
-def _oneof_to_anyof(target: dict[str, Json], _value: Json) -> None:
-    if "oneOf" not in target:
-        raise ValueError("no oneOf there")
-    target["anyOf"] = target.pop("oneOf")
-
-
 def _any_of(target: dict[str, Json], value: Json) -> None:
     inner = dict(target)
     target.clear()
@@ -265,7 +262,6 @@ ACTIONS: dict[str, Callable[[dict[str, Json], Json], None]] = {
     "unrequire": _unrequire,
     "add_enum": _add_enum,
     "add_type": _add_type,
-    "oneof_to_anyof": _oneof_to_anyof,
     "any_of": _any_of,
     "enum_to_items": _enum_to_items,
 }
@@ -282,6 +278,177 @@ def apply_overrides(components: dict[str, Json], overrides: list[dict[str, Json]
             raise SystemExit(f"{where}: does not apply: {exc}") from exc
 
 
+# --------------------------------------------------------------------------- oneOf analysis
+#
+# `oneOf` fails an instance that matches two branches. The vendor uses it for alternatives
+# that are not told apart by anything (branches that require nothing, objects that differ
+# only in optional members), so a payload that fits several of them is refused although it
+# fits the spec's intent. At the default and legacy levels every `oneOf` is analysed: it is
+# kept only when its branches are pairwise disjoint, else it becomes `anyOf` (which accepts
+# a superset: every instance one branch accepts), and the conversion is recorded.
+#
+# Rule (sound: "disjoint" is only said when no instance can match both branches). Each
+# branch is over-approximated, through `$ref`, `allOf` (intersection) and `anyOf`/`oneOf`
+# (union), by: the JSON types it can accept, the finite set of values it is limited to
+# (`enum`/`const`), the members it requires, and the schema of each member. Two branches
+# are disjoint when
+#   1. they share no JSON type (string vs object; integer counts as number), or
+#   2. both are limited to finite value sets that do not meet, or
+#   3. objects are the only type they share and some member required by both has disjoint
+#      schemas (by this same rule: a `const`/`enum` discriminator, or member types).
+
+JSON_TYPES = frozenset({"null", "boolean", "object", "array", "string", "number"})
+ANALYSIS_DEPTH = 8
+
+
+def _canonical(value: Json) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _type_of(value: Json) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}[type(value)]
+
+
+class Facts:
+    """An over-approximation of what a schema accepts: JSON types, the finite set of values
+    (canonical JSON) when limited to one, required members, and each member's schema."""
+
+    def __init__(self, types: frozenset[str] = JSON_TYPES, values: frozenset[str] | None = None,
+                 required: frozenset[str] = frozenset(), props: dict[str, Json] | None = None) -> None:
+        self.types = types
+        self.values = values
+        self.required = required
+        self.props = props or {}
+
+    def both(self, other: Facts) -> Facts:
+        """What both accept (allOf)."""
+        values = self.values if other.values is None else (
+            other.values if self.values is None else self.values & other.values)
+        props = dict(self.props)
+        for name, sub in other.props.items():
+            props[name] = {"allOf": [props[name], sub]} if name in props else sub
+        return Facts(self.types & other.types, values, self.required | other.required, props)
+
+    def either(self, other: Facts) -> Facts:
+        """What one or the other accepts (anyOf, oneOf); a member unconstrained in one is
+        unconstrained in the union."""
+        values = None if self.values is None or other.values is None else self.values | other.values
+        props = {name: {"anyOf": [self.props[name], other.props[name]]}
+                 for name in self.props.keys() & other.props.keys()}
+        return Facts(self.types | other.types, values, self.required & other.required, props)
+
+
+class Analyser:
+    """Disjointness of schemas of one level. Every generated `$ref` points into the level's
+    defs.json (`#/$defs/X` there, `../defs.json#/$defs/X` elsewhere)."""
+
+    def __init__(self, defs_file: Json) -> None:
+        self.defs_file = defs_file
+
+    def facts(self, schema: Json, depth: int = 0) -> Facts:
+        if schema is False:
+            return Facts(types=frozenset())
+        if not isinstance(schema, dict) or depth > ANALYSIS_DEPTH:
+            return Facts()
+        out = Facts(required=frozenset(schema.get("required", ())),
+                    props=dict(schema.get("properties", {})))
+        if "type" in schema:
+            declared = schema["type"]
+            declared = [declared] if isinstance(declared, str) else declared
+            out.types = frozenset("number" if t == "integer" else t for t in declared)
+        for key in ("enum", "const"):
+            if key in schema:
+                values = schema[key] if key == "enum" else [schema[key]]
+                out = out.both(Facts(frozenset(map(_type_of, values)), frozenset(map(_canonical, values))))
+        if "$ref" in schema:
+            target = resolve_pointer(self.defs_file, schema["$ref"].partition("#")[2])
+            out = out.both(self.facts(target, depth + 1))
+        for sub in schema.get("allOf", ()):
+            out = out.both(self.facts(sub, depth + 1))
+        for key in ("anyOf", "oneOf"):
+            if schema.get(key):
+                union = self.facts(schema[key][0], depth + 1)
+                for sub in schema[key][1:]:
+                    union = union.either(self.facts(sub, depth + 1))
+                out = out.both(union)
+        if out.values is not None:  # only the values of an accepted type remain
+            out.values = frozenset(v for v in out.values if _type_of(json.loads(v)) in out.types)
+            out.types = frozenset(_type_of(json.loads(v)) for v in out.values)
+        return out
+
+    def overlap(self, a: Json, b: Json, depth: int = 0) -> str | None:
+        """None when no instance can match both schemas, else why one may."""
+        fa, fb = self.facts(a), self.facts(b)
+        shared = fa.types & fb.types
+        if not shared:
+            return None
+        if fa.values is not None and fb.values is not None and not fa.values & fb.values:
+            return None
+        if shared != {"object"}:
+            return f"both accept {' and '.join(sorted(shared))}"
+        common = sorted(fa.required & fb.required)
+        if depth < ANALYSIS_DEPTH:
+            for name in common:
+                if self.overlap(fa.props.get(name, {}), fb.props.get(name, {}), depth + 1) is None:
+                    return None
+        if not common:
+            return "both accept objects and no member is required by both"
+        return f"both accept objects and no member both require ({', '.join(common)}) tells them apart"
+
+    def one_of(self, branches: list[Json]) -> str | None:
+        """None when the branches are pairwise disjoint, else why not (the first overlap)."""
+        for i in range(len(branches)):
+            for j in range(i + 1, len(branches)):
+                why = self.overlap(branches[i], branches[j])
+                if why is not None:
+                    return f"branches {i} and {j} can match the same instance: {why}"
+        return None
+
+
+def one_of_nodes(node: Json, pointer: str = "") -> Iterator[tuple[str, dict[str, Json]]]:
+    """(JSON pointer, schema) of every schema holding `oneOf`, outermost first."""
+    if isinstance(node, dict):
+        if isinstance(node.get("oneOf"), list):
+            yield pointer, node
+        for key, value in node.items():
+            if key not in ("enum", "const", "required"):
+                yield from one_of_nodes(value, f"{pointer}/{escape(key)}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from one_of_nodes(value, f"{pointer}/{index}")
+
+
+def escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def relax_one_of(files: Files, level: str) -> list[dict[str, str]]:
+    """Turn every overlapping `oneOf` of a level's files into `anyOf`, in place; return the
+    conversions (file, JSON pointer into it, reason). Analysis sees the files as they were:
+    oneOf and anyOf accept the same over-approximation, so the order does not matter."""
+    analyser = Analyser(files[f"{level}/defs.json"])
+    found = [(rel, pointer, node) for rel in sorted(files) if rel.startswith(level + "/")
+             for pointer, node in one_of_nodes(files[rel])]
+    conversions = []
+    for rel, pointer, node in found:
+        why = analyser.one_of(node["oneOf"])
+        if why is not None:
+            conversions.append({"file": rel, "pointer": pointer + "/oneOf", "reason": why})
+    for rel, pointer, node in found:
+        if any(c["file"] == rel and c["pointer"] == pointer + "/oneOf" for c in conversions):
+            node["anyOf"] = node.pop("oneOf")
+    for c in conversions:  # the pointer names the keyword as it is now written
+        c["pointer"] = c["pointer"][: -len("oneOf")] + "anyOf"
+    return conversions
+
 # --------------------------------------------------------------------------- envelopes
 
 ENVELOPES = {"v2024": "WebhookProjectSettingPayload", "distribution": "WebhookDistributionPayload"}
@@ -292,7 +459,9 @@ def vendor_envelope(components: dict[str, Json], name: str, level: str) -> Json:
     # `data` is checked separately, against the schema of the event type.
     envelope["properties"]["data"] = {"type": "object"}
     if level != "strict":
-        types = sorted(set(SCHEMA_TYPES) | set(EXTRA_TYPES))
+        # Every catalogue type, and the aliases it still resolves (old fixtures), so no
+        # name the CLI knows is refused by the envelope alone.
+        types = sorted(set(SCHEMA_TYPES) | set(EXTRA_TYPES) | set(ALIASES))
         event_type = envelope["properties"]["event"]["properties"]["type"]
         event_type["enum"] = sorted(set(event_type.get("enum", ())) | set(types))
         if "enum" in envelope["properties"]["type"]:
@@ -398,7 +567,11 @@ def data_components() -> dict[str, str]:
 
 
 def build_level(
-    level: str, overrides: list[dict[str, Json]], data: dict[str, str], dropped: Counter[str]
+    level: str,
+    overrides: list[dict[str, Json]],
+    data: dict[str, str],
+    dropped: Counter[str],
+    analysis: dict[str, Json],
 ) -> Files:
     components = copy.deepcopy(vendor.load_spec()["components"]["schemas"])
     if level != "strict":
@@ -424,6 +597,8 @@ def build_level(
     if level == "strict":
         dropped.update(converter.dropped)
         files["shapes.json"] = shapes(defs, data)
+    else:
+        analysis[level] = relax_one_of(files, level)
     return files
 
 
@@ -433,9 +608,15 @@ def build(overrides: list[dict[str, Json]] | None = None, report: bool = False) 
         overrides = load_overrides()
     data = data_components()
     dropped: Counter[str] = Counter()
+    analysis: dict[str, Json] = {}
     files: Files = {}
     for level in LEVELS:
-        files.update(build_level(level, overrides, data, dropped))
+        files.update(build_level(level, overrides, data, dropped, analysis))
+    files[ANALYSIS_FILE] = {
+        "rule": "oneOf -> anyOf where two branches can match the same instance "
+        "(scripts/generate_schemas.py, oneOf analysis); strict keeps every oneOf",
+        "oneof_to_anyof": analysis,
+    }
     if report:
         for keyword, count in sorted(dropped.items()):
             print(f"dropped unknown keyword {keyword!r}: {count}x")
@@ -462,7 +643,7 @@ def validator(files: Files, rel: str) -> Draft202012Validator:
 
 def existing(out: Path) -> set[str]:
     """Generated-looking files in `out` (level folders and shapes.json; never overrides)."""
-    found = {"shapes.json"} if (out / "shapes.json").is_file() else set()
+    found = {name for name in ("shapes.json", ANALYSIS_FILE) if (out / name).is_file()}
     for level in LEVELS:
         found |= {p.relative_to(out).as_posix() for p in (out / level).rglob("*.json")}
     return found

@@ -21,8 +21,14 @@ VENDOR_DIR = Path(
 SPEC_PATH = VENDOR_DIR / "OpenAPIWebhooks.json"
 LEGACY_PATH = VENDOR_DIR / "legacy-event-object.md"
 
+DOCS_DIR = VENDOR_DIR / "docs"
+
 # Webhook keys whose event type is not simply the lower-cased key (EVENTS.X.Y -> x.y).
 _KEY_RENAMES = {"BUS_VAL_RULE": "BUSINESS_VALIDATION_RULE"}
+# Whole keys whose event type, as Voucherify sends it, is not the key's x.y: the
+# distribution-webhooks page lists `manual_distribution_schedule` in `event.type` (no
+# `distribution.` prefix). tests/test_vendor.py checks every name against the pages.
+_WIRE_NAMES = {"EVENTS.DISTRIBUTION.MANUAL_DISTRIBUTION_SCHEDULE": "manual_distribution_schedule"}
 
 
 def available() -> bool:
@@ -35,7 +41,11 @@ def webhook_type(key: str) -> str:
 
     >>> webhook_type("EVENTS.BUS_VAL_RULE.CREATED")
     'business_validation_rule.created'
+    >>> webhook_type("EVENTS.DISTRIBUTION.MANUAL_DISTRIBUTION_SCHEDULE")
+    'manual_distribution_schedule'
     """
+    if key in _WIRE_NAMES:
+        return _WIRE_NAMES[key]
     parts = key.split(".")
     if parts[0] != "EVENTS":
         raise ValueError(f"not an event webhook key: {key}")
@@ -67,3 +77,42 @@ def legacy_examples() -> list[tuple[str, dict[str, Any]]]:
     text = LEGACY_PATH.read_text(encoding="utf-8")
     blocks = re.findall(r"```json([^\n]*)\n(.*?)```", text, re.S)
     return [(title.strip(), json.loads(body)) for title, body in blocks]
+
+
+# --------------------------------------------------------------------------- doc pages
+
+PROJECT_PAGE = DOCS_DIR / "project-settings-webhooks.mdx"
+DISTRIBUTION_PAGE = DOCS_DIR / "distribution-webhooks.mdx"
+
+
+def docs_available() -> bool:
+    return PROJECT_PAGE.is_file() and DISTRIBUTION_PAGE.is_file()
+
+
+def _bullets(block: str) -> list[str]:
+    """The event names of a bullet list: `  - [name](link)`, `  - name` or `- \\`name\\``."""
+    return [m.group(1) for m in re.finditer(r"^\s*- \[?`?([a-z_][a-z_.]*[a-z_])", block, re.M)]
+
+
+def documented_types(page: Path) -> dict[str, list[str]]:
+    """The type lists of a webhooks page, by where they stand.
+
+    `data`: the events the payload covers (`data` (`object`): ... the following events:);
+    `type`: the `type` member's "Available values" (project settings page);
+    `event.type`: the names listed under the `event` object's `type` member.
+    """
+    text = page.read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    data = re.search(r"^- `data` \(`object`\):[^\n]*\n((?:  - [^\n]*\n)+)", text, re.M)
+    if data:
+        out["data"] = _bullets(data.group(1))
+    available = re.search(r"^- `type` \(`string`\):[^\n]*Available values: ([^\n]*)$", text, re.M)
+    if available:
+        out["type"] = re.findall(r"`([^`]+)`", available.group(1))
+    event = re.search(
+        r"^  - `type` \(`string`\): Determines the type of the event\.[^\n]*\n((?:    - `[^\n]*\n)+)",
+        text, re.M,
+    )
+    if event:
+        out["event.type"] = re.findall(r"`([^`]+)`", event.group(1))
+    return out

@@ -85,7 +85,7 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     first = run(tmp_path / "a")
     assert first == run(tmp_path / "a")
     assert first == run(tmp_path / "b")
-    assert len(first) == 3 * (72 + 4) + 1
+    assert len(first) == 3 * (72 + 4) + 2  # + shapes.json, analysis.json
 
 
 def test_catalogue_matches_vendor() -> None:
@@ -198,7 +198,7 @@ def test_files_are_clean() -> None:
     paths = sorted((REPO / "schemas").rglob("*.json"))
     assert paths
     for path in paths:
-        if path.name in ("overrides.json", "shapes.json"):
+        if path.name in ("overrides.json", "shapes.json", "analysis.json"):
             continue
         for node in schema_nodes(json.loads(path.read_text(encoding="utf-8"))):
             forbidden = {"description", "example", "examples", "title", "nullable", "$id"}
@@ -240,3 +240,65 @@ def test_legacy_level_drops_required(files: gen.Files) -> None:
     rel = "legacy/data/voucher.loyalty_card.transaction.created.json"
     assert is_valid(files, rel, {"transaction": {}})
     assert not is_valid(files, rel, {"transaction": {"id": 5}})
+
+
+# --------------------------------------------------------------------------- oneOf analysis
+
+
+@pytest.mark.parametrize("level", ["default", "legacy"])
+def test_remaining_one_of_are_disjoint(files: gen.Files, level: str) -> None:
+    """Every oneOf left at the default and legacy levels has pairwise disjoint branches."""
+    analyser = gen.Analyser(files[f"{level}/defs.json"])
+    remaining = [(rel, pointer) for rel in files if rel.startswith(level + "/")
+                 for pointer, _node in gen.one_of_nodes(files[rel])]
+    for rel, pointer in remaining:
+        branches = gen.resolve_pointer(files[rel], pointer)["oneOf"]
+        for i, a in enumerate(branches):
+            for b in branches[i + 1:]:
+                assert analyser.overlap(a, b) is None, (rel, pointer, i)
+    assert remaining, "expected some discriminated oneOf to stay"
+
+
+def test_analysis_file_lists_every_conversion(files: gen.Files) -> None:
+    analysis = files[gen.ANALYSIS_FILE]["oneof_to_anyof"]
+    assert sorted(analysis) == ["default", "legacy"]  # strict keeps the vendor's oneOf
+    for level, conversions in analysis.items():
+        assert conversions
+        for entry in conversions:
+            assert entry["file"].startswith(level + "/") and entry["reason"]
+            branches = gen.resolve_pointer(files[entry["file"]], entry["pointer"])
+            assert entry["pointer"].endswith("/anyOf") and isinstance(branches, list)
+    strict, default = (sum(1 for rel in files if rel.startswith(lv + "/")
+                           for _ in gen.one_of_nodes(files[rel])) for lv in ("strict", "default"))
+    assert strict == default + len(analysis["default"])
+    print(f"oneOf -> anyOf: {len(analysis['default'])} default, {len(analysis['legacy'])} legacy")
+
+
+def test_one_of_overrides_are_gone() -> None:
+    """The analysis finds the overlapping oneOf; no override is needed for them."""
+    assert not [o for o in OVERRIDES if o["action"] == "oneof_to_anyof"]
+    assert len(OVERRIDES) == 46
+
+
+def test_analyser_rule() -> None:
+    defs = {"$defs": {"Coupon": {"type": "object", "properties": {"type": {"const": "COUPON"}},
+                                 "required": ["type"]},
+                      "Gift": {"type": "object", "properties": {"type": {"enum": ["GIFT", None]}},
+                               "required": ["type"]},
+                      "Loose": {"type": "object", "properties": {"type": {"const": "COUPON"}}}}}
+    analyser = gen.Analyser(defs)
+    ref = {"Coupon": {"$ref": "#/$defs/Coupon"}, "Gift": {"$ref": "../defs.json#/$defs/Gift"},
+           "Loose": {"$ref": "#/$defs/Loose"}}
+    assert analyser.overlap(ref["Coupon"], ref["Gift"]) is None  # disjoint discriminator
+    assert analyser.overlap(ref["Coupon"], ref["Loose"]) is not None  # not required: overlap
+    assert analyser.overlap({"type": "string"}, ref["Loose"]) is None  # string vs object
+    assert analyser.overlap({"type": "integer"}, {"type": "number"}) is not None
+    assert analyser.overlap({"enum": ["a", "b"]}, {"type": "string", "enum": ["b"]}) is not None
+    assert analyser.overlap({"enum": ["a"]}, {"type": "string", "enum": ["b"]}) is None
+    assert analyser.overlap({"allOf": [ref["Coupon"], {"type": "object"}]}, ref["Gift"]) is None
+    nested = {"type": "object", "required": ["tx"],
+              "properties": {"tx": {"anyOf": [ref["Coupon"], {"type": "null"}]}}}
+    other = {"type": "object", "required": ["tx"], "properties": {"tx": ref["Gift"]}}
+    # A union keeps only what all its branches require: said to overlap (sound, not complete).
+    assert analyser.overlap(nested, other) is not None
+    assert analyser.one_of([{"type": "string"}, {"type": "object"}, {"type": "array"}]) is None

@@ -203,3 +203,95 @@ def test_transaction_created_facts() -> None:
     panel = invoke("show", input=orjson.dumps(wrap(EXAMPLES["voucher.loyalty_card.transaction.created"],
                                                      "voucher.loyalty_card.transaction.created", "v2024")))
     assert "+10" in panel.stdout and "balance 200 -> 210" in panel.stdout
+
+
+# --- wire names: the type names the vendor's pages list -------------------------------------
+
+from scripts import vendor  # noqa: E402
+from vevents_cli.samples import sample  # noqa: E402
+from vevents_cli.voucherify.catalogue import ALIASES, CATALOGUE, EXTRA_TYPES, SCHEMA_TYPES  # noqa: E402
+
+needs_docs = pytest.mark.skipif(not vendor.docs_available(), reason="vendor docs pages absent")
+# Webhooks of the OpenAPI file that neither webhooks page lists (yet): documented by their
+# OpenAPI webhook key alone.
+OPENAPI_ONLY = {
+    "customer.holder.assignment.created",
+    "customer.holder.assignment.deleted",
+    "customer.reward_redemptions.created",
+    "customer.reward_redemptions.pending",
+}
+# A name in the distribution page's `event.type` list that its own `data` list spells in
+# full: the vendor's slip, not a type of its own (recorded so a new one is noticed).
+PAGE_SLIPS = {"loyalty_card.pending_points.updated": "customer.voucher.loyalty_card.pending_points.updated"}
+
+
+def _page_types(page) -> dict[str, list[str]]:
+    lists = vendor.documented_types(page)
+    assert lists and all(lists.values()), f"no type list found in {page.name}"
+    return lists
+
+
+@needs_docs
+def test_every_listed_name_is_a_catalogue_type() -> None:
+    project = _page_types(vendor.PROJECT_PAGE)
+    distribution = _page_types(vendor.DISTRIBUTION_PAGE)
+    assert set(project) == {"data", "type"} and set(distribution) == {"data", "event.type"}
+    assert "manual_distribution_schedule" in distribution["data"]
+    for where, names in [*project.items(), *distribution.items()]:
+        for name in names:
+            if name in PAGE_SLIPS and where == "event.type":
+                assert PAGE_SLIPS[name] in distribution["data"] and PAGE_SLIPS[name] in CATALOGUE
+                continue
+            assert name in CATALOGUE, f"{where} lists {name!r}, not a catalogue type"
+
+
+@needs_docs
+def test_every_catalogue_type_is_listed_by_a_page() -> None:
+    listed = {n for page in (vendor.PROJECT_PAGE, vendor.DISTRIBUTION_PAGE)
+              for names in _page_types(page).values() for n in names}
+    unlisted = set(CATALOGUE) - listed
+    assert unlisted == OPENAPI_ONLY
+    assert OPENAPI_ONLY.issubset(SCHEMA_TYPES) and OPENAPI_ONLY.issubset(EXAMPLES)
+    assert set(EXTRA_TYPES) <= listed
+
+
+def test_catalogue_names_are_wire_names() -> None:
+    """The catalogue names types as Voucherify sends them; old spellings are aliases only."""
+    assert "manual_distribution_schedule" in SCHEMA_TYPES
+    assert CATALOGUE["manual_distribution_schedule"].family == "distribution"
+    assert not set(ALIASES) & set(CATALOGUE)
+    assert ALIASES["distribution.manual_distribution_schedule"] == "manual_distribution_schedule"
+    assert sorted(EXAMPLES) == sorted(SCHEMA_TYPES)
+    assert (resources.samples_dir() / "manual_distribution_schedule.json").is_file()
+    assert not (resources.samples_dir() / "distribution.manual_distribution_schedule.json").exists()
+
+
+@needs_docs
+@pytest.mark.parametrize(("dialect", "page"), [("v2024", "PROJECT_PAGE"), ("distribution", "DISTRIBUTION_PAGE")])
+def test_default_envelope_accepts_every_type_its_page_documents(tmp_path: Path, dialect: str, page: str) -> None:
+    names = sorted({n for names in _page_types(getattr(vendor, page)).values() for n in names} & set(CATALOGUE))
+    events = [sample(n, dialect) if n in SCHEMA_TYPES else wrap({}, n, dialect) for n in names]
+    log = write_ndjson(tmp_path / f"{dialect}.ndjson", events)
+    report = orjson.loads(invoke("validate", "--format", "json", str(log)).stdout)
+    invalid = [(e["type"], e["errors"][:2]) for e in report["events"] if not e["valid"]]
+    assert invalid == [] and report["summary"]["valid"] == len(names)
+
+
+def test_manual_distribution_schedule_delivery_is_valid(tmp_path: Path) -> None:
+    """A real delivery carries `event.type: manual_distribution_schedule` in a distribution
+    envelope: the default level accepts it, and the old long name still resolves."""
+    shown = invoke("sample", "manual_distribution_schedule", "--dialect", "distribution")
+    assert shown.exit_code == 0
+    event = orjson.loads(shown.stdout)
+    assert event["event"]["type"] == "manual_distribution_schedule"
+    path = tmp_path / "mds.json"
+    path.write_bytes(orjson.dumps(event))
+    result = invoke("validate", "--format", "json", str(path))
+    (outcome,) = orjson.loads(result.stdout)["events"]
+    assert result.exit_code == 0, outcome["errors"]
+    assert (outcome["dialect"], outcome["type"], outcome["valid"]) == (
+        "distribution", "manual_distribution_schedule", True)
+    event["event"]["type"] = "distribution.manual_distribution_schedule"
+    path.write_bytes(orjson.dumps(event))
+    (outcome,) = orjson.loads(invoke("validate", "--format", "json", str(path)).stdout)["events"]
+    assert (outcome["type"], outcome["valid"]) == ("manual_distribution_schedule", True)

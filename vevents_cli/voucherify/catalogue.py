@@ -88,7 +88,7 @@ SCHEMA_TYPES: tuple[str, ...] = (
     "business_validation_rule.assignment.created",
     "business_validation_rule.assignment.deleted",
     "business_validation_rule.deleted",
-    "distribution.manual_distribution_schedule",
+    "manual_distribution_schedule",
 )
 
 # Types Voucherify documents (event list, legacy Event object page) with no schema in the
@@ -281,6 +281,7 @@ _FAMILIES: tuple[tuple[str, str], ...] = (
     ("campaign.", "campaign"),
     ("business_validation_rule.", "validation_rule"),
     ("distribution.", "distribution"),
+    ("manual_distribution_schedule", "distribution"),
 )
 
 
@@ -308,7 +309,7 @@ CATALOGUE: dict[str, EventType] = {
 }
 
 # Aliases seen in the wild for catalogue types (a legacy or distribution `type`).
-ALIASES: dict[str, str] = {"manual_distribution_schedule": "distribution.manual_distribution_schedule"}
+ALIASES: dict[str, str] = {"distribution.manual_distribution_schedule": "manual_distribution_schedule"}
 
 
 def lookup(name: str | None) -> EventType | None:
