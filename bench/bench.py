@@ -34,6 +34,7 @@ PSS MiB    Peak proportional set size of the whole process tree: every ~20 ms
            forked workers instead of counting them once per process like RSS would. The
            table shows the largest peak over the repeats. Spikes shorter than the
            interval can be missed; sampling costs a little CPU on the side.
+procs      Distinct processes seen in the tree during a run (1 + workers), largest.
 orphans    Descendants still alive 2 s after the main process exited (they are sent
            SIGTERM so they don't disturb the next run). Should be 0.
 exit       Exit codes seen (validate exits 1 when an event is invalid).
@@ -57,9 +58,14 @@ pool; `rm -r bench/out` to free the disk.
 Start-up
 --------
 `validate` of one small pretty-printed file, `--version`, and `validate` of a folder of
-1,000 small files: median wall time of --startup-runs runs timed by this script as above,
-and, when `hyperfine` is on PATH, the median of `hyperfine -N --warmup 1 --runs N`
-(read from its --export-json) beside it; without hyperfine that column says "-".
+1,000 small files (compact JSON, mixed types and envelopes): median wall time of
+--startup-runs runs timed by this script as above (after one untimed warm-up run), and,
+when `hyperfine` is on PATH, the median of `hyperfine -N --warmup 1 --runs N` (read from
+its --export-json) beside it; without hyperfine that column says "-". The two differ a
+little: this script's figure includes spawning from Python and the PSS sampler's CPU.
+
+With --compare the tables put A and B side by side with fewer columns (events/s, x parse,
+PSS, procs) and B/A = B's median seconds / A's; every figure of every run is in --json.
 
 Nothing here asserts: it reports. --json OUT writes every run, not only the medians.
 """
@@ -82,7 +88,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,6 +278,7 @@ class Run:
     cpu_seconds: float
     peak_pss_mib: float
     exit: int
+    processes: int  # distinct processes seen in the tree (1 + workers)
     orphans: int
     stderr_tail: str = ""
 
@@ -371,8 +378,8 @@ def run(cmd: list[str], interval: float) -> Run:
         err.seek(max(0, err.seek(0, os.SEEK_END) - 600))
         tail = err.read().decode(errors="replace")
     orphans = reap_orphans(sampler.seen if sampler else {}, proc.pid)
-    return Run(seconds, usage.ru_utime + usage.ru_stime,
-               (sampler.peak_kib if sampler else 0) / 1024, proc.returncode, orphans, tail)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, (sampler.peak_kib if sampler else 0) / 1024,
+               proc.returncode, len(sampler.seen) if sampler else 0, orphans, tail)
 
 
 def reap_orphans(seen: dict[int, str], root: int) -> int:
@@ -436,15 +443,16 @@ class Result:
 
 def measure_all(results: list[Result], repeat: int, interval: float) -> None:
     """Run every result's command `repeat` times, interleaved, printing progress."""
-    total = len(results) * repeat
-    done = 0
+    total, done, tty = len(results) * repeat, 0, sys.stderr.isatty()
     for _ in range(repeat):
         for res in results:
             done += 1
-            print(f"\r  [{done}/{total}] {res.label} [{res.command_set}]".ljust(72), end="",
-                  file=sys.stderr, flush=True)
+            if tty:
+                print(f"\r  [{done}/{total}] {res.label} [{res.command_set}]\033[K", end="",
+                      file=sys.stderr, flush=True)
             res.runs.append(run(res.argv, interval))
-    print("\r".ljust(74) + "\r", end="", file=sys.stderr, flush=True)
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def hyperfine(argv: list[str], runs: int) -> float | None:
@@ -470,36 +478,39 @@ def fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def print_table(title: str, rows: list[list[Result]], startup: bool) -> None:
-    """rows: one list per command, one Result per command set (A[, B])."""
-    sets = len(rows[0])
+def print_table(title: str, rows: list[list[Result]], startup: bool, sets: int) -> None:
+    """rows: one list per command, one Result per command set (A[, B]); the parse bound has one."""
+
+    def most(name: str) -> Callable[[Result], str]:
+        return lambda res: str(max(getattr(r, name) for r in res.runs))
+
+    cols: list[tuple[str, int, Callable[[Result], str]]]
     if startup:
-        cols = [("median ms", 10), ("hyperfine ms", 13), ("PSS MiB", 8)]
+        cols = [("median ms", 10, lambda r: fmt(r.median_s * 1000, ".0f")),
+                ("hyperfine ms", 13, lambda r: fmt(r.hyperfine_median_s and r.hyperfine_median_s * 1000, ".0f"))]
     else:
-        cols = [("seconds", 8), ("events/s", 10), ("x parse", 8), ("cpu s", 7), ("PSS MiB", 8)]
-    cols += [("orphans", 8), ("exit", 5)]
-    width = 30
+        cols = [("seconds", 8, lambda r: fmt(r.median_s, ".3f")),
+                ("events/s", 10, lambda r: fmt(r.events_per_s, ",.0f")),
+                ("x parse", 8, lambda r: fmt(r.x_parse, ".2f")),
+                ("cpu s", 7, lambda r: fmt(r.cpu_s, ".2f"))]
+    cols += [("PSS MiB", 8, lambda r: fmt(r.peak_pss_mib, ".0f")), ("procs", 5, most("processes"))]
+    if sets == 1:
+        cols += [("orphans", 7, most("orphans")),
+                 ("exit", 4, lambda res: ",".join(str(c) for c in sorted({r.exit for r in res.runs})))]
+    else:  # side by side: fewer columns (every figure is in --json); odd runs are listed below
+        cols = [c for c in cols if c[0] not in ("seconds", "cpu s")]
+    width = 32
+    block = sum(w + 1 for _, w, _ in cols)
     print(f"\n{title}")
     if sets > 1:
-        block = sum(w + 1 for _, w in cols)
-        print(" " * width + "".join(f" {'-- ' + s + ' --':^{block - 1}}" for s in "AB") + "   B/A time")
-    header = " ".join(f"{name:>{w}}" for name, w in cols)
-    print(f"{'command':<{width}}" + f" {header}" * sets)
+        print(" " * width + "".join(f" {'-- ' + s + ' --':^{block - 1}}" for s in "AB") + "  B/A time")
+    print(f"{'command':<{width}}" + f" {' '.join(f'{name:>{w}}' for name, w, _ in cols)}" * sets)
     for row in rows:
         line = f"{row[0].label:<{width}.{width}}"
         for res in row:
-            codes = ",".join(str(c) for c in sorted({r.exit for r in res.runs}))
-            orphans = max(r.orphans for r in res.runs)
-            if startup:
-                cells = [fmt(res.median_s * 1000, ".0f"), fmt(res.hyperfine_median_s and res.hyperfine_median_s * 1000,
-                                                            ".0f"), fmt(res.peak_pss_mib, ".0f")]
-            else:
-                cells = [fmt(res.median_s, ".3f"), fmt(res.events_per_s, ",.0f"), fmt(res.x_parse, ".2f"),
-                         fmt(res.cpu_s, ".2f"), fmt(res.peak_pss_mib, ".0f")]
-            cells += [str(orphans), codes]
-            line += " " + " ".join(f"{c:>{w}}" for c, (_, w) in zip(cells, cols, strict=True))
-        if sets > 1:
-            line += f"   {row[1].median_s / row[0].median_s:8.2f}"
+            line += " " + " ".join(f"{get(res):>{w}}" for _, w, get in cols)
+        if len(row) > 1:
+            line += f"  {row[1].median_s / row[0].median_s:8.2f}"
         print(line, flush=True)
     for row in rows:
         for res in row:
@@ -577,7 +588,7 @@ def main() -> None:
 
     def section(title: str, log: Log, table: dict[str, tuple[str, list[str]]], repeat: int) -> None:
         keys = [k for k in table if k in only]
-        if not keys and PARSE not in only:
+        if not keys and only != {PARSE}:
             return
         size = log.size
         parse = Result(title, PARSE, "parse bound (orjson.loads/line)", "-",
@@ -595,12 +606,11 @@ def main() -> None:
                 res.parse_median_s = parse.median_s
         parse.parse_median_s = parse.median_s
         results.extend(res for row in rows for res in row)
-        print_table(f"{title} — median of {repeat}", [row * len(commands) if row[0].key == PARSE else row
-                                                      for row in rows], startup=False)
+        print_table(f"{title} — median of {repeat}", rows, startup=False, sets=len(commands))
         save()
 
-    want_mixed = only & {PARSE, *THROUGHPUT}
-    want_invalid = only & {PARSE, *INVALID}
+    want_mixed = bool(only & THROUGHPUT.keys()) or only == {PARSE}  # --only parse: the bound of both logs
+    want_invalid = bool(only & INVALID.keys()) or only == {PARSE}
     sizes = [(n, f"{n:,} events", args.repeat) for n in parse_sizes(args.events)]
     if args.gigabyte:
         sizes.append((events_for(lines, GIGABYTE), "~1 GB", 1))
@@ -619,13 +629,16 @@ def main() -> None:
         target = {"startup-one": [str(one)], "startup-version": [], "startup-folder": [str(folder)]}
         rows = [[Result("start-up", key, STARTUP[key][0], name, [*cmd, *STARTUP[key][1], *target[key]])
                  for name, cmd in commands.items()] for key in startup_keys]
-        print(f"\nstart-up: {args.startup_runs} runs each", flush=True)
+        print(f"\nstart-up: {args.startup_runs} runs each, after one warm-up run", flush=True)
+        for row in rows:
+            for res in row:
+                run(res.argv, 0)  # warm the page cache, as hyperfine --warmup 1 does
         measure_all([res for row in rows for res in row], args.startup_runs, args.interval)
         for row in rows:
             for res in row:
                 res.hyperfine_median_s = hyperfine(res.argv, args.startup_runs)
                 results.append(res)
-        print_table(f"start-up — median of {args.startup_runs}", rows, startup=True)
+        print_table(f"start-up — median of {args.startup_runs}", rows, startup=True, sets=len(commands))
         save()
     if args.json:
         print(f"\nwrote {args.json}")
