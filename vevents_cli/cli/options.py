@@ -7,6 +7,7 @@ failed check is a usage error (exit 2) naming the option.
 
 from __future__ import annotations
 
+import enum
 import functools
 import inspect
 import os
@@ -20,6 +21,7 @@ import typer
 
 from vevents_cli.pipeline.config import RunConfig
 from vevents_cli.pipeline.filters import Filters
+from vevents_cli.voucherify import dialects
 
 if TYPE_CHECKING:
     from vevents_cli.model import Summary
@@ -54,6 +56,10 @@ SecretFile = Annotated[
                  help="Read the webhook secret from FILE (surrounding whitespace ignored)."),
 ]
 SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
+
+# The --dialect choices are the dialects table's names.
+Dialect = enum.StrEnum("Dialect", {name: name for name in dialects.NAMES})  # type: ignore[misc]
+DEFAULT_DIALECT = Dialect(dialects.V2024)
 
 
 def inputs(paths: list[str] | None) -> tuple[str, ...]:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from typing import Annotated
 
 import typer
 
+from vevents_cli.cli.options import DEFAULT_DIALECT, Dialect
 from vevents_cli.cli.status import ExitStatus
-from vevents_cli.voucherify import dialects
-
-# The --dialect choices are the dialects table's names.
-Dialect = enum.StrEnum("Dialect", {name: name for name in dialects.NAMES})  # type: ignore[misc]
-DEFAULT_DIALECT = Dialect(dialects.V2024)
 
 
 def sample(

@@ -22,12 +22,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from vevents_cli.model import Locator, Record, Summary, Tally, Unreadable
-from vevents_cli.pipeline import follow, parallel
+from vevents_cli.pipeline import follow, parallel, recognise, summarise
 from vevents_cli.pipeline.config import RunConfig
-from vevents_cli.pipeline.recognise import recognise
 from vevents_cli.pipeline.records import read_lines, read_source
 from vevents_cli.pipeline.sources import Problem, expand
-from vevents_cli.pipeline.summarise import summarise, verdict_only
 from vevents_cli.pipeline.validate import SchemaProblem, SchemaSet
 
 __all__ = ["Progress", "Run", "RunConfig", "SchemaProblem", "Stages", "run"]
@@ -59,7 +57,8 @@ class Stages:
     def process(self, items: Iterable[Record | Unreadable], tally: Tally, project: Callable[[Summary], T],
                 progress: Progress | None = None) -> Iterator[T | Unreadable]:
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
-        summary_of = summarise if self.facts else verdict_only
+        event_of = recognise.recognise
+        summary_of = summarise.summarise if self.facts else summarise.verdict_only
         for item in items:
             if progress is not None:
                 progress(len(item.raw) + 1 if isinstance(item, Record) else 0, 1)
@@ -67,7 +66,7 @@ class Stages:
                 tally.count(item)
                 yield item
                 continue
-            event = recognise(item, as_type)
+            event = event_of(item, as_type)
             summary = summary_of(event, schemas.check(event) if schemas is not None else None)
             if keep is not None and not keep(summary):
                 tally.filtered += 1
