@@ -14,8 +14,8 @@ from typing import Any
 from vevents_cli import resources
 
 # The 72 event types of the vendor's OpenAPI webhooks file, under the name Voucherify puts
-# in `type` / `event.type` (webhook key EVENTS.X.Y -> x.y, BUS_VAL_RULE ->
-# business_validation_rule). scripts/generate_schemas.py asserts this list matches.
+# in `type` / `event.type` (the vendor's webhook pages list them; tests/test_vendor.py checks
+# every name against those lists). scripts/generate_schemas.py asserts this list matches.
 SCHEMA_TYPES: tuple[str, ...] = (
     "redemption.succeeded",
     "redemption.failed",
