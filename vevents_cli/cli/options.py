@@ -57,6 +57,15 @@ SecretFile = Annotated[
 ]
 SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
 
+
+
+class TextOrJson(enum.StrEnum):
+    """`--format` of the commands that print for people (text) or for programs (json)."""
+
+    text = "text"
+    json = "json"
+
+
 # The --dialect choices are the dialects table's names.
 Dialect = enum.StrEnum("Dialect", {name: name for name in dialects.NAMES})  # type: ignore[misc]
 DEFAULT_DIALECT = Dialect(dialects.V2024)

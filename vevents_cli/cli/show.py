@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.options import (
+    NO_FILTERS,
+    AsType,
+    Paths,
+    Strict,
+    TextOrJson,
+    UserSchemas,
+    filtered,
+    inputs,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
-
-
-class ShowFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
 
 
 @filtered
@@ -25,8 +30,8 @@ def show(
     as_type: AsType = None,
     table: Annotated[bool, typer.Option("--table", help="One line per event (for logs).")] = False,
     raw: Annotated[bool, typer.Option("--raw", help="Also print the payload (and HTTP headers).")] = False,
-    fmt: Annotated[ShowFormat, typer.Option("--format", help="text (panels/table) or json (NDJSON).")] = (
-        ShowFormat.text
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="text (panels/table) or json (NDJSON).")] = (
+        TextOrJson.text
     ),
     strict: Strict = False,
     schemas: UserSchemas = None,
@@ -59,10 +64,10 @@ def show(
     config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
                         follow=follow is not None)
     streams = console.streams()
-    view = render.View.of("json" if fmt is ShowFormat.json else "table" if table else "panels",
+    view = render.View.of("json" if fmt is TextOrJson.json else "table" if table else "panels",
                           raw=raw, color=streams.color, streaming=follow is not None or "-" in sources)
     run = start(config, view.project)
     render.write(run, streams, view)
-    if fmt is ShowFormat.text and filters.active:
+    if fmt is TextOrJson.text and filters.active:
         streams.note(render.filtered_line(run.tally.filtered))
     return ExitStatus.of(run.tally.failed)

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.options import (
+    NO_FILTERS,
+    AsType,
+    Paths,
+    Strict,
+    TextOrJson,
+    UserSchemas,
+    filtered,
+    inputs,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
-
-
-class StatsFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
 
 
 @filtered
 def stats(
     paths: Paths = None,
     as_type: AsType = None,
-    fmt: Annotated[StatsFormat, typer.Option("--format", help="text (tables) or json (one document).")] = (
-        StatsFormat.text
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="text (tables) or json (one document).")] = (
+        TextOrJson.text
     ),
     top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="Rows per table.")] = 10,
     every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N.")] = False,
@@ -52,6 +57,6 @@ def stats(
         run = start(config, aggregate.row, progress)  # type: ignore[arg-type]
         document = aggregate.collect(run, streams).document(run.tally, None if every else top)
     render.write(document, streams, fmt.value)
-    if fmt is StatsFormat.text and filters.active:
+    if fmt is TextOrJson.text and filters.active:
         streams.note(show.filtered_line(run.tally.filtered))
     return ExitStatus.of(bool(run.tally.unreadable))

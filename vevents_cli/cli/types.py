@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
 
 from vevents_cli.cli import console
+from vevents_cli.cli.options import TextOrJson
 from vevents_cli.cli.status import ExitStatus
 
 
-class ListFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
 def types(
-    fmt: Annotated[ListFormat, typer.Option("--format", help="text or json.")] = ListFormat.text,
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="text or json.")] = TextOrJson.text,
 ) -> ExitStatus:
     """List the event types vevents knows: family, dialects, facts it summarises.
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vevents_cli.model import Summary
-from vevents_cli.output.streams import Lines, Streams, drain, paint
+from vevents_cli.output.streams import Streams, drain, paint, write_to
 from vevents_cli.output.text import DASH, amount, join, number, safe, shorten, sign_style, signed
 
 if TYPE_CHECKING:
@@ -257,10 +257,8 @@ def write(results: Any, streams: Streams, view: View) -> None:
         console = streams.console()
         drain(results, streams, lambda s: console.print(panel(s, view.raw)))
         return
-    lines = Lines(streams.out, batch=1 if view.streaming else 512)
-    if view.name == "table":
-        lines.text(table_header(view.color))
-    drain(results, streams, lines.add, lines)
+    header = table_header(view.color) if view.name == "table" else None
+    write_to(None, results, streams, view.streaming, header)
 
 
 def filtered_line(n: int) -> str:

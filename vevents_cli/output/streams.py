@@ -144,8 +144,10 @@ def drain(results: Iterable[T | Unreadable], streams: Streams, emit: Callable[[T
             lines.flush()
 
 
-def write_to(path: Path | None, results: Iterable[bytes | Unreadable], streams: Streams, streaming: bool) -> bool:
-    """A run's lines into the file at `path` (or stdout); False, with an error line, if it cannot be opened."""
+def write_to(path: Path | None, results: Iterable[bytes | Unreadable], streams: Streams, streaming: bool,
+             header: str | None = None) -> bool:
+    """A run's lines (after a `header` line) into the file at `path`, or stdout; batched unless
+    `streaming` (then each as soon as it is read). False, with an error line, if it cannot be opened."""
     try:
         target = path.open("wb") if path is not None else streams.out
     except OSError as exc:
@@ -153,6 +155,8 @@ def write_to(path: Path | None, results: Iterable[bytes | Unreadable], streams: 
         return False
     try:
         lines = Lines(target, batch=1 if streaming else 512)
+        if header is not None:
+            lines.text(header)
         drain(results, streams, lines.add, lines)
     finally:
         if path is not None:
