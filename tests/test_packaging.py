@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 import orjson
@@ -25,6 +27,57 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    check=True, capture_output=True, timeout=300)
     (path,) = out.glob("vevents-*.whl")
     return path
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sdist")
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out), str(REPO)],
+                   check=True, capture_output=True, timeout=300)
+    (path,) = out.glob("vevents-*.tar.gz")
+    return path
+
+
+URLS = {
+    "Homepage": "https://github.com/vevents/vevents",
+    "Repository": "https://github.com/vevents/vevents",
+    "Issues": "https://github.com/vevents/vevents/issues",
+    "Documentation": "https://github.com/vevents/vevents#readme",
+}
+
+
+def _check_metadata(text: str) -> None:
+    meta = HeaderParser().parsestr(text)
+    assert meta["License-Expression"] == "MIT"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    urls = dict(url.split(", ", 1) for url in meta.get_all("Project-URL"))
+    assert urls == URLS
+    classifiers = meta.get_all("Classifier")
+    assert {"Environment :: Console", "Operating System :: POSIX", "Programming Language :: Python :: 3.11",
+            "Programming Language :: Python :: 3.12", "Programming Language :: Python :: 3.13"} <= set(classifiers)
+    assert any(c.startswith("Topic :: ") for c in classifiers)
+    # PEP 639: the SPDX expression replaces the License :: classifiers (never both).
+    assert not any(c.startswith("License :: ") for c in classifiers)
+    assert "voucherify" in meta["Keywords"].split(",")
+
+
+def test_wheel_ships_license_and_metadata(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    (dist_info,) = {name.split("/")[0] for name in archive.namelist() if ".dist-info/" in name}
+    license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode()
+    assert license_text == (REPO / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and "Copyright (c) 2026 the vevents authors" in license_text
+    _check_metadata(archive.read(f"{dist_info}/METADATA").decode())
+
+
+def test_sdist_ships_license_and_metadata(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+        (root,) = {name.split("/")[0] for name in names}
+        assert f"{root}/LICENSE" in names
+        assert f"{root}/.pre-commit-hooks.yaml" in names
+        assert archive.extractfile(f"{root}/LICENSE").read() == (REPO / "LICENSE").read_bytes()
+        _check_metadata(archive.extractfile(f"{root}/PKG-INFO").read().decode())
 
 
 def test_wheel_ships_schemas_and_samples(wheel: Path) -> None:
