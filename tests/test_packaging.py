@@ -1,8 +1,9 @@
-"""The package as users install it: a wheel with its schemas and samples, the pre-commit hook."""
+"""The package as users install it: wheel and sdist with their licence and metadata, schemas and samples.
+
+The pre-commit hook: test_precommit.py."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import sysconfig
@@ -116,32 +117,3 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     assert (event["type"], event["valid"], event["id"]) == ("voucher.published", True, expected["id"])
     proc = subprocess.run([exe, "schema", "voucher.published"], cwd=tmp_path, capture_output=True, timeout=60)
     assert proc.returncode == 0 and b"$ref" in proc.stdout
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def test_pre_commit_hook(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    _git(project, "init", "-q")
-    (project / "fixtures").mkdir()
-    (project / "fixtures" / "good.json").write_bytes(orjson.dumps(samples.sample("voucher.published")))
-    broken = samples.sample("voucher.published")
-    broken["data"]["voucher"] = ["not", "an", "object"]
-    (project / "fixtures" / "broken.json").write_bytes(orjson.dumps(broken))
-    (project / "README.txt").write_text("not a fixture")
-    _git(project, "add", ".")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "vevents-validate",
-                           "--all-files"], cwd=project, capture_output=True, text=True, env=env, timeout=900)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 1, output
-    assert "fixtures/broken.json:1 voucher.published /data/voucher: expected object" in output
-    assert "1 valid, 1 invalid, 0 unreadable" in output
-    (project / "fixtures" / "broken.json").unlink()
-    _git(project, "add", "-A")
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "vevents-validate",
-                           "--all-files"], cwd=project, capture_output=True, text=True, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
