@@ -1,12 +1,15 @@
-"""The package as users install it: a wheel with its schemas and samples, the pre-commit hook."""
+"""The package as users install it: wheel and sdist with their licence and metadata, schemas and samples.
+
+The pre-commit hook: test_precommit.py."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import zipfile
+from email.parser import HeaderParser
 from pathlib import Path
 
 import orjson
@@ -25,6 +28,57 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    check=True, capture_output=True, timeout=300)
     (path,) = out.glob("vevents-*.whl")
     return path
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sdist")
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out), str(REPO)],
+                   check=True, capture_output=True, timeout=300)
+    (path,) = out.glob("vevents-*.tar.gz")
+    return path
+
+
+URLS = {
+    "Homepage": "https://github.com/vevents/vevents",
+    "Repository": "https://github.com/vevents/vevents",
+    "Issues": "https://github.com/vevents/vevents/issues",
+    "Documentation": "https://github.com/vevents/vevents#readme",
+}
+
+
+def _check_metadata(text: str) -> None:
+    meta = HeaderParser().parsestr(text)
+    assert meta["License-Expression"] == "MIT"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    urls = dict(url.split(", ", 1) for url in meta.get_all("Project-URL"))
+    assert urls == URLS
+    classifiers = meta.get_all("Classifier")
+    assert {"Environment :: Console", "Operating System :: POSIX", "Programming Language :: Python :: 3.11",
+            "Programming Language :: Python :: 3.12", "Programming Language :: Python :: 3.13"} <= set(classifiers)
+    assert any(c.startswith("Topic :: ") for c in classifiers)
+    # PEP 639: the SPDX expression replaces the License :: classifiers (never both).
+    assert not any(c.startswith("License :: ") for c in classifiers)
+    assert "voucherify" in meta["Keywords"].split(",")
+
+
+def test_wheel_ships_license_and_metadata(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    (dist_info,) = {name.split("/")[0] for name in archive.namelist() if ".dist-info/" in name}
+    license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode()
+    assert license_text == (REPO / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and "Copyright (c) 2026 the vevents authors" in license_text
+    _check_metadata(archive.read(f"{dist_info}/METADATA").decode())
+
+
+def test_sdist_ships_license_and_metadata(sdist: Path) -> None:
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+        (root,) = {name.split("/")[0] for name in names}
+        assert f"{root}/LICENSE" in names
+        assert f"{root}/.pre-commit-hooks.yaml" in names
+        assert archive.extractfile(f"{root}/LICENSE").read() == (REPO / "LICENSE").read_bytes()
+        _check_metadata(archive.extractfile(f"{root}/PKG-INFO").read().decode())
 
 
 def test_wheel_ships_schemas_and_samples(wheel: Path) -> None:
@@ -63,32 +117,3 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     assert (event["type"], event["valid"], event["id"]) == ("voucher.published", True, expected["id"])
     proc = subprocess.run([exe, "schema", "voucher.published"], cwd=tmp_path, capture_output=True, timeout=60)
     assert proc.returncode == 0 and b"$ref" in proc.stdout
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def test_pre_commit_hook(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    _git(project, "init", "-q")
-    (project / "fixtures").mkdir()
-    (project / "fixtures" / "good.json").write_bytes(orjson.dumps(samples.sample("voucher.published")))
-    broken = samples.sample("voucher.published")
-    broken["data"]["voucher"] = ["not", "an", "object"]
-    (project / "fixtures" / "broken.json").write_bytes(orjson.dumps(broken))
-    (project / "README.txt").write_text("not a fixture")
-    _git(project, "add", ".")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "vevents-validate",
-                           "--all-files"], cwd=project, capture_output=True, text=True, env=env, timeout=900)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 1, output
-    assert "fixtures/broken.json:1 voucher.published /data/voucher: expected object" in output
-    assert "1 valid, 1 invalid, 0 unreadable" in output
-    (project / "fixtures" / "broken.json").unlink()
-    _git(project, "add", "-A")
-    proc = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "vevents-validate",
-                           "--all-files"], cwd=project, capture_output=True, text=True, env=env, timeout=900)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
