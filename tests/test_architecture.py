@@ -37,8 +37,8 @@ status on that code, and the defect behind each failure:
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
-import pty
 import re
 import select
 import signal
@@ -229,10 +229,10 @@ def test_nothing_lost(logs: dict[str, Log], tmp_path_factory: pytest.TempPathFac
 # === 2. no orphans ===================================================================================
 
 
-def _holders(path: Path) -> list[str]:
-    """Command lines of the processes (not this one) that mention path."""
+def _holders(path: Path) -> dict[int, str]:
+    """Command lines of the processes (not this one) that mention path (unique to this test run)."""
     needle = str(path).encode()
-    found = []
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -242,7 +242,7 @@ def _holders(path: Path) -> list[str]:
             continue
         if needle in cmdline:
             shown = cmdline.replace(b"\0", b" ").decode(errors="replace")[:200]
-            found.append(f"{entry.name}: {shown}")
+            found[int(entry.name)] = shown
     return found
 
 
@@ -250,6 +250,9 @@ def _assert_gone(path: Path, grace: float = 2.0) -> None:
     deadline = time.monotonic() + grace
     while (left := _holders(path)) and time.monotonic() < deadline:
         time.sleep(0.1)
+    for pid in left:  # ours (the log's path is this run's): do not leave them to the next test
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
     assert not left, f"processes still running {grace} s after the command ended: {left}"
 
 
@@ -384,7 +387,7 @@ def test_traversal_to_a_planted_schema(tmp_path: Path) -> None:
     path = tmp_path / "traversal.ndjson"
     path.write_bytes(b"\n".join(orjson.dumps(p) for p in events) + b"\n")
     for extra in ((), ("--strict",)):
-        proc, doc = _validate_json(path, *extra)
+        _proc, doc = _validate_json(path, *extra)
         assert doc["summary"]["events"] == len(events) and doc["summary"]["unreadable"] == 0
         assert doc["events"][0]["valid"] and doc["events"][-1]["valid"] is (not extra)  # strict: the sample's own
         said = cli("validate", *extra, str(path))
@@ -445,7 +448,9 @@ def _terminal_safe(data: bytes, where: str) -> None:
     rest = SGR.sub(b"", data)
     assert b"\x1b]8;" not in data, f"{where}: an OSC 8 hyperlink reached the terminal"
     bad = BAD_BYTES.search(rest)
-    assert bad is None, f"{where}: raw control byte {bad.group()!r} at {bad.start()}: {rest[max(0, bad.start() - 80):bad.end() + 40]!r}"
+    if bad is not None:
+        context = rest[max(0, bad.start() - 80):bad.end() + 40]
+        pytest.fail(f"{where}: raw control byte {bad.group()!r} at {bad.start()}: {context!r}")
     text = data.decode(errors="replace")
     assert TRACEBACK not in text and "MarkupError" not in text, f"{where}: {text[-2000:]}"
 
