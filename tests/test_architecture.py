@@ -256,6 +256,24 @@ def _assert_gone(path: Path, grace: float = 2.0) -> None:
     assert not left, f"processes still running {grace} s after the command ended: {left}"
 
 
+def _communicate(proc: subprocess.Popen[bytes], log: Log, timeout: float, what: str) -> bytes:
+    """stderr of proc; a left-behind child holding the pipes open makes this time out: then
+    the processes of this run are killed (by pid) and the test fails."""
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        left = _holders(log.path)
+        for pid in [proc.pid, *left]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        pytest.fail(f"{what}: did not end within {timeout} s (pipes held open by: {left})")
+    return err
+
+
 @pytest.mark.parametrize("which", ["big", "big_ok"])
 def test_no_orphans_after_head(logs: dict[str, Log], which: str) -> None:
     log = logs[which]
@@ -272,12 +290,7 @@ def test_no_orphans_with_stderr_captured(logs: dict[str, Log], which: str) -> No
     log = logs[which]
     proc = subprocess.Popen(["sh", "-c", f"{sys.executable} -m vevents_cli show '{log.path}' --format json | head -1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**BASE_ENV, "VEVENTS_JOBS": "2"})
-    try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"`show | head -1` with stderr captured did not finish: {_holders(log.path)}")
+    err = _communicate(proc, log, 15, "`show | head -1` with stderr captured")
     assert TRACEBACK not in err.decode(errors="replace")
     _assert_gone(log.path)
 
@@ -291,12 +304,7 @@ def test_signal_leaves_no_process(logs: dict[str, Log], which: str, signum: int,
                             env={**BASE_ENV, "VEVENTS_JOBS": "2"}, preexec_fn=interruptible)
     time.sleep(0.5)
     proc.send_signal(signum)
-    try:
-        _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"validate did not stop within 60 s of {signal.Signals(signum).name}")
+    err = _communicate(proc, log, 15, f"validate after {signal.Signals(signum).name}")
     text = err.decode(errors="replace")
     assert proc.returncode != 0, "a signal (or the unreadable lines) must give a non-zero exit"
     # 1: it finished before the signal arrived (the log has unreadable lines)
