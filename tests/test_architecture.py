@@ -44,6 +44,7 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -463,9 +464,18 @@ def _terminal_safe(data: bytes, where: str) -> None:
     assert TRACEBACK not in text and "MarkupError" not in text, f"{where}: {text[-2000:]}"
 
 
+def _openpty() -> tuple[int, int]:
+    """A pseudo-terminal that passes output through as written (no \\n -> \\r\\n)."""
+    master, slave = os.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.OPOST
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    return master, slave
+
+
 def _run_in_pty(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, bytes, bytes]:
     """Run with stdout on a pseudo-terminal (rich sees a terminal); stderr piped."""
-    master, slave = os.openpty()
+    master, slave = _openpty()
     try:
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env)
     finally:
@@ -562,7 +572,7 @@ def test_listen_echo_never_drives_the_terminal(tmp_path: Path) -> None:
     payload["data"]["customer"]["email"] = "\x1b]0;TITLE\x07\x1b[2J"
     payload["data"]["customer"]["name"] = "[/]"
     payload["data"]["voucher"]["code"] = "[link=https://evil.test]x[/link]"
-    master, slave = os.openpty()
+    master, slave = _openpty()
     proc = subprocess.Popen([*PY, "listen", "--port", "0"], stdin=subprocess.DEVNULL, stdout=slave,
                             stderr=subprocess.PIPE, env=PTY_ENV, preexec_fn=interruptible)
     os.close(slave)
