@@ -1,37 +1,49 @@
 """Architecture rules, checked black-box through the real CLI (subprocesses, mostly).
 
-These tests are written against the rules of the architecture issue, ahead of the package's
-restructuring; several FAIL on the code of commit 0abf314 (before the restructuring). The
-status on that code, and the defect behind each failure:
+Written ahead of the package's restructuring; many FAIL on the code of commit 0abf314
+(before it). Status on that code, and the defect behind each failure:
 
-  test_parallel_run_matches_serial[...-big_ok-...]  FAIL  a chunk whose first line is cut
-      mid-value swallows the rest of its chunk in a worker (the reader only ends a pending
-      value at a new `{` line once it has seen a whole line *in this chunk*): the chunked
-      output loses ~1,000 events per bad chunk, so JOBS=1 and JOBS=2 differ.
-  test_parallel_run_matches_serial[...-big-...]     PASS  (trivially: the first line is cut,
-      so today the file is never split and every run is serial)
-  test_nothing_lost[big-*]                          FAIL  a cut *first* line swallows the whole
-      file, serially too: one "truncated JSON: input ends inside this value" and no events.
-  test_nothing_lost[big_ok-1]                       PASS
-  test_nothing_lost[big_ok-2]                       FAIL  the chunk-boundary defect above.
-  test_no_orphans_after_head[*], test_no_orphans_with_stderr_captured[*]   see the report
-  test_signal_leaves_no_process[*]                  see the report / comments at the test
-  test_unknown_v2024_type_with_a_long_name          FAIL  the type becomes a file name: os.stat
-      raises "File name too long", a traceback (validate and show).
-  test_legacy_related_type_never_selects_a_file     FAIL  "../defs" selects
-      schemas/legacy/defs.json (strict: schemas/strict/defs.json) as the data schema:
-      reported valid, silently, even with --strict.
-  test_traversal_to_a_planted_schema                FAIL  a legacy related type (and a
-      distribution event type under --strict) that walks out of schemas/<level>/data/
-      selects the planted accept-anything schema: "valid".
-  test_payload_text_never_drives_the_terminal[*] / test_markup_property / test_listen_*:
-      see each test's comment (status noted there).
-  test_missing_file_is_one_error_line, test_usage_errors_exit_2     PASS
-  test_internal_error_is_one_line_exit_70           SKIP  (vevents_cli.pipeline.recognise
-      does not exist yet)
-  test_every_command_documented                     PASS
-  test_no_import_cycles                             PASS (today captures <-> records import
-      each other only inside functions, which the rule ignores; see the test)
+1. test_parallel_run_matches_serial[big-*] (13)          PASS, trivially: big's first line is
+       cut, so today the file is never split (splittable() wants a whole first object).
+   test_parallel_run_matches_serial[big_ok-show_format_json|show_table|validate|stats_format_json]
+                                                         FAIL: a chunk whose FIRST line is cut
+       mid-value swallows the rest of its chunk in the worker (the reader ends a pending value
+       at a new `{` line only once it has seen a whole line in *this chunk*): JOBS=2 loses
+       ~1,100 events per such chunk, so its output differs from JOBS=1.
+   test_parallel_run_matches_serial[big_ok-validate_format_json|redact_salt_x]   PASS (serial
+       paths today).
+   test_nothing_lost[1-big], [2-big]                     FAIL: a cut first line swallows the
+       whole file, serially too: one "input ends inside this value", no events.
+   test_nothing_lost[2-big_ok]                           FAIL: the chunk defect above.
+   test_nothing_lost[1-big_ok]                           PASS.
+2. test_no_orphans_after_head[big_ok], test_no_orphans_with_stderr_captured[big_ok]
+                                                         FAIL: `| head -1` kills the parent
+       (SIGPIPE), its pool workers stay behind (and hold the stderr pipe open).
+   test_signal_leaves_no_process[SIGTERM-big_ok]         FAIL: SIGTERM kills the parent only;
+       the workers remain and keep the pipes open.
+   [*-big] and SIGINT-big_ok                             PASS.
+3. test_unknown_v2024_type_with_a_long_name              FAIL: the type becomes a file name;
+       os.stat raises "File name too long": a traceback (validate and show).
+   test_legacy_related_type_never_selects_a_file         FAIL: "../defs" selects
+       schemas/legacy/defs.json (strict: schemas/strict/defs.json) as data schema: valid,
+       silently, even with --strict.
+   test_traversal_to_a_planted_schema                    FAIL: a legacy related type (and, with
+       --strict, a distribution event.type) walking out of schemas/<level>/data/ selects the
+       planted accept-anything schema: "valid". (v2024's own `type` is caught by the
+       envelope's type enum.)
+4. test_payload_text_never_drives_the_terminal[...]      FAIL for panels (control, close-tag,
+       link, osc8), table (control, osc8), stats (control, close-tag, link, osc8): raw ESC/BEL/
+       C1 bytes reach the terminal, OSC 8 links pass, and "[/]" raises rich's MarkupError (a
+       traceback) where payload text is rendered as markup. PASS: panels-bold, table-close-tag,
+       table-bold, table-link, stats-bold.
+   test_poisoned_file_name, test_markup_and_control_property, test_listen_echo_never_drives_
+       the_terminal                                      FAIL: the same defects.
+5. test_missing_file_is_one_error_line, test_usage_errors_exit_2   PASS.
+   test_internal_error_is_one_line_exit_70               SKIP (no vevents_cli.pipeline.recognise
+       yet).
+6. test_every_command_documented                         PASS.
+7. test_no_import_cycles                                 PASS: today captures <-> records import
+       each other only inside functions, which the rule ignores.
 """
 
 from __future__ import annotations
