@@ -1,6 +1,6 @@
 """The parallel strategy: large NDJSON files cut into chunks, processed by worker processes.
 
-A large, plain (not gzip) file whose first line is a whole JSON object is cut into ~4 MiB
+A large, plain (not gzip) NDJSON file (so named, or its first line a whole object) is cut into ~4 MiB
 chunks, each just before a line that starts with `{`. Each chunk goes through the same
 stages (`Stages.process`) in a worker, reading as a serial run would at that line (the
 source is known to be NDJSON there), and the results come back in input order: the
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vevents_cli.model import Tally
-from vevents_cli.pipeline.records import read_lines
+from vevents_cli.pipeline.records import is_ndjson_name, read_lines
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def start_method() -> str:
 
 
 def splittable(source: Source) -> bool:
-    """A large, plain (not gzip) file whose first line is a whole JSON object: NDJSON."""
+    """A large, plain (not gzip) NDJSON file: so named, or its first line a whole JSON object."""
     if source.path is None:
         return False
     try:
@@ -67,6 +67,8 @@ def splittable(source: Source) -> bool:
         return False
     if head.startswith(GZIP_MAGIC):
         return False
+    if is_ndjson_name(source.name):
+        return True
     first = head.split(b"\n", 1)[0]
     try:
         return isinstance(orjson.loads(first), dict)
