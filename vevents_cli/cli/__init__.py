@@ -10,7 +10,14 @@ from __future__ import annotations
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console script entry point (see `app.main`)."""
+    """Console script entry point (see `app.main`); `--version` answers before anything loads."""
+    import sys
+
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        from vevents_cli import __version__
+
+        print(f"vevents {__version__}")
+        return
     from vevents_cli.cli.app import main as run
 
     run(argv)
