@@ -5,9 +5,10 @@ split, redact, verify), run in-process through the CLI's one exit path on any in
 with exit status 0, 1 or 2, and prints no traceback and no "internal error" line (status
 70 is a bug). Inputs are hypothesis-drawn: realistic payloads (the bundled samples, the
 vendor's examples, NDJSON logs, pretty arrays, `listen --save` records) and captured HTTP
-requests (Content-Length, chunked, several in a row), with their bytes mutated (cut,
-flipped, control characters, NUL, invalid UTF-8, duplicated slices, huge numbers, deep
-nesting, bad Content-Length and chunk sizes), or random bytes; given on stdin or as a
+requests (Content-Length, chunked, several in a row), with their values replaced or
+removed anywhere in the tree (still JSON: other types, huge numbers, control characters)
+and their bytes mutated (cut, flipped, control characters, NUL, invalid UTF-8, duplicated
+slices, huge numbers, deep nesting, bad Content-Length and chunk sizes), or random bytes; given on stdin or as a
 file (.json, .ndjson, .http, gzip).
 
 tests/test_fuzz.py runs the property for a bounded number of examples. This script runs
@@ -73,8 +74,8 @@ TOKENS = (
     b"POST /hooks HTTP/1.1\r\n", b"HTTP/1.1", b"Content-Length: \xc2\xb2\r\n", b"Content-Length: -1\r\n",
     b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n", b"ffffffffffff\r\n", b"\r\n\r\n",
 )
-CONTENT_LENGTHS = (b"\xb2", b"1\xb9", b"\xc2\xb2", b"\xd9\xa3", b"-1", b"", b" 7 ", b"0x10", b"1e3", b"5, 5", b"99999999999999999999",
-                   b"0", b"+3", b"\x00")
+CONTENT_LENGTHS = (b"\xb2", b"1\xb9", b"\xc2\xb2", b"\xd9\xa3", b"-1", b"", b" 7 ", b"0x10", b"1e3", b"5, 5",
+                   b"99999999999999999999", b"0", b"+3", b"\x00")
 CHUNK_SIZES = (b"ffffffffffffffff", b"-1", b"", b"zz", b"1;ext=\xff", b"0", b"7fffffffffffffff", b"\xc2\xb2")
 
 
@@ -146,7 +147,16 @@ def corpus() -> Corpus:
 # --- mutations ---------------------------------------------------------------------------------------
 
 position = st.integers(0, 1 << 20)
+SPECIAL_VALUES = (None, "", "2026-13-45T99:99:99Z", "not a date", -1, 0, 10**30, -(10**30), 1e308, 0.1, True, [],
+                  {}, {"object": "voucher"}, [None], "\x1b[31mred\u202e", "voucher.published", "../../etc/passwd")
+json_values = st.one_of(st.sampled_from(SPECIAL_VALUES), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=6))
 MUTATION = st.one_of(
+    st.tuples(st.just("replace"), position, json_values),  # a value anywhere in the tree: still JSON
+    st.tuples(st.just("remove"), position),  # a member or item anywhere in the tree
+
     st.tuples(st.just("cut"), position),
     st.tuples(st.just("flip"), position, st.integers(1, 255)),
     st.tuples(st.just("insert"), position, st.sampled_from(TOKENS)),
@@ -185,10 +195,47 @@ def mutate(data: bytes, mutation: tuple[Any, ...]) -> bytes:
         start += 11
         end = data.find(b"\r\n", start)
         return data[:start] + args[0] + data[end:]
+    if kind in ("replace", "remove"):
+        return _tree_mutation(data, at, args[1] if kind == "replace" else _REMOVE)
     if kind == "deepen":  # a value nested N levels deep where the first value starts
         start = data.find(b'":') + 2
         return data[:start] + b"[" * args[0] + b"1" + b"]" * args[0] + b"," + data[start:] if start > 1 else data
     raise ValueError(kind)
+
+
+_REMOVE = object()
+
+
+def _tree_mutation(data: bytes, at: int, value: Any) -> bytes:
+    """Replace (or remove) the n-th node of the JSON value on the line at byte `at` (n from `at`)."""
+    from vevents_cli import jsonout
+
+    start, end = 0, len(data)
+    try:
+        tree = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NDJSON: the line at `at`
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", start) % (len(data) + 1)
+        try:
+            tree = orjson.loads(data[start:end])
+        except orjson.JSONDecodeError:
+            return data
+    nodes: list[tuple[Any, Any]] = []  # (container, key or index)
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        members = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in members:
+            nodes.append((node, key))
+            stack.append(child)
+    if not nodes:
+        return data
+    container, key = nodes[at % len(nodes)]
+    if value is _REMOVE:
+        del container[key]
+    else:
+        container[key] = value
+    return data[:start] + jsonout.dumps(tree) + data[end:]
 
 
 def mutated(seeds: tuple[bytes, ...]) -> st.SearchStrategy[bytes]:

@@ -40,7 +40,7 @@ def test_the_seeds_are_read_as_events() -> None:
     assert signed.status == 0 and signed.output.count("MATCH") == 2, signed.output
 
 
-@settings(max_examples=800, **SETTINGS)
+@settings(max_examples=600, **SETTINGS)
 @given(command=COMMANDS, way=WAYS, data=fuzz.mutated(SEEDS.payloads))
 @example(command="redact", way="in.ndjson", data=b'{"a":' * 300 + b"1" + b"}" * 300)
 @example(command="split", way="stdin", data=fuzz.mutate(SEEDS.payloads[0], ("deepen", 600)))
@@ -50,7 +50,7 @@ def test_mutated_payloads_get_only_vevents_output(command: str, way: str, data: 
     check(command, way, data)
 
 
-@settings(max_examples=500, **SETTINGS)
+@settings(max_examples=400, **SETTINGS)
 @given(command=COMMANDS, way=WAYS, data=fuzz.mutated(SEEDS.captures))
 @example(command="verify", way="in.http", data=fuzz.mutate(SEEDS.captures[0], ("content-length", b"\xb2")))
 @example(command="show", way="stdin", data=fuzz.mutate(SEEDS.captures[-1], ("chunk-size", b"ffffffffffffffff")))
@@ -58,7 +58,7 @@ def test_mutated_captured_requests_get_only_vevents_output(command: str, way: st
     check(command, way, data)
 
 
-@settings(max_examples=400, **SETTINGS)
+@settings(max_examples=300, **SETTINGS)
 @given(command=COMMANDS, way=WAYS, data=st.binary(max_size=4000))
 def test_random_bytes_get_only_vevents_output(command: str, way: str, data: bytes) -> None:
     check(command, way, data)
