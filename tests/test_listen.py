@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
@@ -90,6 +90,14 @@ def listening(config: Config) -> Iterator[Listening]:
     finally:
         receiver.stop()
         consumer.join(timeout=30)
+
+
+def eventually(condition: Callable[[], bool], within: float = 30) -> None:
+    """Wait for something another thread does (a guard against hanging, not a timing check)."""
+    end = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < end, "still not done"
+        time.sleep(0.01)
 
 
 def saved(path: Path) -> list[dict]:
@@ -168,6 +176,7 @@ def test_forward_passes_the_same_bytes_and_signature_on(payload: dict) -> None:
     try:
         with listening(Config(path="/hooks", secret=SECRET, forward=url)) as srv:
             assert srv.post(body, {"X-Voucherify-Signature": signature})[0] == 200
+            eventually(lambda: "→" in srv.output)  # forwarded in the background, after the answer
     finally:
         target.shutdown()
         target.server_close()

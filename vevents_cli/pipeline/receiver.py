@@ -442,9 +442,10 @@ class Forwarder:
         leave the forward in progress to its timeout, unwaited for. Nothing more is told
         after this: the console's last line is the receiver's summary."""
         end = time.monotonic() + STOP_GRACE
-        with contextlib.suppress(queue.Full):
-            self._queue.put(None, timeout=STOP_GRACE)
-        self._thread.join(max(0.0, end - time.monotonic()))
+        if self._thread.ident is not None:  # started
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=STOP_GRACE)
+            self._thread.join(max(0.0, end - time.monotonic()))
         with self._lock:
             self._stopped = True
             while True:
@@ -512,7 +513,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "vevents-listen"
     sys_version = ""
     disable_nagle_algorithm = True
-    timeout = 60  # per read; the server's deadlines (`Limits`) bound the whole of each phase
+    timeout = 60  # per read; the server's deadlines (`Config`'s timeouts) bound the whole of each phase
     server: _Server  # type: ignore[assignment]
 
     def setup(self) -> None:
