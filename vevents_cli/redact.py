@@ -18,8 +18,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-import orjson
-
+from vevents_cli import jsonout
 from vevents_cli.model import Summary
 
 # Key -> kind, wherever the key appears.
@@ -91,40 +90,51 @@ class Redactor:
         return fake
 
     def payload(self, value: Any) -> Any:
-        """A redacted copy of a payload (the input is not modified)."""
-        return self._walk(value, None, person=True, address=False)
+        """A redacted copy of a payload (the input is not modified).
 
-    def _walk(self, value: Any, key: str | None, person: bool, address: bool) -> Any:
-        if isinstance(value, dict):
-            kind = value.get("object")
-            person = not (isinstance(kind, str) and kind in NOT_PEOPLE) and key not in NOT_PEOPLE
-            return {k: self._member(k, v, person, address) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._walk(v, key, person, address) for v in value]
-        if isinstance(value, str) and EMAIL.fullmatch(value):
-            return self.pseudonym("email", value)
-        return value
+        Walked with a stack, not recursion: a payload nested a thousand levels deep (which
+        the readers accept) is redacted like any other.
+        """
+        root: list[Any] = [None]
+        # (container to fill, slot in it, value, key holding it, inside a person, inside an address, metadata)
+        stack: list[tuple[Any, Any, Any, str | None, bool, bool, bool]] = [(root, 0, value, None, True, False, False)]
+        while stack:
+            parent, slot, value, key, person, address, meta = stack.pop()
+            if isinstance(value, dict):
+                out: dict[str, Any] = {}
+                if not meta:
+                    kind = value.get("object")
+                    person = not (isinstance(kind, str) and kind in NOT_PEOPLE) and key not in NOT_PEOPLE
+                for k, v in value.items():
+                    out[k] = v
+                    if meta or (k == "metadata" and self.metadata):
+                        stack.append((out, k, v, k, person, address, True))
+                    elif (fake := self._member(k, v, person, address)) is not None:
+                        out[k] = fake
+                    else:
+                        stack.append((out, k, v, k, person, address or k == "address", False))
+                parent[slot] = out
+            elif isinstance(value, list):
+                parent[slot] = items = list(value)
+                stack.extend((items, i, v, key, person, address, meta) for i, v in enumerate(value))
+            elif isinstance(value, str) and value and meta:
+                parent[slot] = self.pseudonym("metadata", value)
+            elif isinstance(value, str) and not meta and EMAIL.fullmatch(value):
+                parent[slot] = self.pseudonym("email", value)
+            else:
+                parent[slot] = value
+        return root[0]
 
-    def _member(self, key: str, value: Any, person: bool, address: bool) -> Any:
-        if key == "metadata" and self.metadata:
-            return self._metadata(value)
+    def _member(self, key: str, value: Any, person: bool, address: bool) -> str | None:
+        """The replacement of a personal member (`key` in `KEYS`), or None: look inside instead."""
         kind = KEYS.get(key) or (ADDRESS_KEYS.get(key) if address else None)
-        if kind is not None and isinstance(value, str) and value:
-            if kind == "name" and not person:
-                return value
-            return self.pseudonym(kind, value)
-        return self._walk(value, key, person, address or key == "address")
-
-    def _metadata(self, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: self._metadata(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._metadata(v) for v in value]
-        if isinstance(value, str) and value:
-            return self.pseudonym("metadata", value)
-        return value
+        if kind is None or not isinstance(value, str) or not value:
+            return None
+        if kind == "name" and not person:
+            return value
+        return self.pseudonym(kind, value)
 
 
 def line(s: Summary, redactor: Redactor) -> bytes:
     """One event, redacted, as an NDJSON line (a projection: may run in a worker process)."""
-    return orjson.dumps(redactor.payload(s.event.payload), option=orjson.OPT_APPEND_NEWLINE)
+    return jsonout.dumps(redactor.payload(s.event.payload), newline=True)

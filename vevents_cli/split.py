@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from vevents_cli import jsonout
 from vevents_cli.model import Locator, Summary, Unreadable
 from vevents_cli.output.streams import Streams, drain
 
@@ -50,15 +49,15 @@ class Piece:
 def piece(s: Summary, bare: bool = False) -> Piece:
     """An event as a fixture file (a pipeline projection: may run in a worker process)."""
     body = s.event.data if bare else s.event.payload
-    data = orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    data = jsonout.dumps(body, pretty=True, newline=True)
     return Piece(s.event.locator, relative_path(s), data)
 
 
 class Exists(Exception):
-    """The file is there from before the run, and `force` was not given."""
+    """The file is there from before the run, and `force` was not given (or it is an input)."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} exists (use --force to overwrite)")
+    def __init__(self, path: Path, reason: str = "exists (use --force to overwrite)") -> None:
+        super().__init__(f"{path} {reason}")
         self.path = path
 
 
@@ -66,6 +65,7 @@ class Exists(Exception):
 class Splitter:
     out: Path
     force: bool = False
+    inputs: frozenset[tuple[int, int]] = frozenset()  # (device, inode) of the input files: never overwritten
     written: set[Path] = field(default_factory=set)
     failed: int = 0
 
@@ -78,6 +78,8 @@ class Splitter:
             path = base.with_name(f"{base.stem}-{n}{base.suffix}")
         data = p.data
         path.parent.mkdir(parents=True, exist_ok=True)
+        if self.force and self.inputs and _file_id(path) in self.inputs:
+            raise Exists(path, "is an input file: split never overwrites its input")
         try:
             with path.open("wb" if self.force else "xb") as f:
                 f.write(data)
@@ -85,6 +87,14 @@ class Splitter:
             raise Exists(path) from None
         self.written.add(path)
         return path
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def failure(p: Piece, exc: Exception) -> Unreadable:

@@ -35,12 +35,21 @@ def listen(
     max_body: Annotated[
         int, typer.Option("--max-body", metavar="BYTES", min=1, help="Larger bodies are answered 413.")
     ] = 1024 * 1024,
+    forward_timeout: Annotated[
+        float, typer.Option("--forward-timeout", metavar="SECONDS", min=0.1,
+                            help="How long a --forward target may take to answer.")
+    ] = 10.0,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", metavar="N", min=1,
+                          help="Connections served at once; more wait, and idle or slow ones are closed first.")
+    ] = 64,
 ) -> ExitStatus:
     """Receive webhook deliveries locally: print them, check signatures, save, forward.
 
     Answers 200 at once; 401 (--require-signature, bad or no signature), 400 (body not
     JSON, still saved), 404 (other path), 405 (not POST), 413 (over --max-body).
-    Ctrl-C stops it.
+    Forwarding happens in the background (a slow target delays nothing). Ctrl-C or
+    SIGTERM stops it, with a count of what it received.
 
     Examples:
 
@@ -60,11 +69,12 @@ def listen(
     if target is not None and (target.scheme not in ("http", "https") or not target.netloc):
         raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--forward")
     config = receiver.Config(host=host, port=port, path=path, secret=key, require_signature=require_signature,
-                             save=save, forward=forward, max_body=max_body)
+                             save=save, forward=forward, max_body=max_body,
+                             forward_timeout=forward_timeout, max_connections=max_connections)
     streams = console.streams()
     printer = render.Printer(streams)
     try:
-        server = receiver.Receiver(config, on_forward=printer.forwarded)
+        server = receiver.Receiver(config, on_forward=printer.forwarded, on_note=printer.note)
     except OSError as exc:
         raise typer.BadParameter(f"cannot open: {exc.strerror or exc}", param_hint="--save") from None
     try:
@@ -72,12 +82,16 @@ def listen(
     except OSError as exc:
         streams.write_err(f"vevents: cannot listen on {host}:{port}: {exc.strerror or exc}", "red")
         return ExitStatus.FAILED
-    render.banner(streams, config, bound_host, bound_port)
+    render.banner(streams, config, bound_host, bound_port, server.cap)
     printer.header()
     try:
-        render.write(start(run_config(()), records=server.deliveries()), printer)
-        streams.note("stopping…")
+        with server.signals_stop():  # Ctrl-C, SIGTERM: the deliveries end between two of them
+            render.write(start(run_config(()), records=server.deliveries()), printer)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once
+        pass
     finally:
+        streams.note("stopping…")
         server.stop()
+    render.write(start(run_config(()), records=server.remaining()), printer)  # answered before the stop
     streams.write_err(server.summary_line())
     return ExitStatus.OK

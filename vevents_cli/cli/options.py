@@ -7,10 +7,12 @@ failed check is a usage error (exit 2) naming the option.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import inspect
 import os
+import stat
 import sys
 import typing
 from collections.abc import Callable
@@ -131,19 +133,66 @@ def secret(given: str | None, secret_file: Path | None, required: bool) -> str |
     return given or None
 
 
-def refuse_inputs(out: Path, paths: tuple[str, ...], command: str) -> None:
-    """Usage error if writing `out` would overwrite (or add to) the input."""
-    from vevents_cli.pipeline.sources import Source, expand, is_event_file
+FileId = tuple[int, int]  # (device, inode): the same file under any name, hard links included
 
-    target = out.resolve()
+
+def _file_id(st: os.stat_result) -> FileId | None:
+    return (st.st_dev, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
+def stdin_file() -> FileId | None:
+    """The file standard input is redirected from (`< in.ndjson`), if it is one."""
+    try:
+        return _file_id(os.fstat(sys.stdin.fileno()))
+    except (AttributeError, ValueError, OSError):  # no stdin, or not a real file descriptor (a test runner's)
+        return None
+
+
+def input_files(paths: tuple[str, ...]) -> frozenset[FileId]:
+    """Every regular file the inputs would read (folders walked; stdin's file when redirected)."""
+    from vevents_cli.pipeline.sources import Source, expand
+
+    found: set[FileId | None] = set()
     for source in expand(paths):
-        if isinstance(source, Source) and source.path is not None and source.path.resolve() == target:
-            raise typer.BadParameter(f"{out} is one of the input files; {command} never modifies its input",
-                                     param_hint="--out")
+        if isinstance(source, Source):
+            if source.path is None:
+                found.add(stdin_file())
+            else:
+                with contextlib.suppress(OSError):
+                    found.add(_file_id(source.path.stat()))
+    found.discard(None)
+    return frozenset(found)  # type: ignore[arg-type]
+
+
+def existing_file(path: Path) -> FileId | None:
+    try:
+        return _file_id(path.stat())
+    except OSError:
+        return None
+
+
+def refuse_inputs(out: Path, paths: tuple[str, ...], command: str, *, folder: bool = False) -> None:
+    """Usage error if writing `out` would overwrite the input, or add to it.
+
+    The same file is the same device and inode, whatever its name: a symlink, a hard link,
+    or the file standard input is redirected from. A `folder` output (split) must not
+    overlap an input folder: the files written there would be read back as input.
+    """
+    from vevents_cli.pipeline.sources import is_event_file
+
+    target = existing_file(out)
+    if target is not None and target in input_files(paths):
+        shown = "standard input" if target == stdin_file() and "-" in paths else "one of the input files"
+        raise typer.BadParameter(f"{out} is {shown}; {command} never modifies its input", param_hint="--out")
+    where = out.resolve()
     for arg in paths:
-        folder = Path(arg)
-        inside = arg != "-" and folder.is_dir() and target.is_relative_to(folder.resolve())
-        if inside and is_event_file(target):
+        if arg == "-" or not Path(arg).is_dir():
+            continue
+        given = Path(arg).resolve()
+        if folder and (where.is_relative_to(given) or given.is_relative_to(where)):
+            raise typer.BadParameter(f"{out} overlaps the input folder {arg}; the files written would be read "
+                                     "as input or overwrite it", param_hint="--out")
+        if not folder and where.is_relative_to(given) and is_event_file(where):
             raise typer.BadParameter(f"{out} is inside the input folder {arg}; it would be read as input",
                                      param_hint="--out")
 

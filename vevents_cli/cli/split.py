@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, filtered, inputs, run_config, start
+from vevents_cli.cli.options import (
+    NO_FILTERS,
+    AsType,
+    Paths,
+    filtered,
+    input_files,
+    inputs,
+    refuse_inputs,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
 
@@ -22,7 +32,9 @@ def split(
     ],
     paths: Paths = None,
     bare: Annotated[bool, typer.Option("--bare", help="Write only each event's data object.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that already exist (never an input file).")
+    ] = False,
     as_type: AsType = None,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
@@ -38,9 +50,10 @@ def split(
     from vevents_cli.output import show
 
     sources = inputs(paths)
+    refuse_inputs(out, sources, "split", folder=True)
     config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False)
     streams = console.streams()
-    splitter = splitting.Splitter(out, force=force)
+    splitter = splitting.Splitter(out, force=force, inputs=input_files(sources) if force else frozenset())
     with console.progress(sources, streams, deferred=True) as progress:
         run = start(config, functools.partial(splitting.piece, bare=bare), progress)  # type: ignore[arg-type]
         splitting.write_all(run, splitter, streams)

@@ -2,9 +2,10 @@
 
 A delivery's line is its HTTP status, its signature verdict and the `show --table` line
 of the event; a mismatch adds a line of likely causes; a refused request (404, 405, 413)
-is one line; a forwarded delivery adds the target's answer. Lines come from the main
-thread (the pipeline's results) and from the forwarding thread, so they are written
-whole, under a lock. Every string from a request passes through `text.safe`.
+is one line; a forwarded delivery adds the target's answer (or that it was dropped: the
+forwarding queue was full); a receiver under pressure says so once, on stderr. Lines come
+from the main thread (the pipeline's results) and from the receiver's threads, so they
+are written whole, under a lock. Every string from a request passes through `text.safe`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from vevents_cli.model import Summary, Unreadable
 from vevents_cli.output.show import table_cells, table_header
 from vevents_cli.output.streams import Streams, drain, paint
 from vevents_cli.output.text import safe
-from vevents_cli.pipeline.receiver import Config, Forwarded, is_loopback
+from vevents_cli.pipeline.receiver import Config, Forwarded, is_loopback, open_files_limit
 
 SIG_WIDTH = 13
 SIGNATURE_CELL = {
@@ -39,6 +40,11 @@ class Printer:
         with self._lock:
             self.streams.out.write(data)
             self.streams.out.flush()
+
+    def note(self, text: str) -> None:
+        """A line about the receiver itself (on stderr), whole, between delivery lines."""
+        with self._lock:
+            self.streams.note(safe(text))
 
     def header(self) -> None:
         self.say(paint("st  " + "signature".ljust(SIG_WIDTH), "bold", self.color) + table_header(self.color))
@@ -68,7 +74,9 @@ class Printer:
 
     def forwarded(self, f: Forwarded) -> None:
         url = safe(f.url)
-        if f.status is not None:
+        if f.dropped:
+            self.say(paint(f"    → {url}: not forwarded, dropped ({safe(f.error)})", "yellow", self.color))
+        elif f.status is not None:
             ok = 200 <= f.status < 300
             self.say(paint(f"    → {url}: {f.status} in {f.ms:.0f} ms", "green" if ok else "red", self.color))
         else:
@@ -80,8 +88,9 @@ def write(run: Any, printer: Printer) -> None:
     drain(run, printer.streams, printer.result, unreadable=printer.result)
 
 
-def banner(streams: Streams, config: Config, host: str, port: int) -> None:
-    """Where the receiver listens and what it does, on stderr."""
+def banner(streams: Streams, config: Config, host: str, port: int, cap: int | None = None) -> None:
+    """Where the receiver listens and what it does, on stderr; `cap`, if the open-files
+    limit allows fewer connections than --max-connections."""
     shown = f"[{host}]" if ":" in host else host
     if not is_loopback(config.host):
         streams.write_err(f"warning: listening on {safe(config.host)}, reachable from other machines", "yellow")
@@ -90,3 +99,6 @@ def banner(streams: Streams, config: Config, host: str, port: int) -> None:
         f"listening on http://{shown}:{port}{safe(config.path)} · signatures {checks}"
         + (f" · saving to {safe(str(config.save))}" if config.save else "")
         + (f" · forwarding to {safe(config.forward)}" if config.forward else "") + " · Ctrl-C to stop")
+    if cap is not None and cap < config.max_connections:
+        streams.write_err(f"at most {cap} connections at once, not {config.max_connections}: the open-files "
+                          f"limit is {open_files_limit()} (ulimit -n)", "yellow")

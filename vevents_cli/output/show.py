@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
+from vevents_cli import jsonout
 from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
 from vevents_cli.output.text import DASH, amount, join, number, safe, shorten, sign_style, signed
@@ -54,7 +53,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
 
 
 def json_line(s: Summary) -> bytes:
-    return orjson.dumps(summary_dict(s), option=orjson.OPT_APPEND_NEWLINE)
+    return jsonout.dumps(summary_dict(s), newline=True)
 
 
 # --- table ------------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
 
 
 def _compact(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else value
+    text = jsonout.dumps(value).decode() if not isinstance(value, str) else value
     return shorten(text, 60)
 
 
@@ -222,7 +221,7 @@ def panel(s: Summary, raw: bool = False) -> Panel:
     if raw:
         if event.headers:
             body.append(Text("\n".join(f"{safe(k)}: {safe(v)}" for k, v in event.headers.items()), style="dim"))
-        pretty = orjson.dumps(event.payload, option=orjson.OPT_INDENT_2).decode()
+        pretty = jsonout.dumps(event.payload, pretty=True).decode()
         body.append(Syntax("\n".join(map(safe, pretty.split("\n"))), "json", theme="ansi_dark", word_wrap=True))
     border = "red" if s.valid is False else "blue"
     return Panel(Group(*body), title=title, title_align="left", subtitle=Text(safe(str(event.locator))),

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from vevents_cli import jsonout
 from vevents_cli.output.streams import Streams
 from vevents_cli.output.text import number, safe, sign_style, signed
 
@@ -105,7 +105,7 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
 def write(doc: dict[str, Any], streams: Streams, fmt: str) -> None:
     """The aggregate as tables (text) or one JSON document."""
     if fmt == "json":
-        streams.out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        streams.out.write(jsonout.dumps(doc, pretty=True, newline=True))
         streams.out.flush()
         return
     console = streams.console()

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-import orjson
-
+from vevents_cli import jsonout
 from vevents_cli.model import Locator, Unreadable
 from vevents_cli.output.text import unreadable_line
 
@@ -95,7 +94,7 @@ class Lines:
 
     def write(self, obj: Any) -> None:
         """One JSON value as one line."""
-        self.add(orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE))
+        self.add(jsonout.dumps(obj, newline=True))
 
     def text(self, line: str) -> None:
         self.add(line.encode() + b"\n")

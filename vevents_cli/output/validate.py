@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from vevents_cli import jsonout
 from vevents_cli.model import Summary, Tally, Unreadable
 from vevents_cli.output.streams import Streams, drain
 from vevents_cli.output.text import safe
@@ -125,7 +124,7 @@ def json_write(run: Any, streams: Streams, options: Options) -> None:
         "summary": {"events": tally.events, "valid": tally.valid, "invalid": tally.invalid,
                     "unreadable": tally.unreadable},
     }
-    streams.out.write(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    streams.out.write(jsonout.dumps(document, pretty=True, newline=True))
     streams.out.flush()
 
 

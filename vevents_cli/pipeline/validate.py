@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from vevents_cli import resources
+from vevents_cli import jsonout, resources
 from vevents_cli.model import Event, SchemaError, Verdict
 from vevents_cli.voucherify import catalogue
 from vevents_cli.voucherify.dialects import DIALECTS, Dialect
@@ -50,6 +50,9 @@ class Check:
     schema: Path
     instance: Any
     pointer: str  # where `instance` sits inside the event
+
+
+MAPPING_FILE = "vevents-schemas.json"
 
 
 class SchemaProblem(Exception):
@@ -247,16 +250,35 @@ def _detailed(schema: Path) -> Any:
 
 
 def _user_schemas(folder: Path) -> dict[str, Path]:
-    """`--schemas DIR`: `<type or name>.json` files, or a `vevents-schemas.json` mapping."""
+    """`--schemas DIR`: `<type or name>.json` files, or a `vevents-schemas.json` mapping
+    (`{"name": "file.json"}`, files relative to DIR). A mapping that is not that is a `SchemaProblem`."""
     folder = folder.resolve()
-    mapping = folder / "vevents-schemas.json"
-    if mapping.is_file():
+    mapping = folder / MAPPING_FILE
+    if not mapping.is_file():
+        return {p.name[: -len(".json")]: p for p in sorted(folder.glob("*.json"))}
+    try:
+        names = orjson.loads(mapping.read_bytes())
+    except OSError as exc:
+        raise SchemaProblem(f"{MAPPING_FILE}: cannot read: {exc.strerror or exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise SchemaProblem(f"{MAPPING_FILE}: not JSON: {exc}") from exc
+    if not isinstance(names, dict):
+        raise SchemaProblem(f'{MAPPING_FILE}: must be an object mapping names to schema files ({{"name": '
+                            f'"file.json"}}), found JSON {_json_type(names)}')
+    found: dict[str, Path] = {}
+    for name, rel in names.items():
+        if not isinstance(rel, str) or not rel or "\x00" in rel:
+            shown = f"JSON {_json_type(rel)}" if not isinstance(rel, str) else "an empty or invalid file name"
+            raise SchemaProblem(f"{MAPPING_FILE}: {name!r} must name a schema file (a string), found {shown}")
+        path = (folder / rel).resolve()
         try:
-            names = orjson.loads(mapping.read_bytes())
-        except orjson.JSONDecodeError as exc:
-            raise SchemaProblem(f"{mapping}: {exc}") from exc
-        return {name: (folder / rel).resolve() for name, rel in names.items()}
-    return {p.name[: -len(".json")]: p for p in sorted(folder.glob("*.json"))}
+            is_file = path.is_file()
+        except OSError:  # a name too long for the system...
+            is_file = False
+        if not is_file:
+            raise SchemaProblem(f"{MAPPING_FILE}: {name!r} names {rel!r}, which is not a file in {folder}")
+        found[name] = path
+    return found
 
 
 # --- error reports --------------------------------------------------------------------------
@@ -296,7 +318,7 @@ def _best_branch(error: Any) -> list[Any]:
 
 
 def _short(value: Any) -> str:
-    text = orjson.dumps(value).decode() if not isinstance(value, str) else repr(value)
+    text = jsonout.dumps(value).decode() if not isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
