@@ -191,15 +191,17 @@ def _verdict_rows(s: Summary) -> list[tuple[str, Text | str]]:
     v = s.verdict
     if v is None or v.valid is None:
         return [("validity", Text(safe(v.note), style="dim"))] if v and v.note else []
+    warnings: list[tuple[str, Text | str]] = [
+        ("warning", Text(f"{safe(w.path or '/')}: {safe(w.message)}", style="yellow")) for w in v.warnings]
     if v.valid:
-        return [("validity", Text("valid" + (f" ({safe(v.note)})" if v.note else ""), style="green"))]
+        return [("validity", Text("valid" + (f" ({safe(v.note)})" if v.note else ""), style="green")), *warnings]
     first = v.errors[0] if v.errors else None
     text = Text("invalid", style="bold red")
     if first:
         text.append(f" · {safe(first.path or '/')}: {safe(first.message)}")
     if len(v.errors) > 1:
         text.append(f" (+{len(v.errors) - 1} more)", style="dim")
-    return [("validity", text)]
+    return [("validity", text), *warnings]
 
 
 def _safe_text(value: Text | str) -> Text:

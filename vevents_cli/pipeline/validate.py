@@ -9,8 +9,9 @@ anyOf/oneOf) -- only when something reads the verdict's `errors`: `validate -q`,
 and `show --format json` never pay for it. python-jsonschema is imported only to check
 the user's own schemas (`--schemas DIR`) against their metaschema at start.
 
-Whether the data agrees with its type (`type-agreement`) is a guess from its members: a
-warning, never an error, unless `--strict`. Schema references resolve to local files
+Data sharing no member with its type's schema is an error (`type-agreement`); data that
+only looks like another type (a guess from its members) is a warning, an error only with
+`--strict`. Schema references resolve to local files
 only: never the network. Which schema applies is found through tables only (the
 catalogue entry's own file name, the dialects table's envelope and level, the user's
 `--schemas` listing): a name from a payload never becomes a path.
@@ -154,7 +155,9 @@ class SchemaSet:
             if DIALECTS[event.dialect].custom_payloads and plan.members.isdisjoint(data):
                 check_data, note = False, "custom payload, envelope checked"
             else:
-                (errors if self.strict else warnings).extend(_disagreement(event, plan.members))
+                mismatch, guess = _disagreement(event, plan.members)
+                errors.extend(mismatch)
+                (errors if self.strict else warnings).extend(guess)
         failed = []
         if plan.envelope_fast is not None and not plan.envelope_fast.is_valid(event.payload):
             failed.append(Check(plan.envelope, event.payload, ""))  # type: ignore[arg-type]
@@ -202,19 +205,24 @@ class SchemaSet:
         return _dedupe(out)
 
 
-def _disagreement(event: Event, members: frozenset[str]) -> list[SchemaError]:
-    """The data does not look like its event type. The schemas accept unknown members, so
-    only the members given can tell a payload sent under the wrong type: a guess."""
+def _disagreement(event: Event, members: frozenset[str]) -> tuple[list[SchemaError], list[SchemaError]]:
+    """(errors, warnings): whether the data agrees with its event type.
+
+    Data with none of the members its type's schema declares is not that type: an error.
+    Data with members its schema does not declare, whose members fit exactly one other type
+    better, only looks like that type: the schemas accept unknown members and Voucherify
+    adds members over time, so this guess is a warning (an error only with --strict).
+    """
     data, at = event.data, DIALECTS[event.dialect].data_pointer
     if members.isdisjoint(data):
-        return [SchemaError(at, f"data has none of the members of a {event.type} event", "type-agreement")]
+        return [SchemaError(at, f"data has none of the members of a {event.type} event", "type-agreement")], []
     unknown = data.keys() - members
     if unknown:
         fits = catalogue.types_fitting(data)
         if len(fits) == 1 and fits[0] != event.type:
             message = f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})"
-            return [SchemaError(at, message, "type-agreement")]
-    return []
+            return [], [SchemaError(at, message, "type-agreement")]
+    return [], []
 
 
 # --- files and references -------------------------------------------------------------------
