@@ -126,13 +126,12 @@ class SchemaSet:
                     (error,) if strict else ())
             return None, ()  # the envelope's own schema reports the missing type
         if event.entry is None:
-            unknown = _unknown_type(event.type)
+            error = SchemaError(dialect.type_pointer, _unknown_type(event.type), "enum")
             if not dialect.envelope:
-                return None, (SchemaError("", unknown, "enum"),)
+                return None, (error,)
             if dialect.envelope_lists_types:  # the envelope's own type enum reports it
                 return None, ()
-            error = SchemaError(dialect.type_pointer, unknown, "enum")
-            return f"{unknown}: envelope checked", ((error,) if strict else ())
+            return f"unknown event type {_short(event.type, 80)}: envelope checked", ((error,) if strict else ())
         if dialect.related_data and event.related is None:
             return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
         return f"no schema for {event.type}: envelope checked", ()
@@ -167,7 +166,7 @@ class SchemaSet:
             return Verdict(True, note=note, warnings=tuple(warnings))
         explain = None
         if failed:
-            unknown = event.type if event.entry is None and DIALECTS[event.dialect].envelope_lists_types else None
+            unknown = event.type if event.entry is None else None
             explain = functools.partial(self.explain_all, tuple(failed), unknown, DIALECTS[event.dialect].type_pointer)
         return Verdict(False, tuple(errors), note, tuple(warnings), explain)
 
@@ -306,15 +305,42 @@ def _kind(error: Any) -> str:
     return type(error.kind).__name__
 
 
-def _leaves(error: Any, prefix: str) -> Iterator[SchemaError]:
+Choices = dict[tuple[Any, ...], list[Any]]  # instance path -> every value the branches allow there
+
+
+def _leaves(error: Any, prefix: str, choices: Choices | None = None) -> Iterator[SchemaError]:
     """An error, or for anyOf/oneOf the errors of the branch that came closest."""
     if _kind(error) in ("AnyOf", "OneOfNotValid"):
         branch = _best_branch(error)
         if branch:
+            shared = _shared_choices(error)
             for sub in branch:
-                yield from _leaves(sub, prefix)
+                yield from _leaves(sub, prefix, shared)
             return
-    yield _convert(error, prefix)
+    yield _convert(error, prefix, choices)
+
+
+def _shared_choices(error: Any) -> Choices:
+    """Where every branch of an anyOf/oneOf rejects the value by enum or const (a member that
+    tells the branches apart, e.g. a discount's `type`), all the values the branches allow."""
+    found: list[dict[tuple[Any, ...], list[Any]]] = []
+    for branch in error.kind.context:
+        here: dict[tuple[Any, ...], list[Any]] = {}
+        for sub in branch:
+            name = _kind(sub)
+            if name in ("Enum", "Constant"):
+                values = list(sub.kind.options) if name == "Enum" else [sub.kind.expected_value]
+                here.setdefault(tuple(sub.instance_path), []).extend(values)
+        found.append(here)
+    if len(found) < 2:
+        return {}
+    shared: Choices = {}
+    for path in set(found[0]).intersection(*found[1:]):
+        values: list[Any] = []
+        for here in found:
+            values.extend(v for v in here[path] if v not in values)
+        shared[path] = values
+    return shared
 
 
 def _best_branch(error: Any) -> list[Any]:
@@ -338,11 +364,11 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, width: int = 40) -> str:
     """A value from the payload, short, its quotes always closed."""
     if isinstance(value, str):
-        return repr(_shorten(value, 40))
-    return _shorten(orjson.dumps(value).decode(), 40)
+        return repr(_shorten(value, width))
+    return _shorten(orjson.dumps(value).decode(), width)
 
 
 def _literal(value: Any) -> str:
@@ -369,7 +395,7 @@ def _unknown_type(name: str) -> str:
     """`unknown event type 'x'`, with the catalogue's closest names."""
     close = difflib.get_close_matches(name, list(catalogue.CATALOGUE), n=3)
     hint = f"; did you mean {_names([repr(c) for c in close])}?" if close else ""
-    return f"unknown event type {_short(name)}{hint}"
+    return f"unknown event type {_short(name, 80)}{hint}"
 
 
 def _json_type(value: Any) -> str:
@@ -386,13 +412,16 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _convert(error: Any, prefix: str) -> SchemaError:
+def _convert(error: Any, prefix: str, choices: Choices | None = None) -> SchemaError:
     """One jsonschema-rs error as a SchemaError at its pointer inside the event."""
     kind = error.kind
     name = _kind(error)
     keyword = str(kind.name)
     path = pointer(prefix, error.instance_path)
     instance = error.instance
+    allowed = choices.get(tuple(error.instance_path)) if choices else None
+    if allowed is not None and name in ("Enum", "Constant"):  # every value the anyOf/oneOf allows there
+        return SchemaError(path, _enum_message(instance, allowed), "enum")
     if name == "Required":
         return SchemaError(pointer(path, [kind.property]), "required member is missing", keyword)
     if name == "Type":
