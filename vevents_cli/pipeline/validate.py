@@ -11,10 +11,10 @@ the user's own schemas (`--schemas DIR`) against their metaschema at start.
 
 Data sharing no member with its type's schema is an error (`type-agreement`); data that
 only looks like another type (a guess from its members) is a warning, an error only with
-`--strict`. Schema references resolve to local files
-only: never the network. Which schema applies is found through tables only (the
-catalogue entry's own file name, the dialects table's envelope and level, the user's
-`--schemas` listing): a name from a payload never becomes a path.
+`--strict`. Schema references resolve to local files only: never the network. Which
+schema applies is found through tables only (the catalogue entry's own file name, the
+dialects table's envelope and level, the user's `--schemas` listing): a name from a
+payload never becomes a path.
 """
 
 from __future__ import annotations
@@ -440,9 +440,9 @@ def _convert(error: Any, prefix: str, choices: Choices | None = None) -> SchemaE
         return SchemaError(at, "unexpected member(s): " + ", ".join(extra), keyword)
     if name == "OneOfMultipleValid":
         return SchemaError(path, "matches more than one of the allowed shapes (oneOf)", keyword)
-    message = str(error.message)
-    whole = orjson.dumps(instance).decode() if instance is not None or message.startswith("null") else ""
-    if whole and message.startswith(whole) and len(whole) > 40:
+    message = str(error.message)  # jsonschema-rs's own: it starts with the whole instance
+    whole = orjson.dumps(instance).decode()
+    if len(whole) > 40 and message.startswith(whole):
         message = _short(instance) + message[len(whole):]
     return SchemaError(path, _shorten(message, 160), keyword)
 
