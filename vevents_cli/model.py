@@ -111,7 +111,7 @@ class SchemaError:
     validator: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Verdict:
     """Whether an event is valid, and why not; warnings never change validity.
 
@@ -135,8 +135,17 @@ class Verdict:
             object.__setattr__(self, "_errors", self.found + self.explain())
         return self._errors  # type: ignore[return-value]
 
+    def _key(self) -> tuple[Any, ...]:
+        return (self.valid, self.errors, self.note, self.warnings)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Verdict) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Verdict, (self.valid, self.errors, self.note, self.warnings))
+        return (Verdict, self._key())
 
 
 # --- facts: exactly the members `show --format json` prints for them -----------------------------
