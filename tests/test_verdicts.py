@@ -23,6 +23,8 @@ from xml.etree import ElementTree as ET
 import orjson
 import pytest
 from conftest import REPO, invoke, needs_vendor, vendor_examples, write_ndjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vevents_cli import resources, samples
 from vevents_cli.model import Locator, Record
@@ -217,6 +219,31 @@ def test_both_engines_agree_on_every_verdict(strict: bool) -> None:
     print(f"checks compared: {checked}, disagreements: {disagreements}")
     assert checked > 3000
     assert not problems, "\n".join(problems[:20])
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=12)
+_KEYS = st.sampled_from(["voucher", "customer", "code", "id", "type", "object", "amount", "created_at", "x"])
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(etype=st.sampled_from(sorted(t for t, e in catalogue.CATALOGUE.items() if e.has_schema)),
+       dialect=st.sampled_from(["v2024", "distribution", "legacy"]),
+       patch=st.dictionaries(_KEYS, _JSON, max_size=3), strict=st.booleans())
+def test_every_invalid_verdict_has_its_details(etype: str, dialect: str, patch: dict[str, Any],
+                                               strict: bool) -> None:
+    """Whatever the data, an invalid verdict's errors come from the same engine: never none."""
+    payload = samples.wrap({**samples.sample(etype, "bare"), **patch}, etype, dialect)
+    event = recognise(Record(Locator("<fuzz>", 1), orjson.dumps(payload), payload))
+    verdict = (STRICT if strict else DEFAULT).check(event)
+    if verdict.valid is False:
+        assert verdict.errors
+    else:
+        assert verdict.errors == ()
+
+
+DEFAULT, STRICT = SchemaSet(), SchemaSet(strict=True)
 
 
 def test_generated_schemas_are_valid_schemas() -> None:
