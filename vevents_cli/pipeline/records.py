@@ -148,7 +148,7 @@ class _Reader:
                     return
                 value, cut = first  # not NDJSON evidence: the line holds more than one value
                 yield from self._emit(value, line[:cut].strip(), self.number)
-                line = line[cut:]
+                line = line[cut:].lstrip(b" \t")
                 continue
             if isinstance(value, dict):
                 self.ndjson = True
