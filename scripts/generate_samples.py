@@ -187,7 +187,15 @@ FACTS: tuple[tuple[str, dict[str, Any]], ...] = (
         "voucher_pending_points_balance.balance": 60,
         "voucher_pending_points_balance.total": 60, "pending_points.points": 60,
         "voucher.loyalty_card.pending_points": 60}),
-    ("*.pending_points.activated", {"transaction.type": "PENDING_POINTS_ACTIVATION"}),
+    ("*.pending_points.activated", {  # the 60 pending points join the card balance
+        "transaction.type": "PENDING_POINTS_ACTIVATION",
+        "balance.points": 60, "balance.balance": 1300, "balance.total": 1460,
+        "transaction.details.balance.points": 60, "transaction.details.balance.balance": 1300,
+        "voucher.loyalty_card.balance": 1300, "voucher.loyalty_card.points": 1460,
+        "voucher.loyalty_card.pending_points": 0}),
+    ("*.pending_points.canceled", {  # the 60 pending points leave the pending balance (signed, as sent)
+        "voucher_pending_points_balance.points": -60, "voucher_pending_points_balance.balance": 0,
+        "voucher_pending_points_balance.total": 0, "voucher.loyalty_card.pending_points": 0}),
     ("customer.rewarded", {
         "voucher.type": "LOYALTY_CARD", "voucher.loyalty_card.balance": 940,
         "voucher.loyalty_card.points": 1240, "redemption.amount": 300,

@@ -60,10 +60,10 @@ def test_validate_json_document(mixed: Path) -> None:
     doc = orjson.loads(result.stdout)
     assert result.exit_code == 1
     assert set(doc) == {"events", "unreadable", "summary"}
-    assert doc["summary"] == {"events": 2, "valid": 1, "invalid": 1, "unreadable": 1}
+    assert doc["summary"] == {"events": 2, "valid": 1, "invalid": 1, "unreadable": 1, "warnings": 0}
     valid, invalid = doc["events"]
-    assert set(valid) == {"source", "line", "index", "dialect", "type", "valid", "errors"}
-    assert valid["valid"] is True and valid["errors"] == []
+    assert set(valid) == {"source", "line", "index", "dialect", "type", "valid", "errors", "warnings"}
+    assert valid["valid"] is True and valid["errors"] == [] and valid["warnings"] == []
     assert {"path": "/data/voucher/code", "message": "required member is missing", "validator": "required"} \
         in invalid["errors"]
     assert doc["unreadable"] == [{"source": str(mixed), "line": 3, "error": doc["unreadable"][0]["error"]}]

@@ -175,14 +175,14 @@ def test_customer_rewarded_facts() -> None:
     assert event["voucher"]["code"] == "L0y4L"
     assert event["campaign"]["name"] == "Loyalty programme"
     assert event["points"] == {
-        "delta": -50, "balance": 850, "transaction_type": "POINTS_REDEMPTION", "reason": "Material",
+        "delta": -50, "balance": 850, "pending": None, "transaction_type": "POINTS_REDEMPTION", "reason": "Material",
     }
 
 
 def test_points_added_facts() -> None:
     event = _facts("customer.voucher.loyalty_card.points_added")
     assert event["points"] == {
-        "delta": 40, "balance": 2641, "transaction_type": "POINTS_ADDITION", "reason": "Spring time",
+        "delta": 40, "balance": 2641, "pending": None, "transaction_type": "POINTS_ADDITION", "reason": "Spring time",
     }
 
 

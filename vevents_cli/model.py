@@ -9,8 +9,8 @@ Nothing here reads input or prints; every other module speaks in these types.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -111,11 +111,41 @@ class SchemaError:
     validator: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Verdict:
+    """Whether an event is valid, and why not; warnings never change validity.
+
+    The errors a schema walk finds are worked out only when something reads `errors`
+    (`explain`, kept from the validator): `validate -q`, `stats` or `show --format json`
+    need only `valid`. A verdict sent to another process takes its errors with it.
+    """
+
     valid: bool | None  # None: nothing could be checked
-    errors: tuple[SchemaError, ...] = ()
+    found: tuple[SchemaError, ...] = ()  # errors known without a schema walk
     note: str | None = None  # what was (not) checked, e.g. "custom payload, envelope checked"
+    warnings: tuple[SchemaError, ...] = ()  # e.g. data that looks like another type (type-agreement)
+    explain: Callable[[], tuple[SchemaError, ...]] | None = field(default=None, compare=False, repr=False)
+    _errors: tuple[SchemaError, ...] | None = field(default=None, init=False, compare=False, repr=False)
+
+    @property
+    def errors(self) -> tuple[SchemaError, ...]:
+        if self.explain is None:
+            return self.found
+        if self._errors is None:
+            object.__setattr__(self, "_errors", self.found + self.explain())
+        return self._errors  # type: ignore[return-value]
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.valid, self.errors, self.note, self.warnings)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Verdict) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Verdict, self._key())
 
 
 # --- facts: exactly the members `show --format json` prints for them -----------------------------
@@ -155,6 +185,7 @@ class Redemption:
     id: str | None
     result: str | None
     amount: int | None
+    in_points: bool = False  # a loyalty card's redemption: `amount` is points, not minor units (not in JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +202,11 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class Points:
+    """Loyalty points: `delta` moved the card balance; `pending` moved the pending balance only."""
+
     delta: int | float | None
     balance: int | float | None
+    pending: int | float | None
     transaction_type: str | None
     reason: str | None
 
@@ -228,12 +262,15 @@ class Tally:
     invalid: int = 0
     unreadable: int = 0
     filtered: int = 0
+    warnings: int = 0
 
     def count(self, item: Item) -> None:
         if isinstance(item, Unreadable):
             self.unreadable += 1
             return
         self.events += 1
+        if item.verdict is not None:
+            self.warnings += len(item.verdict.warnings)
         valid = item.valid
         if valid is True:
             self.valid += 1
@@ -247,6 +284,7 @@ class Tally:
         self.invalid += other.invalid
         self.unreadable += other.unreadable
         self.filtered += other.filtered
+        self.warnings += other.warnings
 
     @property
     def failed(self) -> bool:

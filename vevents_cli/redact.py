@@ -2,11 +2,14 @@
 
 Keys are matched by name anywhere in the payload (`KEYS`: key -> kind of data). A value
 becomes `HMAC-SHA256(salt, kind + value)` shortened, dressed as its kind (`name-3fa9c1d2`,
-`user-3fa9c1d2@example.invalid`, `+00 000 3fa9c1d2`...): the same value maps to the same
-pseudonym with the same salt, so joins across events still work. Ids, codes, amounts,
-points and types are left alone; so are the names of things that are not people (a
-campaign's, a reward's: `NOT_PEOPLE`). Any string that is an email address is replaced,
-whatever its key (a customer's `source_id` is often the email). `line` is the pipeline
+`user-3fa9c1d2@example.invalid`, `+00 000 3fa9c1d2`, `10.58.169.210`...): the same value
+maps to the same pseudonym with the same salt, so joins across events still work. Ids,
+codes, amounts, points and types are left alone; so are the names of things that are not
+people (a campaign's, a reward's, a validation rule's and its conditions', an API key's:
+`NOT_PEOPLE`, and objects inside them that have no `object` of their own). Email
+addresses are replaced wherever they appear, whole or inside text; phone numbers inside
+free text (`FREE_TEXT` keys such as `description`). A string that holds JSON (a legacy
+`related_object.data_json`) is redacted inside and encoded again. `line` is the pipeline
 projection: one event's payload, redacted, as an NDJSON line.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -46,17 +50,29 @@ KEYS: dict[str, str] = {
     "birthday": "birthdate",
     "birthdate": "birthdate",
     "date_of_birth": "birthdate",
+    "ip_address": "ip",
+    "ip": "ip",
 }
 # Keys that are personal only inside an address object.
-ADDRESS_KEYS: dict[str, str] = {"state": "address", "zip": "address", "region": "address"}
-# Objects (by `object` or by the key holding them) whose `name` is not a person's.
+ADDRESS_KEYS: dict[str, str] = {"state": "address", "zip": "address", "region": "address", "country": "address"}
+# Objects (by `object`, any case, or by the key holding them) whose `name` is not a person's;
+# objects inside them with no `object` of their own (a rule's conditions) are not people either.
 NOT_PEOPLE = frozenset({
     "campaign", "category", "categories", "custom_event", "event_schema", "loyalty_tier", "loyalty_tier_from",
     "loyalty_tier_to", "holder_loyalty_tier", "loyalty_tiers", "product", "products", "sku", "skus",
     "promotion_stack", "promotion_tier", "promotion_tiers", "reward", "rewards", "segment", "earning_rule",
-    "validation_rule", "business_validation_rule", "distribution", "metadata_schema", "event",
+    "validation_rule", "validation_rules", "business_validation_rule", "rule", "rules", "distribution",
+    "metadata_schema", "event", "api_key", "related_object_parent",
 })
+# Objects that are people, whatever holds them (a customer inside a reward).
+PEOPLE = frozenset({"customer", "holder", "referrer", "referee", "user"})
+# Free text: phone numbers inside these strings are replaced (emails are, in any string).
+FREE_TEXT = frozenset({"description", "reason", "comment", "comments", "note", "notes", "message",
+                       "failure_message", "text"})
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d ().-]{5,}\d(?![\w])")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 _BIRTH_EPOCH = date(1930, 1, 1)
 
 
@@ -84,6 +100,9 @@ class Redactor:
             fake = day.isoformat() + ("T00:00:00.000Z" if "T" in value else "")
         elif kind == "metadata":
             fake = f"meta-{h}"
+        elif kind == "ip":  # still an address of its family (private ranges)
+            raw = bytes.fromhex(digest[:8])
+            fake = f"10.{raw[0]}.{raw[1]}.{raw[2]}" if ":" not in value else "fd00::" + digest[:4] + ":" + digest[4:8]
         else:
             fake = f"{kind}-{h}"
         self._cache[(kind, value)] = fake
@@ -95,16 +114,19 @@ class Redactor:
         Walked with a stack, not recursion: a payload nested a thousand levels deep (which
         the readers accept) is redacted like any other.
         """
+        return self._walk(value, None, True, False)
+
+    def _walk(self, value: Any, key: str | None, person: bool, address: bool) -> Any:
         root: list[Any] = [None]
         # (container to fill, slot in it, value, key holding it, inside a person, inside an address, metadata)
-        stack: list[tuple[Any, Any, Any, str | None, bool, bool, bool]] = [(root, 0, value, None, True, False, False)]
+        Frame = tuple[Any, Any, Any, str | None, bool, bool, bool]
+        stack: list[Frame] = [(root, 0, value, key, person, address, False)]
         while stack:
             parent, slot, value, key, person, address, meta = stack.pop()
             if isinstance(value, dict):
                 out: dict[str, Any] = {}
                 if not meta:
-                    kind = value.get("object")
-                    person = not (isinstance(kind, str) and kind in NOT_PEOPLE) and key not in NOT_PEOPLE
+                    person = _is_person(value, key, person)
                 for k, v in value.items():
                     out[k] = v
                     if meta or (k == "metadata" and self.metadata):
@@ -119,8 +141,8 @@ class Redactor:
                 stack.extend((items, i, v, key, person, address, meta) for i, v in enumerate(value))
             elif isinstance(value, str) and value and meta:
                 parent[slot] = self.pseudonym("metadata", value)
-            elif isinstance(value, str) and not meta and EMAIL.fullmatch(value):
-                parent[slot] = self.pseudonym("email", value)
+            elif isinstance(value, str) and not meta:
+                parent[slot] = self._text(value, key, person, address)
             else:
                 parent[slot] = value
         return root[0]
@@ -133,6 +155,49 @@ class Redactor:
         if kind == "name" and not person:
             return value
         return self.pseudonym(kind, value)
+
+    def _text(self, value: str, key: str | None, person: bool, address: bool) -> str:
+        """A string that is not a known key's: an email, JSON inside a string, or text."""
+        if EMAIL.fullmatch(value):
+            return self.pseudonym("email", value)
+        inner = _json_inside(value)
+        if inner is not None:
+            redacted = self._walk(inner, key, person, address)
+            return value if redacted == inner else json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+        if "@" in value:
+            value = EMAIL_IN_TEXT.sub(lambda m: self.pseudonym("email", m.group()), value)
+        if key in FREE_TEXT:
+            value = PHONE_IN_TEXT.sub(lambda m: self._phone(m.group()), value)
+        return value
+
+    def _phone(self, text: str) -> str:
+        digits = sum(c.isdigit() for c in text)
+        if digits < 7 or digits > 15 or _DATE.fullmatch(text.strip()) or (digits < 9 and text[0] not in "+("):
+            return text  # an amount, a date, an order number: not a phone
+        return self.pseudonym("phone", text)
+
+
+def _is_person(obj: dict[str, Any], key: str | None, parent: bool) -> bool:
+    """Whether a `name` in this object is a person's: by its `object`, else its key, else its parent's."""
+    kind = obj.get("object")
+    kind = kind.lower() if isinstance(kind, str) else None
+    if kind in NOT_PEOPLE or key in NOT_PEOPLE:
+        return False
+    if kind is not None or key in PEOPLE:
+        return True
+    return parent
+
+
+def _json_inside(text: str) -> Any:
+    """The object or array a string holds as JSON (a legacy `data_json`), else None."""
+    start = text.lstrip()[:1]
+    if start not in ("{", "["):
+        return None
+    try:
+        value = json.loads(text)  # the standard library keeps big integers exact
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, (dict, list)) else None
 
 
 def line(s: Summary, redactor: Redactor) -> bytes:

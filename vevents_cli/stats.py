@@ -5,6 +5,8 @@ the event is); `Stats.add` takes the rows one by one; `Stats.document(top)` give
 aggregate as plain data, the same for `--format json` and for the tables of
 `output.stats`. Lists are cut to the `top` rows (None: all), each with its `total`.
 
+Points are the card balance's changes (`delta`); pending points (earned, not yet
+spendable) are totalled apart, and join the points when an activation moves them.
 Events by type and dialect count every record; customers, campaigns and redemptions
 count a delivery retried (the same `delivery_id` again) once, so points are not doubled.
 """
@@ -31,6 +33,7 @@ class _Customer:
     name: str | None
     events: int = 0
     points: int | float = 0
+    pending: int | float = 0
     gift: int | float = 0
     last_seen: str | None = None
     last_seen_at: datetime | None = None
@@ -43,6 +46,7 @@ class _Campaign:
     events: int = 0
     points_issued: int | float = 0
     points_spent: int | float = 0
+    pending: int | float = 0
 
 
 @dataclass(slots=True)
@@ -62,7 +66,8 @@ class Row(NamedTuple):
     delivery_id: str | None
     created_at: str | None
     customer: tuple[str | None, str | None, str | None, str | None] | None  # id, source_id, email, name
-    points: int | float | None  # delta
+    points: int | float | None  # delta of the card balance
+    pending: int | float | None  # delta of the pending points
     gift: int | float | None  # delta
     campaign: tuple[str | None, str | None] | None  # id, name
     redemption: tuple[str | None, str | None] | None  # id, result
@@ -76,6 +81,7 @@ def row(s: Summary) -> Row:
         event.type, event.dialect, str(event.locator), event.locator.source, event.delivery_id, event.created_at,
         (c.id, c.source_id, c.email, c.name) if c else None,
         s.points.delta if s.points else None,
+        s.points.pending if s.points else None,
         s.gift.delta if s.gift else None,
         (camp.id, camp.name) if camp else None,
         (red.id, red.result) if red else None,
@@ -149,6 +155,7 @@ class Stats:
         entry.email, entry.name = entry.email or email, entry.name or name
         entry.events += 1
         entry.points += r.points or 0
+        entry.pending += r.pending or 0
         entry.gift += r.gift or 0
         if when is not None and (entry.last_seen_at is None or when > entry.last_seen_at):
             entry.last_seen, entry.last_seen_at = r.created_at, when
@@ -169,6 +176,7 @@ class Stats:
             entry.points_issued += r.points
         elif r.points is not None and r.points < 0:
             entry.points_spent += r.points
+        entry.pending += r.pending or 0
 
     def _redemption(self, r: Row) -> None:
         """Outcome by type name in the redemption family, else by `redemption.result`.
@@ -212,12 +220,12 @@ class Stats:
             "by_dialect": cut([{"dialect": d, "events": n} for d, n in self.by_dialect.most_common()]),
             "customers": cut([
                 {"id": r.id, "source_id": r.source_id, "email": r.email, "name": r.name, "events": r.events,
-                 "points": r.points, "gift": r.gift, "last_seen": r.last_seen}
+                 "points": r.points, "pending": r.pending, "gift": r.gift, "last_seen": r.last_seen}
                 for r in customers
             ]),
             "campaigns": cut([
                 {"id": r.id, "name": r.name, "events": r.events, "points_issued": r.points_issued,
-                 "points_spent": r.points_spent}
+                 "points_spent": r.points_spent, "pending": r.pending}
                 for r in campaigns
             ]),
             "redemptions": {

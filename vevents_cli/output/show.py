@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 def summary_dict(s: Summary) -> dict[str, Any]:
     """The NDJSON contract of `show --format json`: exactly these keys, null where absent.
 
-    The fact groups are dataclasses whose members are the contract's (orjson writes them).
+    The fact groups are dataclasses whose members are the contract's (orjson writes them);
+    a redemption's `in_points` only tells how to show its amount, so it is left out.
     """
     event = s.event
     locator = event.locator
+    r = s.redemption
     return {
         "source": locator.source,
         "line": locator.line,
@@ -47,7 +49,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "points": s.points,
         "gift": s.gift,
         "order": s.order,
-        "redemption": s.redemption,
+        "redemption": {"id": r.id, "result": r.result, "amount": r.amount} if r is not None else None,
         "valid": s.valid,
     }
 
@@ -140,11 +142,16 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
         rows.append(("campaign", join(s.campaign.name, s.campaign.type, s.campaign.id)))
     if s.points:
         p = s.points
-        line = change(p.delta, " points")
+        if p.delta is None and p.pending is not None:  # pending points: the card balance did not move
+            line = change(p.pending, " pending points")
+        else:
+            line = change(p.delta, " points")
         if p.balance is not None:
             before = p.balance - p.delta if p.delta is not None else None
             line.append(f" · balance {number(before)} -> {number(p.balance)}" if before is not None
                         else f" · balance {number(p.balance)}")
+        if p.delta is not None and p.pending is not None:  # activation: pending points joined the balance
+            line.append(f" · pending {signed(p.pending)}")
         extra = join(p.transaction_type, p.reason)
         if extra:
             line.append(f" · {safe(extra)}")
@@ -159,7 +166,8 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
         rows.append(("order", join(o.id, amount(o.amount) if o.amount is not None else None, o.status)))
     if s.redemption:
         r = s.redemption
-        rows.append(("redemption", join(r.id, r.result, amount(r.amount) if r.amount is not None else None)))
+        spent = (f"{number(r.amount)} points" if r.in_points else amount(r.amount)) if r.amount is not None else None
+        rows.append(("redemption", join(r.id, r.result, spent)))
     if s.reward:
         rows.append(("reward", join(s.reward.name, s.reward.type)))
     if s.tier:
@@ -182,15 +190,17 @@ def _verdict_rows(s: Summary) -> list[tuple[str, Text | str]]:
     v = s.verdict
     if v is None or v.valid is None:
         return [("validity", Text(safe(v.note), style="dim"))] if v and v.note else []
+    warnings: list[tuple[str, Text | str]] = [
+        ("warning", Text(f"{safe(w.path or '/')}: {safe(w.message)}", style="yellow")) for w in v.warnings]
     if v.valid:
-        return [("validity", Text("valid" + (f" ({safe(v.note)})" if v.note else ""), style="green"))]
+        return [("validity", Text("valid" + (f" ({safe(v.note)})" if v.note else ""), style="green")), *warnings]
     first = v.errors[0] if v.errors else None
     text = Text("invalid", style="bold red")
     if first:
         text.append(f" · {safe(first.path or '/')}: {safe(first.message)}")
     if len(v.errors) > 1:
         text.append(f" (+{len(v.errors) - 1} more)", style="dim")
-    return [("validity", text)]
+    return [("validity", text), *warnings]
 
 
 def _safe_text(value: Text | str) -> Text:

@@ -22,7 +22,8 @@ def _signed(value: float | int | None) -> Text:
 def _add(table: Table, *cells: str | Text) -> None:
     table.add_row(*(cell if isinstance(cell, Text) else Text(safe(cell)) for cell in cells))
 
-_NUMBERS = frozenset({"events", "times", "Δpoints", "Δgift", "points issued", "points spent"})
+_NUMBERS = frozenset({"events", "times", "Δpoints", "Δpending", "Δgift", "points issued", "points spent",
+                      "pending"})
 
 
 def _table(title: str, section: dict[str, Any], *columns: str) -> Table:
@@ -73,18 +74,19 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
     out += [types, dialects]
 
     if doc["customers"]["total"]:
-        customers = _table("Customers", doc["customers"], "customer", "events", "Δpoints", "Δgift",
+        customers = _table("Customers", doc["customers"], "customer", "events", "Δpoints", "Δpending", "Δgift",
                            "last seen")
         for row in doc["customers"]["rows"]:
-            _add(customers, _who(row), number(row["events"]), _signed(row["points"]), _signed(row["gift"]),
-                 row["last_seen"] or "—")
+            _add(customers, _who(row), number(row["events"]), _signed(row["points"]), _signed(row["pending"]),
+                 _signed(row["gift"]), row["last_seen"] or "—")
         out.append(customers)
     if doc["campaigns"]["total"]:
         campaigns = _table("Campaigns", doc["campaigns"], "campaign", "events", "points issued",
-                           "points spent")
+                           "points spent", "pending")
         for row in doc["campaigns"]["rows"]:
             name = " · ".join(x for x in (row["name"], row["id"]) if x)
-            _add(campaigns, name, number(row["events"]), _signed(row["points_issued"]), _signed(row["points_spent"]))
+            _add(campaigns, name, number(row["events"]), _signed(row["points_issued"]), _signed(row["points_spent"]),
+                 _signed(row["pending"]))
         out.append(campaigns)
     if doc["duplicates"]["total"]:
         dupes = _table("Duplicate deliveries (retries)", doc["duplicates"], "delivery id", "times", "where")

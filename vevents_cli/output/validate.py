@@ -27,6 +27,8 @@ class Options:
 
 def summary_line(tally: Tally) -> str:
     line = f"{tally.valid} valid, {tally.invalid} invalid, {tally.unreadable} unreadable"
+    if tally.warnings:  # only when there are some: the line stays as it was for runs without
+        line += f", {tally.warnings} warning{'' if tally.warnings == 1 else 's'}"
     return line + (f" ({tally.filtered} filtered out)" if tally.filtered else "")
 
 
@@ -40,13 +42,19 @@ def _errors(s: Summary) -> tuple[Any, ...]:
     return verdict.errors if verdict is not None and verdict.valid is False else ()
 
 
+def _warnings(s: Summary) -> tuple[Any, ...]:
+    """What may be wrong but does not make the event invalid (type agreement, unless --strict)."""
+    return s.verdict.warnings if s.verdict is not None else ()
+
+
 # --- text -----------------------------------------------------------------------------------
 
 
 def text_lines(s: Summary) -> list[str]:
-    """`SOURCE:LINE TYPE POINTER: message`, one per error (nothing for a valid event)."""
+    """`SOURCE:LINE TYPE POINTER: message`, one per error, then `...: warning: message` per warning."""
     where = f"{safe(str(s.event.locator))} {safe(_type(s))}"
-    return [f"{where} {safe(e.path or '/')}: {safe(e.message)}" for e in _errors(s)]
+    return [f"{where} {safe(e.path or '/')}: {safe(e.message)}" for e in _errors(s)] + [
+        f"{where} {safe(w.path or '/')}: warning: {safe(w.message)}" for w in _warnings(s)]
 
 
 def note_line(s: Summary) -> str | None:
@@ -101,6 +109,7 @@ def event_dict(s: Summary) -> dict[str, Any]:
         "type": event.type,
         "valid": s.valid,
         "errors": [{"path": e.path, "message": e.message, "validator": e.validator} for e in _errors(s)],
+        "warnings": [{"path": w.path, "message": w.message, "validator": w.validator} for w in _warnings(s)],
     }
 
 
@@ -122,7 +131,7 @@ def json_write(run: Any, streams: Streams, options: Options) -> None:
         "events": events,
         "unreadable": unreadable,
         "summary": {"events": tally.events, "valid": tally.valid, "invalid": tally.invalid,
-                    "unreadable": tally.unreadable},
+                    "unreadable": tally.unreadable, "warnings": tally.warnings},
     }
     streams.out.write(jsonout.dumps(document, pretty=True, newline=True))
     streams.out.flush()
@@ -138,13 +147,14 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub(lambda m: safe(m.group()), text)
 
 
-def junit_project(s: Summary, options: Options) -> tuple[str, str, str | None, str]:
-    """(classname, name, failure message or None, failure text)."""
+def junit_project(s: Summary, options: Options) -> tuple[str, str, str | None, str, str]:
+    """(classname, name, failure message or None, failure text, warnings text for <system-out>)."""
     loc = s.event.locator
     lines = [f"{loc} {_type(s)} {e.path or '/'}: {e.message}" for e in _errors(s)]
     first = _errors(s)[0] if lines else None
     message = f"{first.path or '/'}: {first.message}" if first else None
-    return loc.source, f"{loc} {_type(s)}", message, "\n".join(lines)
+    warnings = "\n".join(f"{loc} {_type(s)} {w.path or '/'}: warning: {w.message}" for w in _warnings(s))
+    return loc.source, f"{loc} {_type(s)}", message, "\n".join(lines), warnings
 
 
 def junit_write(run: Any, streams: Streams, options: Options) -> None:
@@ -156,11 +166,13 @@ def junit_write(run: Any, streams: Streams, options: Options) -> None:
         case = ET.SubElement(suite, "testcase", classname=_xml(item.locator.source), name=_xml(str(item.locator)))
         ET.SubElement(case, "error", message=_xml(item.reason), type="unreadable").text = _xml(str(item))
 
-    def event(result: tuple[str, str, str | None, str]) -> None:
-        classname, name, message, text = result
+    def event(result: tuple[str, str, str | None, str, str]) -> None:
+        classname, name, message, text, warnings = result
         case = ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name))
         if message is not None:
             ET.SubElement(case, "failure", message=_xml(message), type="invalid").text = _xml(text)
+        if warnings:
+            ET.SubElement(case, "system-out").text = _xml(warnings)
 
     drain(run, streams, event, unreadable=unreadable)
     tally = run.tally
@@ -184,11 +196,11 @@ def _escape_property(text: str) -> str:
 
 
 def github_project(s: Summary, options: Options) -> bytes:
-    """`::error file=...,line=...::message` workflow commands, one per error."""
+    """`::error file=...,line=...::message` workflow commands, one per error; `::warning` per warning."""
     loc = s.event.locator
     where = f"file={_escape_property(loc.source)},line={loc.line},title={_escape_property(_type(s))}"
-    return "".join(f"::error {where}::{_escape_data((e.path or '/') + ': ' + e.message)}\n"
-                   for e in _errors(s)).encode()
+    return "".join(f"::{level} {where}::{_escape_data((e.path or '/') + ': ' + e.message)}\n"
+                   for level, found in (("error", _errors(s)), ("warning", _warnings(s))) for e in found).encode()
 
 
 def github_unreadable(item: Unreadable) -> bytes:

@@ -135,17 +135,25 @@ class _Reader:
         self.scan = _Scan()
 
     def feed(self, line: bytes) -> Iterator[Item]:
-        if self.pending:
-            yield from self._continue(line)
+        while True:  # a line may hold values one after another (`cat a.json b.json`): each in turn
+            if self.pending:
+                yield from self._continue(line)
+                return
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                first = _first_of_several(line)
+                if first is None:
+                    yield from self._not_a_line(line, exc)
+                    return
+                value, cut = first  # not NDJSON evidence: the line holds more than one value
+                yield from self._emit(value, line[:cut].strip(), self.number)
+                line = line[cut:].lstrip(b" \t")
+                continue
+            if isinstance(value, dict):
+                self.ndjson = True
+            yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
             return
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield from self._not_a_line(line, exc)
-            return
-        if isinstance(value, dict):
-            self.ndjson = True
-        yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
 
     def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
         stripped = line.strip()
@@ -266,6 +274,20 @@ class _Scan:
                 self.depth -= 1
                 if self.depth <= 0:
                     return pos
+
+
+def _first_of_several(line: bytes) -> tuple[Any, int] | None:
+    """A line's first value and where it ends, when a whole object or array is followed on
+    the same line by the start of another (`{..}{..}`, `{..}{` then a pretty value); else None."""
+    if line.lstrip()[:1] not in (b"{", b"["):
+        return None
+    end = _Scan().feed(line)
+    if end is None or line[end:].lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        return orjson.loads(line[:end]), end
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _member_lines(blob: bytes, first_line: int) -> list[int]:

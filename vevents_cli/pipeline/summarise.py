@@ -1,7 +1,8 @@
 """Summarise: the facts a person wants at a glance, read with the rules of the catalogue.
 
 Customer, voucher, campaign, order, redemption, reward, segment, loyalty tier, points and
-gift credits moved. Which paths hold them for which event type is the catalogue's
+gift credits moved (pending points apart from the card's balance), what a legacy event's
+`previous_attributes` changed. Which paths hold them for which event type is the catalogue's
 business (the event carries its entry); this module only applies those rules to one
 event's data.
 """
@@ -175,7 +176,13 @@ def _redemption(view: dict[str, Any]) -> Redemption | None:
     if not isinstance(obj, dict):
         return None
     result = _text(obj, "result") or _text(obj, "status")
-    return Redemption(_text(obj, "id"), result, _number(obj.get("amount")))
+    in_points = any(_loyalty_card(pick(view, (path,))) for path in catalogue.REDEEMED_VOUCHER_FROM)
+    return Redemption(_text(obj, "id"), result, _number(obj.get("amount")), in_points)
+
+
+def _loyalty_card(voucher: Any) -> bool:
+    return isinstance(voucher, dict) and (
+        voucher.get("type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict))
 
 
 def _reward(view: dict[str, Any]) -> Reward | None:
@@ -194,12 +201,14 @@ def _tier(view: dict[str, Any], rule: catalogue.TierRule) -> Tier | None:
 
 def _points(view: dict[str, Any], rule: catalogue.PointsRule) -> Points | None:
     delta, balance = _number(pick(view, rule.delta)), _number(pick(view, rule.balance))
-    if delta is None and balance is None:
+    pending = _number(pick(view, rule.pending))
+    if delta is None and balance is None and pending is None:
         return None
     kind, reason = pick(view, rule.transaction_type), pick(view, rule.reason)
     return Points(
         delta,
         balance,
+        pending,
         kind if isinstance(kind, str) else None,
         reason if isinstance(reason, str) else None,
     )
@@ -213,11 +222,19 @@ def _gift(view: dict[str, Any], rule: catalogue.GiftRule) -> Gift | None:
 
 
 def _changes(event: Event) -> tuple[Change, ...]:
-    """Legacy events: what `previous_attributes` says changed, old -> new."""
+    """Legacy events: what `previous_attributes` says changed, old -> new.
+
+    The new value is the changed resource's, in `data.object`: the resource itself (what
+    Voucherify sends), or data shaped like v2024's, the resource under its own name
+    (`customer` for customer.updated).
+    """
     if not dialects.DIALECTS[event.dialect].changes:
         return ()
     previous = event.payload["data"].get("previous_attributes")
     if not isinstance(previous, dict) or not previous:
         return ()
     current = event.data if isinstance(event.data, dict) else {}
-    return tuple(Change(key, old, current.get(key)) for key, old in previous.items())
+    inner = current.get(event.entry.resource) if event.entry is not None else None
+    resource = inner if isinstance(inner, dict) else {}
+    return tuple(Change(key, old, current[key] if key in current else resource.get(key))
+                 for key, old in previous.items())

@@ -2,19 +2,26 @@
 
 Two levels ship in `schemas/`: `default` (what Voucherify really sends) and `strict` (the
 vendor spec literally); legacy payloads are checked against `legacy` (default without
-`required`) unless `--strict`. A fast yes/no check (jsonschema-rs, compiled only for the
-types met) runs on every event; the detailed report (python-jsonschema, for RFC 6901
-pointers, failing keywords and best-matching anyOf/oneOf branches) only on invalid ones.
-Schema references resolve to local files only: never the network. Which schema applies
-is found through tables only (the catalogue entry's own file name, the dialects table's
-envelope and level, the user's `--schemas` listing): a name from a payload never becomes
-a path.
+`required`) unless `--strict`. One engine per event: jsonschema-rs (each schema compiled
+once, only for the types met) says valid or not, and for an invalid event walks its
+errors once (RFC 6901 pointers, failing keywords, the best-matching branch of an
+anyOf/oneOf) -- only when something reads the verdict's `errors`: `validate -q`, `stats`
+and `show --format json` never pay for it. python-jsonschema is imported only to check
+the user's own schemas (`--schemas DIR`) against their metaschema at start.
+
+Data sharing no member with its type's schema is an error (`type-agreement`); data that
+only looks like another type (a guess from its members) is a warning, an error only with
+`--strict`. Schema references resolve to local files only: never the network. Which
+schema applies is found through tables only (the catalogue entry's own file name, the
+dialects table's envelope and level, the user's `--schemas` listing): a name from a
+payload never becomes a path.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +76,8 @@ class SchemaSet:
         self._fast: dict[Path, Any] = {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
         self.user = _user_schemas(user_dir) if user_dir else {}
-        for _name, path in self.user.items():  # compile now: a broken schema is a usage error
+        for _name, path in self.user.items():  # check and compile now: a broken schema is a usage error
+            _check_schema(path)
             try:
                 self.fast(path)
             except Exception as exc:  # jsonschema-rs and orjson raise several kinds
@@ -121,13 +129,12 @@ class SchemaSet:
                     (error,) if strict else ())
             return None, ()  # the envelope's own schema reports the missing type
         if event.entry is None:
-            unknown = f"unknown event type {_short(event.type)}"
+            error = SchemaError(dialect.type_pointer, _unknown_type(event.type), "enum")
             if not dialect.envelope:
-                return None, (SchemaError("", unknown, "enum"),)
+                return None, (error,)
             if dialect.envelope_lists_types:  # the envelope's own type enum reports it
                 return None, ()
-            error = SchemaError(dialect.type_pointer, unknown, "enum")
-            return f"{unknown}: envelope checked", ((error,) if strict else ())
+            return f"unknown event type {_short(event.type, 80)}: envelope checked", ((error,) if strict else ())
         if dialect.related_data and event.related is None:
             return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
         return f"no schema for {event.type}: envelope checked", ()
@@ -142,6 +149,7 @@ class SchemaSet:
     def check(self, event: Event) -> Verdict:
         plan = self.plan(event)
         errors = list(plan.errors)
+        warnings: list[SchemaError] = []
         note = plan.note
         check_data = plan.data_fast is not None
         data = event.data
@@ -149,22 +157,24 @@ class SchemaSet:
             if DIALECTS[event.dialect].custom_payloads and plan.members.isdisjoint(data):
                 check_data, note = False, "custom payload, envelope checked"
             else:
-                errors.extend(_disagreement(event, plan.members))
+                mismatch, guess = _disagreement(event, plan.members)
+                errors.extend(mismatch)
+                (errors if self.strict else warnings).extend(guess)
         failed = []
         if plan.envelope_fast is not None and not plan.envelope_fast.is_valid(event.payload):
             failed.append(Check(plan.envelope, event.payload, ""))  # type: ignore[arg-type]
         if check_data and not plan.data_fast.is_valid(data):
             failed.append(Check(plan.data, data, DIALECTS[event.dialect].data_pointer))  # type: ignore[arg-type]
         if not failed and not errors:
-            return Verdict(True, note=note)
-        for c in failed:
-            errors.extend(self.explain(c))
-        if not errors:  # the detailed validator disagreed with the fast one: trust the fast one
-            errors.append(SchemaError("", "invalid (no detail available)", "schema"))
-        return Verdict(False, tuple(errors), note)
+            return Verdict(True, note=note, warnings=tuple(warnings))
+        explain = None
+        if failed:
+            unknown = event.type if event.entry is None else None
+            explain = functools.partial(self.explain_all, tuple(failed), unknown, DIALECTS[event.dialect].type_pointer)
+        return Verdict(False, tuple(errors), note, tuple(warnings), explain)
 
     def fast(self, schema: Path) -> Any:
-        """The compiled yes/no validator of a schema file (compiled once, on first use)."""
+        """The compiled validator of a schema file (compiled once, on first use)."""
         validator = self._fast.get(schema)
         if validator is None:
             validator = jsonschema_rs.validator_for(
@@ -174,32 +184,47 @@ class SchemaSet:
             self._fast[schema] = validator
         return validator
 
+    def explain_all(self, failed: tuple[Check, ...], unknown_type: str | None, type_pointer: str
+                    ) -> tuple[SchemaError, ...]:
+        """Every error of the failing checks; an unknown type in an envelope's enum named as such."""
+        out: list[SchemaError] = []
+        for c in failed:
+            for error in self.explain(c):
+                if unknown_type is not None and error.validator == "enum" and error.path == type_pointer:
+                    error = SchemaError(error.path, _unknown_type(unknown_type), "enum")
+                out.append(error)
+        return tuple(_dedupe(out))
+
     def explain(self, c: Check) -> list[SchemaError]:
-        """Every error of one failing check, each at its pointer inside the event."""
-        validator = _detailed(c.schema)
+        """Every error of one failing check, each at its pointer inside the event (one walk)."""
         try:
-            found = list(validator.iter_errors(c.instance))
+            found = list(self.fast(c.schema).iter_errors(c.instance))
         except RecursionError:
             return [SchemaError(c.pointer, "nesting too deep to validate", "depth")]
         out: list[SchemaError] = []
-        for error in sorted(found, key=lambda e: list(map(str, e.absolute_path))):
+        for error in sorted(found, key=lambda e: list(map(str, e.instance_path))):
             out.extend(_leaves(error, c.pointer))
         return _dedupe(out)
 
 
-def _disagreement(event: Event, members: frozenset[str]) -> list[SchemaError]:
-    """The data does not look like its event type. The schemas accept unknown members, so
-    only the members given can tell a payload sent under the wrong type."""
+def _disagreement(event: Event, members: frozenset[str]) -> tuple[list[SchemaError], list[SchemaError]]:
+    """(errors, warnings): whether the data agrees with its event type.
+
+    Data with none of the members its type's schema declares is not that type: an error.
+    Data with members its schema does not declare, whose members fit exactly one other type
+    better, only looks like that type: the schemas accept unknown members and Voucherify
+    adds members over time, so this guess is a warning (an error only with --strict).
+    """
     data, at = event.data, DIALECTS[event.dialect].data_pointer
     if members.isdisjoint(data):
-        return [SchemaError(at, f"data has none of the members of a {event.type} event", "type-agreement")]
+        return [SchemaError(at, f"data has none of the members of a {event.type} event", "type-agreement")], []
     unknown = data.keys() - members
     if unknown:
         fits = catalogue.types_fitting(data)
         if len(fits) == 1 and fits[0] != event.type:
             message = f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})"
-            return [SchemaError(at, message, "type-agreement")]
-    return []
+            return [], [SchemaError(at, message, "type-agreement")]
+    return [], []
 
 
 # --- files and references -------------------------------------------------------------------
@@ -234,19 +259,24 @@ def _registry(level: Path) -> Any:
     return jsonschema_rs.Registry(resources, retriever=_retrieve)
 
 
-@functools.cache
-def _detailed(schema: Path) -> Any:
-    import jsonschema  # imported only when an event is invalid: it is slow to import
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT202012
+def _check_schema(path: Path) -> None:
+    """A user's schema must be JSON and valid against its metaschema (python-jsonschema's job)."""
+    try:
+        schema = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise SchemaProblem(f"{path.name}: cannot read: {exc.strerror or exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise SchemaProblem(f"{path.name}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError as InvalidSchema
+    from jsonschema.validators import validator_for
 
-    def retrieve(uri: str) -> Resource:
-        return Resource.from_contents(_retrieve(uri), default_specification=DRAFT202012)
-
-    contents = dict(_load(schema))
-    contents.setdefault("$id", schema.as_uri())
-    cls = jsonschema.validators.validator_for(contents, default=jsonschema.Draft202012Validator)
-    return cls(contents, registry=Registry(retrieve=retrieve), format_checker=cls.FORMAT_CHECKER)
+    cls = validator_for(schema, default=Draft202012Validator) if isinstance(schema, dict) else Draft202012Validator
+    try:
+        cls.check_schema(schema)
+    except InvalidSchema as exc:
+        where = pointer("", exc.path) or "/"
+        raise SchemaProblem(f"{path.name}: {where}: {_shorten(exc.message, 160)}") from exc
 
 
 def _user_schemas(folder: Path) -> dict[str, Path]:
@@ -289,37 +319,105 @@ def pointer(prefix: str, parts: Iterable[Any]) -> str:
     return prefix + "".join("/" + t for t in tokens)
 
 
-def _leaves(error: Any, prefix: str) -> Iterator[SchemaError]:
+ENUM_LISTED = 12  # enum errors list every allowed value up to this many, else the closest few
+ENUM_CLOSEST = 5
+
+
+def _kind(error: Any) -> str:
+    return type(error.kind).__name__
+
+
+Choices = dict[tuple[Any, ...], list[Any]]  # instance path -> every value the branches allow there
+
+
+def _leaves(error: Any, prefix: str, choices: Choices | None = None) -> Iterator[SchemaError]:
     """An error, or for anyOf/oneOf the errors of the branch that came closest."""
-    if error.validator in ("anyOf", "oneOf") and error.context:
+    if _kind(error) in ("AnyOf", "OneOfNotValid"):
         branch = _best_branch(error)
         if branch:
+            shared = _shared_choices(error)
             for sub in branch:
-                yield from _leaves(sub, prefix)
+                yield from _leaves(sub, prefix, shared)
             return
-    yield _convert(error, prefix)
+    yield _convert(error, prefix, choices)
+
+
+def _shared_choices(error: Any) -> Choices:
+    """Where every branch of an anyOf/oneOf rejects the value by enum or const (a member that
+    tells the branches apart, e.g. a discount's `type`), all the values the branches allow."""
+    found: list[dict[tuple[Any, ...], list[Any]]] = []
+    for branch in error.kind.context:
+        here: dict[tuple[Any, ...], list[Any]] = {}
+        for sub in branch:
+            name = _kind(sub)
+            if name in ("Enum", "Constant"):
+                values = list(sub.kind.options) if name == "Enum" else [sub.kind.expected_value]
+                here.setdefault(tuple(sub.instance_path), []).extend(values)
+        found.append(here)
+    if len(found) < 2:
+        return {}
+    shared: Choices = {}
+    for path in set(found[0]).intersection(*found[1:]):
+        values: list[Any] = []
+        for here in found:
+            values.extend(v for v in here[path] if v not in values)
+        shared[path] = values
+    return shared
 
 
 def _best_branch(error: Any) -> list[Any]:
-    branches: dict[int, list[Any]] = {}
-    for sub in error.context:
-        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    """The errors of the anyOf/oneOf branch that came closest to matching.
+
+    A branch whose only complaint is the instance's own type is the wrong branch, not a
+    near miss; otherwise fewer and deeper errors mean closer.
+    """
+    base = len(error.instance_path)
 
     def badness(errs: list[Any]) -> tuple[int, int, int]:
-        # A branch whose only complaint is the instance's type is the wrong branch, not a
-        # near miss; otherwise fewer and deeper errors mean closer.
-        type_only = all(e.validator == "type" and not e.relative_path for e in errs)
-        depth = max(len(e.relative_path) for e in errs)
+        type_only = all(_kind(e) == "Type" and len(e.instance_path) == base for e in errs)
+        depth = max(len(e.instance_path) - base for e in errs)
         return (1 if type_only else 0, len(errs), -depth)
 
-    if error.validator == "oneOf" and len(branches) < len(error.validator_value):
-        return []  # several branches matched: the oneOf error itself is the news
-    return min(branches.values(), key=badness) if branches else []
+    branches = [list(b) for b in error.kind.context if b]
+    return min(branches, key=badness) if branches else []
 
 
-def _short(value: Any) -> str:
-    text = jsonout.dumps(value).decode() if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _short(value: Any, width: int = 40) -> str:
+    """A value from the payload, short, its quotes always closed."""
+    if isinstance(value, str):
+        return repr(_shorten(value, width))
+    return _shorten(jsonout.dumps(value).decode(), width)
+
+
+def _literal(value: Any) -> str:
+    """A value the schema allows, in full."""
+    return repr(value) if isinstance(value, str) else jsonout.dumps(value).decode()
+
+
+def _names(values: Sequence[str]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
+
+
+def _enum_message(instance: Any, options: Sequence[Any]) -> str:
+    """`'X' is not one of 'A', 'B'`: every allowed value up to a dozen, else the closest few."""
+    if len(options) <= ENUM_LISTED:
+        return f"{_short(instance)} is not one of " + ", ".join(map(_literal, options))
+    texts = {(o if isinstance(o, str) else jsonout.dumps(o).decode()): o for o in options}
+    word = instance if isinstance(instance, str) else jsonout.dumps(instance).decode()
+    closest = difflib.get_close_matches(word, list(texts), n=ENUM_CLOSEST, cutoff=0.0)
+    shown = ", ".join(_literal(texts[t]) for t in closest)
+    return f"{_short(instance)} is not one of {shown}, … {len(options) - len(closest)} more"
+
+
+def _unknown_type(name: str) -> str:
+    """`unknown event type 'x'`, with the catalogue's closest names."""
+    close = difflib.get_close_matches(name, list(catalogue.CATALOGUE), n=3)
+    hint = f"; did you mean {_names([repr(c) for c in close])}?" if close else ""
+    return f"unknown event type {_short(name, 80)}{hint}"
 
 
 def _json_type(value: Any) -> str:
@@ -336,31 +434,39 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _convert(error: Any, prefix: str) -> SchemaError:
-    keyword = str(error.validator)
-    path = pointer(prefix, error.absolute_path)
-    value = error.validator_value
-    if keyword == "required":
-        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else "?"
-        return SchemaError(pointer(path, [missing]), "required member is missing", keyword)
-    if keyword == "type":
-        wanted = value if isinstance(value, str) else " or ".join(value)
-        return SchemaError(path, f"expected {wanted}, got {_json_type(error.instance)}", keyword)
-    if keyword == "enum":
-        options = ", ".join(_short(v) for v in value[:8]) + (", ..." if len(value) > 8 else "")
-        return SchemaError(path, f"{_short(error.instance)} is not one of {options}", keyword)
-    if keyword == "const":
-        return SchemaError(path, f"expected {_short(value)}, got {_short(error.instance)}", keyword)
-    if keyword == "format":
-        return SchemaError(path, f"{_short(error.instance)} is not a valid {value}", keyword)
-    if keyword == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+def _convert(error: Any, prefix: str, choices: Choices | None = None) -> SchemaError:
+    """One jsonschema-rs error as a SchemaError at its pointer inside the event."""
+    kind = error.kind
+    name = _kind(error)
+    keyword = str(kind.name)
+    path = pointer(prefix, error.instance_path)
+    instance = error.instance
+    allowed = choices.get(tuple(error.instance_path)) if choices else None
+    if allowed is not None and name in ("Enum", "Constant"):  # every value the anyOf/oneOf allows there
+        return SchemaError(path, _enum_message(instance, allowed), "enum")
+    if name == "Required":
+        return SchemaError(pointer(path, [kind.property]), "required member is missing", keyword)
+    if name == "Type":
+        types = kind.types if isinstance(kind.types, list) else [kind.types]
+        wanted = " or ".join(sorted(map(str, types), key=lambda t: t == "null"))  # null last
+        return SchemaError(path, f"expected {wanted}, got {_json_type(instance)}", keyword)
+    if name == "Enum":
+        return SchemaError(path, _enum_message(instance, list(kind.options)), keyword)
+    if name == "Constant":
+        return SchemaError(path, f"expected {_literal(kind.expected_value)}, got {_short(instance)}", keyword)
+    if name == "Format":
+        return SchemaError(path, f"{_short(instance)} is not a valid {kind.format}", keyword)
+    if name == "AdditionalProperties":
+        extra = sorted(map(str, kind.unexpected))
         at = pointer(path, [extra[0]]) if len(extra) == 1 else path
         return SchemaError(at, "unexpected member(s): " + ", ".join(extra), keyword)
-    if keyword == "oneOf":
+    if name == "OneOfMultipleValid":
         return SchemaError(path, "matches more than one of the allowed shapes (oneOf)", keyword)
-    message = error.message
-    return SchemaError(path, message if len(message) <= 120 else message[:117] + "...", keyword)
+    message = str(error.message)  # jsonschema-rs's own: it starts with the whole instance
+    whole = orjson.dumps(instance).decode()
+    if len(whole) > 40 and message.startswith(whole):
+        message = _short(instance) + message[len(whole):]
+    return SchemaError(path, _shorten(message, 160), keyword)
 
 
 def _dedupe(errors: list[SchemaError]) -> list[SchemaError]:

@@ -122,12 +122,17 @@ EXTRA_TYPES: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class PointsRule:
-    """Where a loyalty event says how many points moved and what the balance became."""
+    """Where a loyalty event says how many points moved and what the balance became.
+
+    `delta` is the change of the card's balance (what can be spent); `pending` the change
+    of its pending points (earned, not yet spendable), which never counts in `delta`.
+    """
 
     delta: tuple[str, ...]
     balance: tuple[str, ...]
     transaction_type: tuple[str, ...] = ("transaction.type",)
     reason: tuple[str, ...] = ("transaction.reason",)
+    pending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,11 @@ class EventType:
     redemption: tuple[str, str | None] | None = None  # ("redemption" or "rollback", "succeeded"/"failed")
 
     @property
+    def resource(self) -> str:
+        """The data member holding what the event is about (`customer` for customer.updated)."""
+        return self.name.split(".", 1)[0]
+
+    @property
     def schema_file(self) -> str | None:
         """Its data schema, relative to a schema level folder (named by this table, never by input)."""
         return f"data/{self.name}.json" if self.has_schema else None
@@ -170,6 +180,9 @@ ORDER_FROM = ("order", "redemption.order")
 REDEMPTION_FROM = ("redemption",)
 REWARD_FROM = ("reward",)
 SEGMENT_FROM = ("segment",)
+# The voucher a redemption used: a loyalty card's redemption `amount` is points, not minor units.
+REDEEMED_VOUCHER_FROM = ("redemption.voucher", "voucher")
+POINTS_VOUCHER_TYPES = frozenset({"LOYALTY_CARD"})
 
 # Loyalty points. Deltas are signed: points spent on rewards and redemptions are negative.
 _TX = ("transaction.details.balance.points",)
@@ -185,14 +198,22 @@ EXPIRED_POINTS = PointsRule(  # expiry: the transaction's (negative) change, els
     balance=(*_TX_BALANCE, "balance.balance"),
     transaction_type=("transaction.type", "=POINTS_EXPIRATION"),
 )
-PENDING_POINTS = PointsRule(  # pending points move the pending balance, not the card balance
-    delta=("balance.points", *_TX, "voucher_pending_points_balance.points"),
-    balance=("balance.balance", *_TX_BALANCE),
+PENDING_POINTS = PointsRule(  # pending points move the pending balance, never the card balance
+    delta=(),
+    balance=("voucher.loyalty_card.balance",),
+    pending=("voucher_pending_points_balance.points", "pending_points.points"),
 )
-ACTIVATED_POINTS = PointsRule(  # activation: pending points join the card balance
+CANCELED_POINTS = PointsRule(  # canceled pending points leave the pending balance (signed as sent, else minus)
+    delta=(),
+    balance=("voucher.loyalty_card.balance",),
+    pending=("voucher_pending_points_balance.points", "-pending_points.points"),
+)
+ACTIVATED_POINTS = PointsRule(  # activation: pending points leave the pending balance, join the card balance
     delta=("balance.points", *_TX, "pending_points.points"),
     balance=("balance.balance", *_TX_BALANCE),
     transaction_type=("transaction.type", "=PENDING_POINTS_ACTIVATION"),
+    pending=("-pending_points.points", "-transaction.details.pending_points.points", "-balance.points",
+             "-transaction.details.balance.points"),
 )
 REWARDED_POINTS = PointsRule(  # a reward paid with points: the redemption's amount, spent
     delta=("-redemption.amount",),
@@ -241,11 +262,11 @@ _RULES: dict[str, dict[str, object]] = {
     "voucher.loyalty_card.points_expired": {"points": EXPIRED_POINTS},
     "customer.voucher.loyalty_card.pending_points.added": {"points": PENDING_POINTS},
     "customer.voucher.loyalty_card.pending_points.updated": {"points": PENDING_POINTS},
-    "customer.voucher.loyalty_card.pending_points.canceled": {"points": PENDING_POINTS},
+    "customer.voucher.loyalty_card.pending_points.canceled": {"points": CANCELED_POINTS},
     "customer.voucher.loyalty_card.pending_points.activated": {"points": ACTIVATED_POINTS},
     "voucher.loyalty_card.pending_points.added": {"points": PENDING_POINTS},
     "voucher.loyalty_card.pending_points.updated": {"points": PENDING_POINTS},
-    "voucher.loyalty_card.pending_points.canceled": {"points": PENDING_POINTS},
+    "voucher.loyalty_card.pending_points.canceled": {"points": CANCELED_POINTS},
     "voucher.loyalty_card.pending_points.activated": {"points": ACTIVATED_POINTS},
     "customer.voucher.gift.balance_added": {"gift": GIFT_BALANCE},
     "voucher.gift.balance_added": {"gift": GIFT_BALANCE},

@@ -1,6 +1,7 @@
 """The four payload shapes Voucherify sends, as one table: `DIALECTS`.
 
-- `v2024`: project-settings webhook `{id, project_id, created_at, type, data, source, event}`;
+- `v2024`: project-settings webhook `{id, project_id, created_at, type, data, source, event}`
+  (also a minimal hand-written `{type, data}` with any of `id`/`project_id`/`created_at`);
 - `distribution`: the same envelope with `source.object == "distribution"`; `type` is the
   name the user gave the distribution, the real type is `event.type`;
 - `legacy`: the v2018 Event object `{id, object: "event", type, data: {object, ...}}`;
@@ -69,8 +70,18 @@ def _is_legacy(payload: dict[str, Any]) -> bool:
     return payload.get("object") == "event" and isinstance(payload.get("data"), dict)
 
 
+_ENVELOPE_IDS = ("id", "project_id", "created_at")
+
+
 def _is_enveloped(payload: dict[str, Any]) -> bool:
-    return "data" in payload and (isinstance(payload.get("source"), dict) or isinstance(payload.get("event"), dict))
+    """The v2024 envelope, or a minimal one written by hand (`type` + `data` + an id or time):
+    read as v2024, so its envelope check names the members it lacks."""
+    if "data" not in payload:
+        return False
+    if isinstance(payload.get("source"), dict) or isinstance(payload.get("event"), dict):
+        return True
+    minimal = isinstance(payload.get("type"), str) and "source" not in payload and "event" not in payload
+    return minimal and any(key in payload for key in _ENVELOPE_IDS)
 
 
 def _is_distribution(payload: dict[str, Any]) -> bool:
