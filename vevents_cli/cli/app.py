@@ -18,7 +18,7 @@ import click
 import typer
 
 from vevents_cli import __version__
-from vevents_cli.cli import listen, redact, sample, schema, show, split, stats, types, validate, verify
+from vevents_cli.cli import console, listen, redact, sample, schema, show, split, stats, types, validate, verify
 from vevents_cli.cli.status import ExitStatus
 
 REPORT_URL = "https://github.com/vevents/vevents/issues"
@@ -76,8 +76,14 @@ def main_options(
     version: Annotated[
         bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = None,
+    color: Annotated[
+        console.Color,
+        typer.Option("--color", help="Colour output: auto (terminals, unless NO_COLOR; FORCE_COLOR forces it), "
+                                     "always or never. Goes before the command: vevents --color never show ..."),
+    ] = console.Color.auto,
 ) -> None:
     """Inspect, validate and summarise Voucherify webhook and event payloads."""
+    console.choose(color)
 
 
 def status_of(argv: list[str] | None) -> ExitStatus:
