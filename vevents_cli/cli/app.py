@@ -26,7 +26,8 @@ REPORT_URL = "https://github.com/vevents/vevents/issues"
 app = typer.Typer(
     name="vevents",
     help="Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
-    "Example: vevents sample voucher.published | vevents show",
+    "Example: vevents sample voucher.published | vevents show\n\n"
+    "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -78,8 +79,8 @@ def main_options(
     ] = None,
     color: Annotated[
         console.Color,
-        typer.Option("--color", help="Colour output: auto (terminals, unless NO_COLOR; FORCE_COLOR forces it), "
-                                     "always or never. Goes before the command: vevents --color never show ..."),
+        typer.Option("--color", help="auto: colour terminals (unless NO_COLOR; FORCE_COLOR colours pipes too), "
+                                     "always or never. Before the command: vevents --color never show ..."),
     ] = console.Color.auto,
 ) -> None:
     """Inspect, validate and summarise Voucherify webhook and event payloads."""

@@ -62,9 +62,11 @@ def show(
 
       vevents show webhooks.ndjson.gz --table
 
-      vevents show fixtures/ --table | sort -t$'\\t' -k2  # tab-separated in a pipe
+      vevents show logs/ --table | cut -f2,8  # in a pipe: tab-separated, whole values
 
-      vevents show payload.json --raw | tail -n +12 | jq .  # the payload, copyable
+      vevents show payload.json --raw  # the payload after the panel, copyable
+
+      vevents show fixtures/ --allow-empty
 
       vevents show log.ndjson --format json | jq .points
 

@@ -161,9 +161,13 @@ def _fit(text: str, width: int, name: str) -> str:
 
 def table_cells(s: Summary, layout: Layout = WIDE) -> list[tuple[str, str | None]]:
     """One event's table line as (safe text, style) pieces."""
-    if layout.tabs:
-        return [("\t".join(safe(_value(s, name, 0)[0]) for name, _ in layout.columns), None)]
     cells: list[tuple[str, str | None]] = []
+    if layout.tabs:
+        for name, _ in layout.columns:
+            text, style = _value(s, name, 0)
+            cells += [(safe(text), style), ("\t", None)]
+        cells.pop()
+        return cells
     last = len(layout.columns) - 1
     for i, (name, width) in enumerate(layout.columns):
         text, style = _value(s, name, width)
