@@ -12,8 +12,11 @@ from pathlib import Path
 import orjson
 import pytest
 from conftest import invoke, ndjson, write_ndjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vevents_cli import samples
+from vevents_cli.output.text import json_text
 from vevents_cli.voucherify import catalogue
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
@@ -195,3 +198,35 @@ def test_raw_table_and_panels_print_the_payload_copyably(logs: Path) -> None:
     assert orjson.loads(after) == payload and "│" not in after
     _, shown = on_terminal("show", "--raw", str(tmp), env={"NO_COLOR": "1"})
     assert orjson.loads(shown[shown.index("╯\n") + 2:]) == payload
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3)),
+       st.booleans())
+def test_raw_json_text_is_terminal_safe_and_the_same_json(value: object, indent: bool) -> None:
+    text = json_text(value, indent=indent)
+    assert text.replace("\n", "").isprintable()
+    assert orjson.loads(text) == value
+
+
+def test_a_terminal_layout_is_the_same_serial_and_parallel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The widths are decided once, before the run, and travel to the workers."""
+    from vevents_cli.cli import console
+    from vevents_cli.pipeline import parallel
+    from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
+
+    log = write_ndjson(tmp_path / "log.ndjson", [samples.sample(t) for t in SCHEMA_TYPES * 8])
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1024)
+    monkeypatch.setattr(parallel, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(parallel, "SCAN", 4 * 1024)
+    monkeypatch.setattr(console, "width", lambda streams: 100)  # as on a terminal 100 columns wide
+    assert len(list(parallel.chunks(log))) > 5
+    monkeypatch.setenv("VEVENTS_JOBS", "2")
+    chunked = invoke("show", "--table", str(log))
+    monkeypatch.setenv("VEVENTS_JOBS", "1")
+    serial = invoke("show", "--table", str(log))
+    assert chunked.stdout == serial.stdout
+    lines = serial.stdout.splitlines()
+    assert len(lines) == 1 + 8 * len(SCHEMA_TYPES) and "\t" not in serial.stdout
+    assert max(map(len, lines)) <= 100

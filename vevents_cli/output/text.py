@@ -4,7 +4,9 @@
 headers) reaches a terminal: characters that are not printable (C0 and C1 controls, ESC,
 DEL, bidirectional overrides, line separators) are shown as visible escapes (`\\x1b`,
 `\\u202e`), so no input can move the cursor, retitle or clear the terminal, or hide text.
-Rich markup is never interpreted in vevents' consoles (see `streams`), so `[/]` or
+`json_text` is its counterpart for a whole payload shown as JSON (`show --raw`): the same
+characters, written as JSON `\\u` escapes, so the text stays valid JSON with the same
+values. Rich markup is never interpreted in vevents' consoles (see `streams`), so `[/]` or
 `[link=…]` in a payload print as they are. Pure functions: no rich, no I/O.
 """
 
