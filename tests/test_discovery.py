@@ -132,3 +132,17 @@ def complete(*words: str) -> list[str]:
 ])
 def test_types_and_dialects_complete_in_the_shell(words: tuple[str, ...], expected: list[str]) -> None:
     assert sorted(complete(*words)) == sorted(expected)
+
+
+def test_your_schemas_may_refer_to_ours_by_id_without_fetching(tmp_path) -> None:
+    mine = tmp_path / "schemas"
+    mine.mkdir()
+    ours = resources.schema_id("default/data/voucher.published.json")
+    (mine / "voucher.published.json").write_bytes(orjson.dumps({"allOf": [{"$ref": ours}], "required": ["voucher"]}))
+    event = samples.sample("voucher.published")
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_bytes(orjson.dumps(event))
+    bad.write_bytes(orjson.dumps({**event, "data": {**event["data"], "voucher": {"x": 1}}}))
+    assert invoke("validate", "--schemas", str(mine), str(good)).exit_code == 0
+    result = invoke("validate", "--schemas", str(mine), str(bad))
+    assert result.exit_code == 1 and "/data/voucher/code: required member is missing" in result.stdout
