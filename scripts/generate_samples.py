@@ -30,6 +30,7 @@ except ModuleNotFoundError:  # run as a script: put the repository root on sys.p
 
 import jsonschema_rs
 
+from vevents_cli.resources import schema_for_id
 from vevents_cli.samples import wrap
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
 from vevents_cli.voucherify.dialects import DISTRIBUTION, LEGACY, V2024
@@ -251,8 +252,9 @@ _DOCS: dict[str, Any] = {}
 
 
 def load(uri: str) -> Any:
-    """A schema document by file:// URI (the fragment ignored), cached."""
-    path = uri.split("#")[0]
+    """A schema document by file:// URI or by its `$id` (the fragment ignored), cached."""
+    bundled = schema_for_id(uri)
+    path = bundled.as_uri() if bundled is not None else uri.split("#")[0]
     if path not in _DOCS:
         _DOCS[path] = json.loads(Path(path[len("file://"):]).read_text(encoding="utf-8"))
     return _DOCS[path]
@@ -292,7 +294,7 @@ class Node:
     def deref(self) -> Node:
         node = self
         while isinstance(node.schema, dict) and "$ref" in node.schema \
-                and set(node.schema) <= {"$ref", "$schema"}:
+                and set(node.schema) <= {"$ref", "$schema", "$id"}:
             ref = node.schema["$ref"]
             base, _, fragment = ref.partition("#")
             uri = node.uri if not base else _join(node.uri, base)

@@ -13,7 +13,8 @@ is turned into `anyOf` (see `analyse_one_of`); the conversions are listed, with 
 reason, in schemas/analysis.json. `--strict` keeps the vendor's `oneOf`.
 
 Only keywords whose meaning is the same in draft 7 and draft 2020-12 are emitted, all refs
-are relative, and the output is deterministic.
+are relative, every file has an `$id` (`resources.schema_id`: where the file lives in the
+repository, so other tools can load the files), and the output is deterministic.
 
     python scripts/generate_schemas.py            # write schemas/
     python scripts/generate_schemas.py --check    # exit 1 when schemas/ is out of date
@@ -40,6 +41,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from vevents_cli.resources import schema_id
 from vevents_cli.voucherify.catalogue import ALIASES, EXTRA_TYPES, SCHEMA_TYPES
 
 Json = Any
@@ -602,6 +604,12 @@ def build_level(
     return files
 
 
+def with_id(rel: str, schema: dict[str, Json]) -> dict[str, Json]:
+    """A schema file with its `$id`: other tools load the files by it (relative refs resolve
+    against it to the neighbouring files)."""
+    return {"$id": schema_id(rel), **schema}
+
+
 def build(overrides: list[dict[str, Json]] | None = None, report: bool = False) -> Files:
     """All generated files, path relative to schemas/ -> JSON value."""
     if overrides is None:
@@ -611,7 +619,9 @@ def build(overrides: list[dict[str, Json]] | None = None, report: bool = False) 
     analysis: dict[str, Json] = {}
     files: Files = {}
     for level in LEVELS:
-        files.update(build_level(level, overrides, data, dropped, analysis))
+        level_files = build_level(level, overrides, data, dropped, analysis)
+        files.update({rel: with_id(rel, obj) if rel.startswith(f"{level}/") else obj
+                      for rel, obj in level_files.items()})
     files[ANALYSIS_FILE] = {
         "rule": "oneOf -> anyOf where two branches can match the same instance "
         "(scripts/generate_schemas.py, oneOf analysis); strict keeps every oneOf",
@@ -625,7 +635,7 @@ def build(overrides: list[dict[str, Json]] | None = None, report: bool = False) 
 
 # --------------------------------------------------------------------------- checking
 
-BASE_URI = "file:///schemas/"
+BASE_URI = schema_id("")  # the files' own `$id`s
 
 
 def validator(files: Files, rel: str) -> Draft202012Validator:

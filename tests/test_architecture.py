@@ -309,7 +309,8 @@ def test_unknown_v2024_type_with_a_long_name(tmp_path: Path) -> None:
         proc = cli(*args, str(path))
         text = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
         assert TRACEBACK not in text and "File name too long" not in text, f"{args}: {text[-2000:]}"
-        assert proc.returncode == 1, f"{args}: exit {proc.returncode}"
+        expected = 1 if args[0] == "validate" else 0  # show marks invalid events, exits 0 (all read)
+        assert proc.returncode == expected, f"{args}: exit {proc.returncode}"
         if args[0] == "validate":
             assert "unknown" in text or "not one of" in text, f"{args}: the output must say the type is unknown"
         if args == ("validate",):  # (--strict: the vendor's v2024 envelope refuses the sample's own type too)
@@ -383,7 +384,7 @@ def test_traversal_to_a_planted_schema(tmp_path: Path) -> None:
         for args in (("show",), ("show", "--table")):
             shown = cli(*args, *extra, str(path))
             assert TRACEBACK not in shown.stderr.decode(errors="replace")
-            assert shown.returncode == 1
+            assert shown.returncode == 0  # show marks invalid events; it fails only on unreadable input
 
 
 # === 4. payload text never drives the terminal =======================================================
@@ -394,7 +395,8 @@ MARKUP = "[/]"
 POISONS = [CONTROL, MARKUP, "[bold]x", "[link=https://evil.test]x[/link]", "\x1b]8;;https://evil.test\x07x\x1b]8;;\x07"]
 POISON_KEYS = {"name", "email", "source_id", "code", "status", "result", "id", "reason", "phone"}
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
-BAD_BYTES = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")  # C0 but \n, DEL, C1 (as UTF-8)
+# C0 but \n and \t (the piped table's own column separator: a tab from a payload is escaped), DEL, C1 (UTF-8)
+BAD_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")
 
 
 def _poison(value: Any, text: str) -> Any:

@@ -13,6 +13,7 @@ import jsonschema_rs
 import pytest
 
 from scripts import vendor
+from vevents_cli import resources
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,7 +22,9 @@ SCHEMAS = REPO / "schemas"
 
 
 def _retrieve(uri: str) -> Any:
-    return json.loads(Path(uri[len("file://"):].split("#")[0]).read_text(encoding="utf-8"))
+    bundled = resources.schema_for_id(uri)  # a bundled file, by its `$id`
+    path = bundled if bundled is not None else Path(uri[len("file://"):].split("#")[0])
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _validator(path: Path) -> Any:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from vevents_cli import resources
+
 try:
     from scripts import generate_schemas as gen
     from scripts import vendor
@@ -200,7 +202,10 @@ def test_files_are_clean() -> None:
     for path in paths:
         if path.name in ("overrides.json", "shapes.json", "analysis.json"):
             continue
-        for node in schema_nodes(json.loads(path.read_text(encoding="utf-8"))):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(REPO / "schemas").as_posix()
+        assert document.pop("$id") == resources.schema_id(rel)  # its own, only at the root
+        for node in schema_nodes(document):
             forbidden = {"description", "example", "examples", "title", "nullable", "$id"}
             assert not forbidden & node.keys(), (path, forbidden & node.keys())
             ref = node.get("$ref")

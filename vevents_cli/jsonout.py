@@ -9,6 +9,7 @@ float. Pure functions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -30,12 +31,19 @@ def dumps(value: Any, *, pretty: bool = False, newline: bool = False) -> bytes:
     return data + b"\n" if newline else data
 
 
+def _plain(value: Any) -> Any:
+    """What orjson writes natively and the standard encoder does not: dataclasses (the facts)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def _standard(value: Any, pretty: bool, ascii_only: bool) -> bytes:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _FRAMES_PER_LEVEL * _DEEPEST))
     try:
         text = json.dumps(value, ensure_ascii=ascii_only, indent=2 if pretty else None,
-                          separators=(",", ": ") if pretty else (",", ":"))
+                          separators=(",", ": ") if pretty else (",", ":"), default=_plain)
     finally:
         sys.setrecursionlimit(limit)
     try:

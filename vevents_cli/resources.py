@@ -3,6 +3,10 @@
 In a wheel they are installed inside the package (vevents_cli/schemas, vevents_cli/samples);
 in a source checkout (editable install, tests) they are the repo's top-level folders.
 Files are found by names from the catalogue and dialects tables, never from input.
+
+Each bundled schema file has an `$id`: `SCHEMA_ID_BASE` + its path below schemas/ (so
+other tools can load them); `schema_for_id` maps such an id back to the local file, so
+nothing is ever fetched.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 import orjson
 
 _PACKAGE = Path(__file__).resolve().parent
+SCHEMA_ID_BASE = "https://raw.githubusercontent.com/vevents/vevents/main/schemas/"
 
 
 def _folder(name: str) -> Path:
@@ -55,3 +60,17 @@ def schema_file(name: str, level: str) -> Path | None:
         relative = envelopes.get(name)
     path = schemas_dir() / level / relative if relative else None
     return path if path is not None and path.is_file() else None
+
+
+def schema_id(relative: str) -> str:
+    """The `$id` of the bundled schema file at `relative` (below schemas/, e.g. default/defs.json)."""
+    return SCHEMA_ID_BASE + relative
+
+
+def schema_for_id(uri: str) -> Path | None:
+    """The bundled file whose `$id` is `uri` (its fragment ignored); None for any other URI."""
+    if not uri.startswith(SCHEMA_ID_BASE):
+        return None
+    root = schemas_dir().resolve()
+    path = (root / uri[len(SCHEMA_ID_BASE):].split("#", 1)[0]).resolve()
+    return path if path.is_relative_to(root) and path.suffix == ".json" and path.is_file() else None

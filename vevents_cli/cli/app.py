@@ -18,7 +18,7 @@ import click
 import typer
 
 from vevents_cli import __version__
-from vevents_cli.cli import listen, redact, sample, schema, show, split, stats, types, validate, verify
+from vevents_cli.cli import console, listen, redact, sample, schema, show, split, stats, types, validate, verify
 from vevents_cli.cli.status import ExitStatus
 
 REPORT_URL = "https://github.com/vevents/vevents/issues"
@@ -26,7 +26,8 @@ REPORT_URL = "https://github.com/vevents/vevents/issues"
 app = typer.Typer(
     name="vevents",
     help="Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
-    "Example: vevents sample voucher.published | vevents show",
+    "Example: vevents sample voucher.published | vevents show\n\n"
+    "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -76,8 +77,14 @@ def main_options(
     version: Annotated[
         bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = None,
+    color: Annotated[
+        console.Color,
+        typer.Option("--color", help="auto: colour terminals (unless NO_COLOR; FORCE_COLOR colours pipes too), "
+                                     "always or never. Before the command: vevents --color never show ..."),
+    ] = console.Color.auto,
 ) -> None:
     """Inspect, validate and summarise Voucherify webhook and event payloads."""
+    console.choose(color)
 
 
 def status_of(argv: list[str] | None) -> ExitStatus:

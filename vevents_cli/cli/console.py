@@ -1,7 +1,9 @@
 """The terminal side of a command: output streams, the colour policy, the progress bar.
 
-Colour: `NO_COLOR` (set and not empty) turns it off, `FORCE_COLOR` on; otherwise a
-stream is coloured when it is a terminal (and TERM is not `dumb`). The progress bar
+Colour: `--color always|never` decides; with `--color auto` (the default) `NO_COLOR`
+(set and not empty) turns it off, `FORCE_COLOR` on; otherwise a stream is coloured when
+it is a terminal (and TERM is not `dumb`). The choice is made once per run (`choose`,
+from the app's callback) and every output takes it from `streams()`. The progress bar
 shows on stderr while a command reads files, when stderr is a terminal and stdout is
 not printing to it as it goes.
 """
@@ -9,13 +11,39 @@ not printing to it as it goes.
 from __future__ import annotations
 
 import contextlib
+import enum
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
 from typing import IO
 
+import click
+
 from vevents_cli.output.streams import Streams
+
+_CHOICE = "vevents.color"  # where the run's --color is kept: the click context's meta
+
+
+class Color(enum.StrEnum):
+    """`--color`: when output is coloured."""
+
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+def choose(choice: Color) -> None:
+    """Remember this run's --color (called once, by the app's callback)."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[_CHOICE] = choice
+
+
+def _choice() -> Color:
+    context = click.get_current_context(silent=True)
+    return context.meta.get(_CHOICE, Color.auto) if context is not None else Color.auto
 
 
 def _tty(stream: IO[str] | None) -> bool:
@@ -25,7 +53,9 @@ def _tty(stream: IO[str] | None) -> bool:
         return False
 
 
-def colour(tty: bool) -> bool:
+def colour(tty: bool, choice: Color = Color.auto) -> bool:
+    if choice is not Color.auto:
+        return choice is Color.always
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -35,7 +65,15 @@ def colour(tty: bool) -> bool:
 
 def streams() -> Streams:
     out_tty, err_tty = _tty(sys.stdout), _tty(sys.stderr)
-    return Streams(sys.stdout, sys.stderr, out_tty, err_tty, colour(out_tty), colour(err_tty))
+    choice = _choice()
+    return Streams(sys.stdout, sys.stderr, out_tty, err_tty, colour(out_tty, choice), colour(err_tty, choice))
+
+
+def width(out: Streams) -> int | None:
+    """The width of the terminal stdout prints to (COLUMNS, if set, wins); None when not a terminal."""
+    if not out.out_tty:
+        return None
+    return out.width or shutil.get_terminal_size().columns
 
 
 @contextlib.contextmanager

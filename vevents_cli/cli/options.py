@@ -15,9 +15,9 @@ import os
 import stat
 import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -26,7 +26,8 @@ from vevents_cli.pipeline.filters import Filters
 from vevents_cli.voucherify import dialects
 
 if TYPE_CHECKING:
-    from vevents_cli.model import Summary
+    from vevents_cli.model import Summary, Tally
+    from vevents_cli.output.streams import Streams
     from vevents_cli.pipeline import Progress, Run
 
 T = TypeVar("T")
@@ -36,11 +37,51 @@ Paths = Annotated[
     typer.Argument(help="Files, folders (recursed for *.json, *.jsonl, *.ndjson, and .gz) or - for stdin.",
                    show_default=False),
 ]
+def type_names() -> list[str]:
+    """Every event type name the catalogue knows (aliases too)."""
+    from vevents_cli.voucherify import catalogue
+
+    return sorted([*catalogue.CATALOGUE, *catalogue.ALIASES])
+
+
+def complete_type(incomplete: str) -> list[str]:
+    """Shell completion of an event type (TYPE arguments, --as, --type)."""
+    return [name for name in type_names() if name.startswith(incomplete)]
+
+
+def complete_sample(incomplete: str) -> list[str]:
+    """Shell completion of a type that has a bundled sample."""
+    from vevents_cli.voucherify import catalogue
+
+    return [name for name, entry in catalogue.CATALOGUE.items() if entry.has_schema and name.startswith(incomplete)]
+
+
+def complete_schema(incomplete: str) -> list[str]:
+    """Shell completion of a name `vevents schema` accepts."""
+    from vevents_cli.output.schema import names
+
+    return [name for name in names() if name.startswith(incomplete)]
+
+
+def unknown_type(name: str, hint: str, choices: list[str] | None = None, what: str = "unknown event type",
+                 see: str = "vevents types") -> NoReturn:
+    """A usage error for a type name that is not known, with a suggestion when one is close."""
+    from vevents_cli.output.text import did_you_mean
+
+    suggestion = did_you_mean(name, choices if choices is not None else type_names())
+    raise typer.BadParameter(f"{what} {name!r}{suggestion} (see: {see})", param_hint=hint)
+
+
 AsType = Annotated[
     str | None,
-    typer.Option("--as", metavar="TYPE", help="Event type of bare `data` payloads (else inferred from shape)."),
+    typer.Option("--as", metavar="TYPE", help="Event type of bare `data` payloads (else inferred from shape).",
+                 autocompletion=complete_type),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Validate against the vendor spec literally.")]
+AllowEmpty = Annotated[
+    bool,
+    typer.Option("--allow-empty", help="Exit 0 when the PATHS (or stdin) hold no event at all (else exit 1)."),
+]
 UserSchemas = Annotated[
     Path | None,
     typer.Option("--schemas", metavar="DIR", help="Your own schemas (<type>.json) that extend or override ours.",
@@ -73,16 +114,59 @@ Dialect = enum.StrEnum("Dialect", {name: name for name in dialects.NAMES})  # ty
 DEFAULT_DIALECT = Dialect(dialects.V2024)
 
 
-def inputs(paths: list[str] | None) -> tuple[str, ...]:
-    """PATH arguments, or stdin when piped; a terminal with no input is a usage error."""
-    if paths:
-        return tuple(paths)
-    if sys.stdin is None or sys.stdin.isatty():
+def inputs(paths: list[str] | None, allow_empty: bool | None = None) -> tuple[str, ...]:
+    """PATH arguments, or stdin when piped; a terminal with no input is a usage error.
+
+    `allow_empty` (commands that refuse a run that finds nothing): stdin with no data at
+    all is left out, so the run finds nothing and says so (`report_empty`) -- or passes,
+    with --allow-empty.
+    """
+    if not paths and (sys.stdin is None or sys.stdin.isatty()):
         raise typer.BadParameter(
             "no input: give a PATH, or pipe JSON in (e.g. vevents sample voucher.published | vevents show)",
             param_hint="PATHS",
         )
-    return ("-",)
+    given = tuple(paths) if paths else ("-",)
+    if allow_empty is not None and "-" in given and _stdin_empty():
+        return tuple(p for p in given if p != "-")
+    return given
+
+
+def several_sources(paths: tuple[str, ...]) -> bool:
+    """Whether the inputs are more than one source (files found in folders count one each)."""
+    import itertools
+
+    from vevents_cli.pipeline.sources import expand
+
+    return len(list(itertools.islice(expand(paths), 2))) > 1
+
+
+def _stdin_empty() -> bool:
+    """Whether stdin is at its end already (looked at without using up any of it)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    try:
+        if hasattr(stream, "peek"):
+            return stream.peek(1) == b""  # type: ignore[union-attr]
+        if stream is not None and stream.seekable():
+            at = stream.tell()
+            first = stream.read(1)
+            stream.seek(at)
+            return first == b""
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def report_empty(tally: Tally, paths: list[str] | tuple[str, ...] | None, streams: Streams, allow_empty: bool) -> bool:
+    """One line on stderr when a run found no event in its inputs (unless --allow-empty);
+    True when that makes the run fail."""
+    from vevents_cli.output.text import no_events_line
+    from vevents_cli.output.validate import empty
+
+    if allow_empty or not empty(tally):
+        return False
+    streams.write_err(no_events_line(tuple(paths or ("-",)), tally.filtered), "red")
+    return True
 
 
 def event_type(name: str | None, hint: str) -> str | None:
@@ -93,7 +177,7 @@ def event_type(name: str | None, hint: str) -> str | None:
 
     entry = catalogue.lookup(name)
     if entry is None:
-        raise typer.BadParameter(f"unknown event type {name!r} (see: vevents types)", param_hint=hint)
+        unknown_type(name, hint)
     return entry.name
 
 
@@ -200,15 +284,16 @@ def refuse_inputs(out: Path, paths: tuple[str, ...], command: str, *, folder: bo
 # --- filters: declared once, added to every command that reads events ----------------------------
 
 
-def _filter(kind: Any, flag: str, metavar: str | None, keeps: str) -> Any:
+def _filter(kind: Any, flag: str, metavar: str | None, keeps: str, **more: Any) -> Any:
     """One filter option, shown under "Filters" in --help."""
-    return Annotated[kind, typer.Option(flag, metavar=metavar, rich_help_panel="Filters", help=f"Only events {keeps}.")]
+    return Annotated[kind, typer.Option(flag, metavar=metavar, rich_help_panel="Filters", help=f"Only events {keeps}.",
+                                        **more)]
 
 
 _MOMENT = "TIME: ISO 8601, or 30m, 2h, 3d, 1w ago"
 _FILTER_OPTIONS = {
     "types": _filter(list[str] | None, "--type", "GLOB",
-                     "whose type or custom name matches GLOB (fnmatch; repeatable)"),
+                     "whose type or custom name matches GLOB (fnmatch; repeatable)", autocompletion=complete_type),
     "customer": _filter(str | None, "--customer", "X", "about this customer (id, source_id or email)"),
     "voucher": _filter(str | None, "--voucher", "CODE", "about this voucher (code or id)"),
     "campaign": _filter(str | None, "--campaign", "X", "of this campaign (id or name)"),
@@ -222,9 +307,29 @@ NO_FILTERS = Filters()
 def _filters(types: list[str] | None, customer: str | None, voucher: str | None, campaign: str | None,
              since: str | None, until: str | None, invalid: bool) -> Filters:
     try:
-        return Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
+        filters = Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    for note in _misspelt(types or ()):
+        sys.stderr.write(note + "\n")
+    return filters
+
+
+def _misspelt(globs: Iterable[str]) -> list[str]:
+    """A note for each --type GLOB that matches no known type but is close to one (it may
+    still be a custom name, so it is not an error)."""
+    import fnmatch
+
+    from vevents_cli.output.text import did_you_mean, safe
+
+    names = type_names()
+    notes = []
+    for glob in globs:
+        suggestion = "" if fnmatch.filter(names, glob) else did_you_mean(glob, names)
+        if suggestion:
+            notes.append(f"vevents: --type {safe(glob)!r} matches no known event type{suggestion}; "
+                         "kept, as it may be a custom name")
+    return notes
 
 
 def filtered(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from vevents_cli.cli.options import DEFAULT_DIALECT, Dialect
+from vevents_cli.cli.options import DEFAULT_DIALECT, Dialect, complete_sample, unknown_type
 from vevents_cli.cli.status import ExitStatus
 
 
 def sample(
-    event_type: Annotated[str, typer.Argument(metavar="TYPE", help="An event type (see: vevents types).")],
+    event_type: Annotated[str, typer.Argument(metavar="TYPE", help="An event type (see: vevents types).",
+                                              autocompletion=complete_sample)],
     dialect: Annotated[Dialect, typer.Option("--dialect", help="Envelope to wrap it in.")] = DEFAULT_DIALECT,  # type: ignore[valid-type]
 ) -> ExitStatus:
     """Print a bundled sample payload of TYPE.
@@ -28,7 +29,7 @@ def sample(
     from vevents_cli import samples
 
     if samples.sample_path(event_type) is None:
-        raise typer.BadParameter(f"no sample for {event_type!r} (see: vevents types)", param_hint="TYPE")
+        unknown_type(event_type, "TYPE", complete_sample(""), "no sample for")
     payload = samples.sample(event_type, dialect.value)
     sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     return ExitStatus.OK

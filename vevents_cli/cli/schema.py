@@ -1,4 +1,4 @@
-"""`vevents schema`: the bundled JSON Schema of a type's data, or of an envelope."""
+"""`vevents schema`: a type's data schema (or an envelope's) as one self-contained document."""
 
 from __future__ import annotations
 
@@ -7,26 +7,43 @@ from typing import Annotated
 
 import typer
 
-from vevents_cli.cli.options import Strict
+from vevents_cli.cli.options import Strict, complete_schema, unknown_type
 from vevents_cli.cli.status import ExitStatus
 
 
 def schema(
-    event_type: Annotated[str, typer.Argument(metavar="TYPE", help="An event type, or envelope/v2024 etc.")],
+    event_type: Annotated[
+        str | None,
+        typer.Argument(metavar="TYPE", help="An event type, or envelope/v2024 etc. (see: vevents schema --list).",
+                       autocompletion=complete_schema, show_default=False),
+    ] = None,
     strict: Strict = False,
+    listing: Annotated[bool, typer.Option("--list", help="List the names that have a schema.")] = False,
 ) -> ExitStatus:
-    """Print the bundled JSON Schema of TYPE's data (or an envelope).
+    """Print the JSON Schema of TYPE's data (or of an envelope): one Draft 2020-12 document
+    with every definition it needs in its own `$defs`, usable by any validator on its own.
 
     Examples:
 
-      vevents schema voucher.published
+      vevents schema voucher.published > voucher.published.schema.json
 
       vevents schema envelope/legacy --strict
+
+      vevents schema --list
     """
     from vevents_cli import resources
+    from vevents_cli.output import schema as render
 
-    path = resources.schema_file(event_type, "strict" if strict else "default")
+    if listing:
+        sys.stdout.buffer.write(render.listing())
+        return ExitStatus.OK
+    if event_type is None:
+        raise typer.BadParameter("give a TYPE (see: vevents schema --list)", param_hint="TYPE")
+    level = "strict" if strict else "default"
+    path = resources.schema_file(event_type, level)
     if path is None:
-        raise typer.BadParameter(f"no bundled schema for {event_type!r}", param_hint="TYPE")
-    sys.stdout.buffer.write(path.read_bytes())
+        unknown_type(event_type, "TYPE", render.names(), "no bundled schema for", "vevents schema --list")
+    origin = path.relative_to(resources.schemas_dir()).as_posix()
+    title = f"{event_type} ({level}): bundled by vevents from schemas/{origin}"
+    sys.stdout.buffer.write(render.document_bytes(render.bundle(path, title)))
     return ExitStatus.OK

@@ -10,6 +10,7 @@ import typer
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
     NO_FILTERS,
+    AllowEmpty,
     AsType,
     Paths,
     Strict,
@@ -17,7 +18,9 @@ from vevents_cli.cli.options import (
     UserSchemas,
     filtered,
     inputs,
+    report_empty,
     run_config,
+    several_sources,
     start,
 )
 from vevents_cli.cli.status import ExitStatus
@@ -28,8 +31,10 @@ from vevents_cli.pipeline.filters import Filters
 def show(
     paths: Paths = None,
     as_type: AsType = None,
-    table: Annotated[bool, typer.Option("--table", help="One line per event (for logs).")] = False,
-    raw: Annotated[bool, typer.Option("--raw", help="Also print the payload (and HTTP headers).")] = False,
+    table: Annotated[bool, typer.Option("--table", help="One line per event (for logs): fits the terminal; "
+                                                     "tab-separated whole values in a pipe.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Also print the payload (and HTTP headers): after each panel or "
+                                                   "table row, or as `payload` in JSON.")] = False,
     fmt: Annotated[TextOrJson, typer.Option("--format", help="text (panels/table) or json (NDJSON).")] = (
         TextOrJson.text
     ),
@@ -40,9 +45,14 @@ def show(
         typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
                      help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation)."),
     ] = None,
+    allow_empty: AllowEmpty = False,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Show what matters in each event: customer, voucher, points, campaign, order.
+
+    Exit 0 when everything could be read and shown (invalid events are marked, not
+    failed: use `vevents validate` in CI), 1 when some input was unreadable or no event
+    was found.
 
     Examples:
 
@@ -52,6 +62,12 @@ def show(
 
       vevents show webhooks.ndjson.gz --table
 
+      vevents show logs/ --table | cut -f2,8  # in a pipe: tab-separated, whole values
+
+      vevents show payload.json --raw  # the payload after the panel, copyable
+
+      vevents show fixtures/ --allow-empty
+
       vevents show log.ndjson --format json | jq .points
 
       vevents show --follow webhooks.ndjson --table --type 'customer.*'
@@ -60,14 +76,16 @@ def show(
 
     if follow is not None and paths:
         raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
-    sources = (str(follow),) if follow is not None else inputs(paths)
+    sources = (str(follow),) if follow is not None else inputs(paths, allow_empty)
     config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
                         follow=follow is not None)
     streams = console.streams()
     view = render.View.of("json" if fmt is TextOrJson.json else "table" if table else "panels",
-                          raw=raw, color=streams.color, streaming=follow is not None or "-" in sources)
+                          raw=raw, color=streams.color, streaming=follow is not None or "-" in sources,
+                          width=console.width(streams), several=table and several_sources(sources))
     run = start(config, view.project)
     render.write(run, streams, view)
     if fmt is TextOrJson.text and filters.active:
         streams.note(render.filtered_line(run.tally.filtered))
-    return ExitStatus.of(run.tally.failed)
+    nothing = follow is None and report_empty(run.tally, paths, streams, allow_empty)
+    return ExitStatus.of(bool(run.tally.unreadable) or nothing)

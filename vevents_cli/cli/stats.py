@@ -9,6 +9,7 @@ import typer
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
     NO_FILTERS,
+    AllowEmpty,
     AsType,
     Paths,
     Strict,
@@ -16,6 +17,7 @@ from vevents_cli.cli.options import (
     UserSchemas,
     filtered,
     inputs,
+    report_empty,
     run_config,
     start,
 )
@@ -34,9 +36,12 @@ def stats(
     every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N.")] = False,
     strict: Strict = False,
     schemas: UserSchemas = None,
+    allow_empty: AllowEmpty = False,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Aggregate a log: events by type, customers, campaigns, redemptions, retries, order.
+
+    Exit 1 when some input was unreadable or no event was found (--allow-empty: 0).
 
     Examples:
 
@@ -45,12 +50,14 @@ def stats(
       vevents stats logs/ --since 1d --top 20
 
       vevents stats webhooks.ndjson --format json | jq .duplicates
+
+      vevents stats logs/ | less  # in a pipe the tables show whole values
     """
     from vevents_cli import stats as aggregate
     from vevents_cli.output import show
     from vevents_cli.output import stats as render
 
-    sources = inputs(paths)
+    sources = inputs(paths, allow_empty)
     config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters)
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
@@ -59,4 +66,5 @@ def stats(
     render.write(document, streams, fmt.value)
     if fmt is TextOrJson.text and filters.active:
         streams.note(show.filtered_line(run.tally.filtered))
-    return ExitStatus.of(bool(run.tally.unreadable))
+    nothing = report_empty(run.tally, paths, streams, allow_empty)
+    return ExitStatus.of(bool(run.tally.unreadable) or nothing)

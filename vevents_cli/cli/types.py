@@ -16,9 +16,11 @@ def types(
 ) -> ExitStatus:
     """List the event types vevents knows: family, dialects, facts it summarises.
 
-    Example:
+    Examples:
 
-      vevents types | grep loyalty
+      vevents types | grep loyalty  # whole values in a pipe
+
+      vevents types --format json | jq -r .type
     """
     from vevents_cli.output import types as render
 

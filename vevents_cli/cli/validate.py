@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.options import (
+    NO_FILTERS,
+    AllowEmpty,
+    AsType,
+    Paths,
+    Strict,
+    UserSchemas,
+    filtered,
+    inputs,
+    report_empty,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
 
@@ -40,11 +52,13 @@ def validate(
     ] = False,
     expect: Annotated[
         Expect,
-        typer.Option("--expect", help="invalid: exit 0 only if every event is invalid (broken fixtures)."),
+        typer.Option("--expect", help="The verdict every event should have; invalid: for broken fixtures (every "
+                                      "format then reports the events that are valid, and unreadable input passes)."),
     ] = Expect.valid,
+    allow_empty: AllowEmpty = False,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
-    """Validate events against the bundled JSON Schemas (exit 1 if any is invalid).
+    """Validate events against the bundled JSON Schemas (exit 1 if any is invalid, or none is found).
 
     Examples:
 
@@ -54,22 +68,22 @@ def validate(
 
       vevents validate fixtures/ --format github
 
-      vevents validate broken-fixtures/ --expect invalid
+      vevents validate broken-fixtures/ --expect invalid --format junit
+
+      vevents validate "$FIXTURES" --allow-empty
 
       vevents validate webhooks.ndjson --type 'voucher.*' --since 2h
     """
-    from vevents_cli.output.validate import REPORTERS, Options
+    from vevents_cli.output.validate import REPORTERS, Options, passed
 
-    sources = inputs(paths)
+    sources = inputs(paths, allow_empty)
     config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False)
     reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
-    options = Options(only_invalid=only_invalid)
+    options = Options(only_invalid=only_invalid, expect=expect.value, allow_empty=allow_empty)
     streams = console.streams()
     deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
     with console.progress(sources, streams, deferred) as progress:
         run = start(config, reporter.projection(options), progress)  # type: ignore[arg-type]
         reporter.write(run, streams, options)
-    tally = run.tally
-    if expect is Expect.invalid:
-        return ExitStatus.of(not (tally.events and tally.valid == 0))
-    return ExitStatus.of(tally.failed)
+    report_empty(run.tally, paths, streams, allow_empty)
+    return ExitStatus.of(not passed(run.tally, options))

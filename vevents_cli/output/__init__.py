@@ -3,7 +3,8 @@
 `text` holds the one safe-text function (`safe`) every string from a payload, a request
 or a header passes through before it reaches a terminal, and the number formats;
 `streams` the output streams (colour policy, batched lines, the one loop that reports
-unreadable input); one module per command's rendering (`show`, `validate` with its
-reporters by name, `stats`, `types`, `verify`, `listen`). Machine formats (JSON, JUnit,
-GitHub annotations) keep exact values, escaped only as their format requires.
+unreadable input); `locate` the line and column of a failing member in the source text;
+one module per command's rendering (`show`, `validate` with its reporters by name,
+`stats`, `types`, `schema`, `verify`, `listen`). Machine formats (JSON, JUnit, GitHub
+annotations) keep exact values, escaped only as their format requires.
 """

@@ -9,6 +9,7 @@ where the events are (perhaps in a worker process: see `pipeline.parallel`).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from vevents_cli import jsonout
 from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
-from vevents_cli.output.text import DASH, amount, join, number, safe, shorten, sign_style, signed
+from vevents_cli.output.text import DASH, amount, join, json_text, number, safe, shorten, sign_style, signed
+from vevents_cli.voucherify import catalogue
 
 if TYPE_CHECKING:
     from rich.panel import Panel
@@ -59,20 +61,59 @@ def json_line(s: Summary) -> bytes:
 
 
 # --- table ------------------------------------------------------------------------------
+#
+# One line per event. The layout is decided once, before the run (`table_layout`), and
+# travels in the projection's partial, so serial and parallel runs print the same bytes.
+# On a terminal the columns fit its width: the event type comes last and is never cut
+# (the longest catalogue name always fits); the other columns shrink, then drop, in a
+# defined priority. In a pipe the values are whole, tab-separated, every column.
 
-TABLE_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("time", 24), ("type", 44), ("customer", 22), ("voucher", 16), ("Δpoints", 8), ("campaign", 22),
-    ("valid", 5),
-)
+TYPE_WIDTH = max(len(name) for name in catalogue.CATALOGUE)  # the type column is never cut
+ORDER = ("valid", "time", "customer", "voucher", "Δpoints", "campaign", "source", "type")
+# (preferred width, least width) of each column but the type; kept in PRIORITY order
+WIDTHS = {"valid": (1, 1), "time": (24, 20), "source": (40, 16), "customer": (22, 12), "Δpoints": (8, 8),
+          "voucher": (16, 10), "campaign": (22, 12)}
+PRIORITY = ("valid", "source", "time", "customer", "Δpoints", "voucher", "campaign")
+HEADER = {"valid": "✓"}  # a label for a column narrower than its name
 VALID_MARK = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", None)}
+_SECONDS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+(Z|[+-]\d\d:?\d\d)?$")
 
 
-def _cell(value: str | None, width: int) -> str:
-    return shorten(safe(value) if value else DASH, width).ljust(width) + " "
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Which columns a table line has, how wide each is (0: as wide as its value)."""
+
+    columns: tuple[tuple[str, int], ...]
+    tabs: bool = False  # a pipe: whole values, tab-separated
+    color: bool = False
+    raw: bool = False  # the payload too: a last column in a pipe, a line after the row on a terminal
 
 
-def table_header(color: bool) -> str:
-    return paint("".join(name.ljust(width) + " " for name, width in TABLE_COLUMNS), "bold", color)
+def table_layout(width: int | None, several: bool = False, color: bool = False, raw: bool = False) -> Layout:
+    """The table for a terminal `width` columns wide (None: a pipe), with a source column
+    when the input spans `several` sources (in a pipe: always)."""
+    if width is None:
+        return Layout(tuple((name, 0) for name in ORDER), tabs=True, color=color, raw=raw)
+    budget = width - TYPE_WIDTH
+    chosen: dict[str, int] = {}
+    for name in PRIORITY:  # each column at its least width, while it fits, most wanted first
+        least = WIDTHS[name][1]
+        if name == "source" and not several:
+            continue
+        if sum(w + 1 for w in chosen.values()) + least + 1 <= budget or name == "valid":
+            chosen[name] = least
+    spare = budget - sum(w + 1 for w in chosen.values())
+    for name in chosen:  # then grown towards its preferred width, in the same order
+        grow = max(0, min(WIDTHS[name][0] - chosen[name], spare))
+        chosen[name] += grow
+        spare -= grow
+    columns = tuple((name, chosen[name]) for name in ORDER if name in chosen)
+    return Layout((*columns, ("type", 0)), color=color, raw=raw)
+
+
+# The fixed layout of other tables of events (listen): the type in full, validity last.
+WIDE = Layout((("time", 24), ("type", TYPE_WIDTH), ("customer", 22), ("voucher", 16), ("Δpoints", 8),
+               ("campaign", 22), ("valid", 5)))
 
 
 def type_cell(s: Summary) -> str:
@@ -81,26 +122,77 @@ def type_cell(s: Summary) -> str:
     return kind + (f" ({event.name})" if event.name else "")
 
 
-def table_cells(s: Summary) -> list[tuple[str, str | None]]:
+def _time(value: str | None, width: int) -> str:
+    if not value:
+        return DASH
+    return value if len(value) <= width or width == 0 else _SECONDS.sub(r"\1\2", value)
+
+
+def _value(s: Summary, name: str, width: int) -> tuple[str, str | None]:
+    """One cell's text (not yet safe) and style."""
+    if name == "time":
+        return _time(s.event.created_at, width), None
+    if name == "type":
+        return type_cell(s), None
+    if name == "valid":
+        return VALID_MARK[s.valid]
+    if name == "customer":
+        c = s.customer
+        return (c and (c.email or c.name or c.source_id or c.id)) or DASH, None
+    if name == "voucher":
+        v = s.voucher
+        return (v and (v.code or v.id)) or DASH, None
+    if name == "campaign":
+        return (s.campaign and s.campaign.name) or DASH, None
+    if name == "Δpoints":
+        delta = s.points.delta if s.points else None
+        return signed(delta), sign_style(delta) if delta != 0 else None
+    locator = s.event.locator
+    return f"{locator.source}:{locator.line}", None
+
+
+def _fit(text: str, width: int, name: str) -> str:
+    """A cell padded (or shortened) to its column: numbers right-aligned, sources cut on the left."""
+    if width == 0:
+        return text
+    if len(text) > width:
+        return "…" + text[len(text) - width + 1:] if name == "source" else shorten(text, width)
+    return text.rjust(width) if name == "Δpoints" else text.ljust(width)
+
+
+def table_cells(s: Summary, layout: Layout = WIDE) -> list[tuple[str, str | None]]:
     """One event's table line as (safe text, style) pieces."""
-    event, c, v = s.event, s.customer, s.voucher
-    delta = s.points.delta if s.points else None
-    mark, style = VALID_MARK[s.valid]
-    head = (
-        _cell(event.created_at, 24) + _cell(type_cell(s), 44)
-        + _cell(c and (c.email or c.name or c.source_id or c.id), 22) + _cell(v and (v.code or v.id), 16)
-    )
-    points = signed(delta)
-    return [
-        (head, None),
-        (points, sign_style(delta) if delta is not None and delta != 0 else ("dim" if delta is None else None)),
-        (" " * max(0, 8 - len(points)) + " " + _cell(s.campaign and s.campaign.name, 22), None),
-        (mark, style),
-    ]
+    cells: list[tuple[str, str | None]] = []
+    if layout.tabs:
+        for name, _ in layout.columns:
+            text, style = _value(s, name, 0)
+            cells += [(safe(text), style), ("\t", None)]
+        cells.pop()
+        return cells
+    last = len(layout.columns) - 1
+    for i, (name, width) in enumerate(layout.columns):
+        text, style = _value(s, name, width)
+        cells.append((_fit(safe(text), width if i < last else min(width, len(text)), name), style))
+        cells.append((" ", None))
+    cells.pop()
+    return cells
 
 
-def table_line(s: Summary, color: bool) -> bytes:
-    return ("".join(paint(text, style, color) for text, style in table_cells(s)) + "\n").encode()
+def table_header(color: bool, layout: Layout = WIDE) -> str:
+    if layout.tabs:
+        return paint("\t".join([name for name, _ in layout.columns] + (["payload"] if layout.raw else [])), "bold",
+                     color)
+    labels = [name if width == 0 or len(name) <= width else HEADER.get(name, name) for name, width in layout.columns]
+    fitted = [_fit(label, width, name) for label, (name, width) in zip(labels, layout.columns, strict=True)]
+    return paint(" ".join(fitted).rstrip(), "bold", color)
+
+
+def table_line(s: Summary, layout: Layout) -> bytes:
+    line = "".join(paint(text, style, layout.color) for text, style in table_cells(s, layout))
+    if layout.raw:
+        payload = json_text(s.event.payload)
+        line += "\t" + payload if layout.tabs else "\n" + payload
+    return (line + "\n").encode()
 
 
 def table_row(s: Summary) -> Text:
@@ -211,9 +303,8 @@ def _safe_text(value: Text | str) -> Text:
 
 
 def panel(s: Summary, raw: bool = False) -> Panel:
-    from rich.console import Group
+    """One event as a panel (`raw` is printed after it, plainly: see `raw_text`)."""
     from rich.panel import Panel
-    from rich.syntax import Syntax
     from rich.table import Table
     from rich.text import Text
 
@@ -227,15 +318,17 @@ def panel(s: Summary, raw: bool = False) -> Panel:
     when = [("event", join(event.created_at, event.dialect, event.id))]
     for label, value in when + _facts(s) + _verdict_rows(s):
         grid.add_row(label, _safe_text(value))
-    body: list[Any] = [grid]
-    if raw:
-        if event.headers:
-            body.append(Text("\n".join(f"{safe(k)}: {safe(v)}" for k, v in event.headers.items()), style="dim"))
-        pretty = jsonout.dumps(event.payload, pretty=True).decode()
-        body.append(Syntax("\n".join(map(safe, pretty.split("\n"))), "json", theme="ansi_dark", word_wrap=True))
     border = "red" if s.valid is False else "blue"
-    return Panel(Group(*body), title=title, title_align="left", subtitle=Text(safe(str(event.locator))),
+    return Panel(grid, title=title, title_align="left", subtitle=Text(safe(str(event.locator))),
                  subtitle_align="right", border_style=border)
+
+
+def raw_text(s: Summary) -> str:
+    """The payload as pretty JSON (after its HTTP headers, if any), outside any box so it can
+    be copied: terminal-safe, yet valid JSON with the payload's exact values."""
+    headers = s.event.headers
+    head = "".join(f"{safe(k)}: {safe(v)}\n" for k, v in headers.items()) + "\n" if headers else ""
+    return head + json_text(s.event.payload, indent=True)
 
 
 # --- a whole run --------------------------------------------------------------------------
@@ -243,6 +336,13 @@ def panel(s: Summary, raw: bool = False) -> Panel:
 
 def identity(s: Summary) -> Summary:
     return s
+
+
+def json_raw_line(s: Summary) -> bytes:
+    """`show --format json --raw`: the summary, plus the payload (and HTTP headers) as they are."""
+    headers = s.event.headers
+    document = {**summary_dict(s), "payload": s.event.payload, "headers": dict(headers) if headers else None}
+    return jsonout.dumps(document, newline=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,19 +354,30 @@ class View:
     raw: bool = False
     color: bool = False
     streaming: bool = False  # write each event as soon as it is read (stdin, --follow)
+    layout: Layout | None = None  # the table's
 
     @classmethod
-    def of(cls, name: str, raw: bool = False, color: bool = False, streaming: bool = False) -> View:
-        project = {"json": json_line, "table": functools.partial(table_line, color=color), "panels": identity}[name]
-        return cls(name, project, raw, color, streaming)
+    def of(cls, name: str, raw: bool = False, color: bool = False, streaming: bool = False,
+           width: int | None = None, several: bool = False) -> View:
+        """`width`: the terminal's (None: not a terminal); `several`: the input spans several sources."""
+        layout = table_layout(width, several, color, raw) if name == "table" else None
+        project = {"json": json_raw_line if raw else json_line, "table": functools.partial(table_line, layout=layout),
+                   "panels": identity}[name]
+        return cls(name, project, raw, color, streaming, layout)
 
 
 def write(results: Any, streams: Streams, view: View) -> None:
     if view.name == "panels":
         console = streams.console()
-        drain(results, streams, lambda s: console.print(panel(s, view.raw)))
+
+        def emit(s: Summary) -> None:
+            console.print(panel(s))
+            if view.raw:
+                console.print(raw_text(s), soft_wrap=True)
+
+        drain(results, streams, emit)
         return
-    header = table_header(view.color) if view.name == "table" else None
+    header = table_header(view.color, view.layout) if view.layout is not None else None
     write_to(None, results, streams, view.streaming, header)
 
 

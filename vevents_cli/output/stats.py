@@ -1,5 +1,6 @@
 """Rendering for `stats`: rich tables drawn from the document `stats.Stats.document` builds,
-or that document as JSON. Every cell from input passes through `text.safe`.
+or that document as JSON. Every cell from input passes through `text.safe`. On a terminal
+the tables fit its width (long cells wrap); in a pipe they are as wide as their values.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def write(doc: dict[str, Any], streams: Streams, fmt: str) -> None:
         streams.out.write(jsonout.dumps(doc, pretty=True, newline=True))
         streams.out.flush()
         return
-    console = streams.console()
+    console = streams.console(tables=True)
     for part in renderables(doc):
         console.print(part)
         console.print()

@@ -26,6 +26,7 @@ T = TypeVar("T")
 ANSI = {"green": "\x1b[32m", "red": "\x1b[31m", "yellow": "\x1b[33m", "dim": "\x1b[2m", "bold": "\x1b[1m",
         "cyan": "\x1b[36m", "magenta": "\x1b[35m"}
 RESET = "\x1b[0m"
+PIPE_WIDTH = 1 << 16  # a table printed to a pipe is as wide as its values: nothing cut, nothing folded
 
 
 def paint(text: str, style: str | None, color: bool) -> str:
@@ -42,7 +43,7 @@ class Streams:
     color: bool = False  # stdout in colour
     err_color: bool = False
     width: int | None = None  # None: the terminal's (or 80 in a pipe)
-    _consoles: dict[bool, Console] = field(default_factory=dict)
+    _consoles: dict[tuple[bool, bool], Console] = field(default_factory=dict)
 
     @property
     def out(self) -> IO[bytes]:
@@ -52,20 +53,24 @@ class Streams:
     def err(self) -> IO[bytes]:
         return self.err_text.buffer  # type: ignore[attr-defined,no-any-return]
 
-    def console(self, stderr: bool = False) -> Console:
-        """A rich console on stdout (or stderr) that never reads markup from the text it prints."""
-        console = self._consoles.get(stderr)
+    def console(self, stderr: bool = False, tables: bool = False) -> Console:
+        """A rich console on stdout (or stderr) that never reads markup from the text it prints.
+
+        `tables`: for printing tables, which in a pipe are as wide as their values.
+        """
+        key = (stderr, tables and not self.out_tty)
+        console = self._consoles.get(key)
         if console is None:
             from rich.console import Console
 
             tty, color = (self.err_tty, self.err_color) if stderr else (self.out_tty, self.color)
-            console = self._consoles[stderr] = Console(
+            console = self._consoles[key] = Console(
                 file=self.err_text if stderr else self.out_text,
                 color_system="auto" if color else None,
                 force_terminal=True if color and not tty else None,
                 no_color=not color,
                 markup=False, emoji=False, highlight=False,
-                width=self.width,
+                width=PIPE_WIDTH if key[1] else self.width,
             )
         return console
 

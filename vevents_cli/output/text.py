@@ -4,7 +4,9 @@
 headers) reaches a terminal: characters that are not printable (C0 and C1 controls, ESC,
 DEL, bidirectional overrides, line separators) are shown as visible escapes (`\\x1b`,
 `\\u202e`), so no input can move the cursor, retitle or clear the terminal, or hide text.
-Rich markup is never interpreted in vevents' consoles (see `streams`), so `[/]` or
+`json_text` is its counterpart for a whole payload shown as JSON (`show --raw`): the same
+characters, written as JSON `\\u` escapes, so the text stays valid JSON with the same
+values. Rich markup is never interpreted in vevents' consoles (see `streams`), so `[/]` or
 `[link=…]` in a payload print as they are. Pure functions: no rich, no I/O.
 """
 
@@ -26,6 +28,26 @@ def safe(value: Any) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_text(value: Any, indent: bool = False) -> str:
+    """`value` as JSON text that cannot drive a terminal yet stays valid, equal JSON: the
+    characters `safe` would escape are written as JSON `\\u` escapes (they can only be
+    inside strings), so the text can be copied from a terminal and parsed."""
+    from vevents_cli import jsonout
+
+    text = jsonout.dumps(value, pretty=indent).decode()
+    if text.isprintable() or (indent and text.replace("\n", "").isprintable()):
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)
 
 
 def shorten(text: str, width: int) -> str:
@@ -74,3 +96,20 @@ def join(*parts: str | None) -> str:
 def unreadable_line(item: Any) -> str:
     """`vevents: SOURCE:LINE[:COL]: reason`, for an `Unreadable`."""
     return f"vevents: {safe(str(item))}"
+
+
+def no_events_line(paths: tuple[str, ...], filtered: int = 0) -> str:
+    """`vevents: no events found in PATHS (use --allow-empty to accept)`."""
+    where = ", ".join(safe("<stdin>" if p == "-" else p) for p in paths)
+    if filtered:
+        return f"vevents: no events matched the filters in {where} ({plural(filtered, 'event')} filtered out; " \
+               "use --allow-empty to accept)"
+    return f"vevents: no events found in {where} (use --allow-empty to accept)"
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """` (did you mean X?)` for a misspelt name close to one of `choices`, else ``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, choices, n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

@@ -1,4 +1,8 @@
-"""Rendering for `types`: the catalogue as a listing (family, dialects, facts summarised)."""
+"""Rendering for `types`: the catalogue as a listing (family, dialects, facts summarised).
+
+On a terminal the table fits its width (type names are never cut; the other cells wrap);
+in a pipe it is as wide as its values, so `vevents types | grep loyalty` shows them whole.
+"""
 
 from __future__ import annotations
 
@@ -45,17 +49,46 @@ def catalogue_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def catalogue_table(rows: list[dict[str, Any]]) -> Table:
+COLUMNS = ("type", "family", "schema", "dialects", "facts")
+KEPT_FIRST = ("schema", "family", "dialects", "facts")  # on a narrow terminal, the first that fit are shown
+
+
+def _cells(row: dict[str, Any]) -> dict[str, str]:
+    return {"type": row["type"], "family": row["family"], "schema": "yes" if row["schema"] else "—",
+            "dialects": ", ".join(row["dialects"]), "facts": ", ".join(row["facts"]) or "—"}
+
+
+def columns_for(cells: list[dict[str, str]], width: int) -> list[str]:
+    """The columns that fit `width`: the type always (never cut), then in `KEPT_FIRST` order
+    each column that fits at the width of its longest word (the rest of its cells wrap)."""
+    def least(column: str) -> int:
+        return max(len(word) for c in cells for word in [column, *c[column].split()]) + 3  # borders, padding
+
+    used = least("type") + 1
+    shown = {"type"}
+    for column in KEPT_FIRST:
+        if used + least(column) <= width:
+            used += least(column)
+            shown.add(column)
+    return [column for column in COLUMNS if column in shown]
+
+
+def catalogue_table(rows: list[dict[str, Any]], width: int | None = None) -> Table:
+    """The catalogue as a table, for a terminal `width` columns wide (None: whole, for a pipe)."""
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} event types", title_justify="left")
-    for column in ("type", "family", "schema", "dialects", "facts"):
-        table.add_column(column, no_wrap=column == "type")
-    for row in rows:
-        table.add_row(
-            row["type"], row["family"], "yes" if row["schema"] else "—",
-            ", ".join(row["dialects"]), ", ".join(row["facts"]) or "—",
-        )
+    cells = [_cells(row) for row in rows]
+    shown = columns_for(cells, width) if width is not None else list(COLUMNS)
+    hidden = [column for column in COLUMNS if column not in shown]
+    caption = f"{', '.join(hidden)}: in a wider terminal, or --format json" if hidden else None
+    table = Table(title=f"{len(rows)} event types", title_justify="left", caption=caption, caption_justify="left")
+    for column in shown:
+        if column == "type":
+            table.add_column(column, no_wrap=True, min_width=max(len(c["type"]) for c in cells))
+        else:
+            table.add_column(column, overflow="fold")
+    for c in cells:
+        table.add_row(*(c[column] for column in shown))
     return table
 
 
@@ -67,4 +100,5 @@ def write(streams: Streams, fmt: str) -> None:
             lines.write(row)
         lines.flush()
         return
-    streams.console().print(catalogue_table(rows))
+    console = streams.console(tables=True)
+    console.print(catalogue_table(rows, console.width if streams.out_tty else None))

@@ -4,6 +4,14 @@ A reporter is two functions: `project` turns one summary into what the report ne
 (run where the events are, perhaps in a worker process), `write` turns a run's projected
 results into the report. Text goes through `text.safe` (it may reach a terminal);
 JSON, JUnit and GitHub annotations keep exact values, escaped as each format requires.
+
+Every format reports against the expectation (`--expect valid|invalid`, `Options.expect`):
+an event is `ok` when its verdict is the one expected, and only events that are not ok
+are reported as problems; `passed` is the one rule for the exit status and the JSON
+summary. Errors are reported at the line (and column) of the failing member in the
+source (`locate`), found only for invalid events. Warnings (what may be wrong without
+making the event invalid: type agreement, unless --strict) are reported in every format,
+and never change a verdict.
 """
 
 from __future__ import annotations
@@ -15,21 +23,62 @@ from dataclasses import dataclass
 from typing import Any
 
 from vevents_cli import jsonout
-from vevents_cli.model import Summary, Tally, Unreadable
+from vevents_cli.model import SchemaError, Summary, Tally, Unreadable
+from vevents_cli.output.locate import in_source
 from vevents_cli.output.streams import Streams, drain
 from vevents_cli.output.text import safe
+
+VALID, INVALID = "valid", "invalid"
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
     only_invalid: bool = False  # JSON: leave valid events out of `events`
+    expect: str = VALID  # --expect: the verdict every event should have
+    allow_empty: bool = False  # --allow-empty: a run that finds nothing passes
 
 
-def summary_line(tally: Tally) -> str:
+def ok(s: Summary, options: Options) -> bool:
+    """Whether an event's verdict is the expected one."""
+    return s.valid is False if options.expect == INVALID else s.valid is not False
+
+
+def unreadable_ok(options: Options) -> bool:
+    """Unreadable input is an error, except among fixtures expected to be broken."""
+    return options.expect == INVALID
+
+
+def empty(tally: Tally) -> bool:
+    """The run found nothing at all to check (no event, nothing unreadable)."""
+    return tally.events == 0 and tally.unreadable == 0
+
+
+def passed(tally: Tally, options: Options) -> bool:
+    """The run's verdict, the exit status's only rule: every event as expected, and something found."""
+    if empty(tally) and not options.allow_empty:
+        return False
+    if options.expect == INVALID:
+        return tally.valid == 0
+    return not tally.failed
+
+
+def not_as_expected(tally: Tally, options: Options) -> int:
+    return tally.valid if options.expect == INVALID else tally.invalid + tally.unreadable
+
+
+def summary_line(tally: Tally, options: Options | None = None) -> str:
     line = f"{tally.valid} valid, {tally.invalid} invalid, {tally.unreadable} unreadable"
+    line += f" ({tally.filtered} filtered out)" if tally.filtered else ""
     if tally.warnings:  # only when there are some: the line stays as it was for runs without
         line += f", {tally.warnings} warning{'' if tally.warnings == 1 else 's'}"
-    return line + (f" ({tally.filtered} filtered out)" if tally.filtered else "")
+    if options is not None and options.expect == INVALID:
+        line += f"; {not_as_expected(tally, options)} not as expected (--expect invalid)"
+    return line
+
+
+def unexpected(options: Options) -> str:
+    """What an event that is not as expected is told."""
+    return f"expected {options.expect}, but it is {VALID if options.expect == INVALID else INVALID}"
 
 
 def _type(s: Summary) -> str:
@@ -47,14 +96,33 @@ def _warnings(s: Summary) -> tuple[Any, ...]:
     return s.verdict.warnings if s.verdict is not None else ()
 
 
+def located(s: Summary) -> list[tuple[SchemaError, int, int | None]]:
+    """Each error with the line and column of its member in the source (invalid events only)."""
+    record = s.event.record
+    return [(e, *in_source(record, e.path)) for e in _errors(s)]
+
+
+def _at(source: str, line: int, column: int | None) -> str:
+    return f"{source}:{line}" + (f":{column}" if column is not None else "")
+
+
 # --- text -----------------------------------------------------------------------------------
 
 
-def text_lines(s: Summary) -> list[str]:
-    """`SOURCE:LINE TYPE POINTER: message`, one per error, then `...: warning: message` per warning."""
-    where = f"{safe(str(s.event.locator))} {safe(_type(s))}"
-    return [f"{where} {safe(e.path or '/')}: {safe(e.message)}" for e in _errors(s)] + [
-        f"{where} {safe(w.path or '/')}: warning: {safe(w.message)}" for w in _warnings(s)]
+def text_lines(s: Summary, options: Options = Options()) -> list[str]:
+    """What is not as expected about an event, one line each (nothing when it is as expected):
+    `SOURCE:LINE[:COL] TYPE POINTER: message` per error, at the failing member's line;
+    `SOURCE:LINE TYPE: expected invalid, but it is valid` under `--expect invalid`;
+    then `SOURCE:LINE TYPE POINTER: warning: message` per warning, whatever the verdict."""
+    source, kind = safe(s.event.locator.source), safe(_type(s))
+    warnings = [f"{source}:{s.event.locator.line} {kind} {safe(w.path or '/')}: warning: {safe(w.message)}"
+                for w in _warnings(s)]
+    if ok(s, options):
+        return warnings
+    if options.expect == INVALID:
+        return [f"{source}:{s.event.locator.line} {kind}: {unexpected(options)}", *warnings]
+    return [f"{_at(source, line, column)} {kind} {safe(e.path or '/')}: {safe(e.message)}"
+            for e, line, column in located(s)] + warnings
 
 
 def note_line(s: Summary) -> str | None:
@@ -65,7 +133,7 @@ def note_line(s: Summary) -> str | None:
 
 
 def text_project(s: Summary, options: Options) -> tuple[bytes, str | None]:
-    lines = text_lines(s)
+    lines = text_lines(s, options)
     return "".join(line + "\n" for line in lines).encode(), note_line(s)
 
 
@@ -80,8 +148,8 @@ def text_write(run: Any, streams: Streams, options: Options) -> None:
             out.flush()
             streams.note(note)
 
-    drain(run, streams, emit)
-    out.write((summary_line(run.tally) + "\n").encode())
+    drain(run, streams, emit, unreadable=None if not unreadable_ok(options) else lambda _: None)
+    out.write((summary_line(run.tally, options) + "\n").encode())
     out.flush()
 
 
@@ -92,14 +160,14 @@ def quiet_project(s: Summary, options: Options) -> None:
 def quiet_write(run: Any, streams: Streams, options: Options) -> None:
     """Only the summary line: unreadable input is counted there, not reported line by line."""
     drain(run, streams, lambda _: None, unreadable=lambda _: None)
-    streams.out.write((summary_line(run.tally) + "\n").encode())
+    streams.out.write((summary_line(run.tally, options) + "\n").encode())
     streams.out.flush()
 
 
 # --- JSON ---------------------------------------------------------------------------------
 
 
-def event_dict(s: Summary) -> dict[str, Any]:
+def event_dict(s: Summary, options: Options = Options()) -> dict[str, Any]:
     event = s.event
     return {
         "source": event.locator.source,
@@ -108,30 +176,35 @@ def event_dict(s: Summary) -> dict[str, Any]:
         "dialect": event.dialect,
         "type": event.type,
         "valid": s.valid,
-        "errors": [{"path": e.path, "message": e.message, "validator": e.validator} for e in _errors(s)],
+        "expected": options.expect,
+        "ok": ok(s, options),
+        "errors": [{"path": e.path, "message": e.message, "validator": e.validator, "line": line, "column": column}
+                   for e, line, column in located(s)],
         "warnings": [{"path": w.path, "message": w.message, "validator": w.validator} for w in _warnings(s)],
     }
 
 
 def json_project(s: Summary, options: Options) -> dict[str, Any] | None:
-    return None if options.only_invalid and s.valid else event_dict(s)
+    return None if options.only_invalid and s.valid else event_dict(s, options)
 
 
-def unreadable_dict(item: Unreadable) -> dict[str, Any]:
-    return {"source": item.locator.source, "line": item.locator.line, "error": str(item.reason)}
+def unreadable_dict(item: Unreadable, options: Options = Options()) -> dict[str, Any]:
+    return {"source": item.locator.source, "line": item.locator.line, "column": item.column,
+            "error": str(item.reason), "ok": unreadable_ok(options)}
 
 
 def json_write(run: Any, streams: Streams, options: Options) -> None:
     events: list[dict[str, Any]] = []
     unreadable: list[dict[str, Any]] = []
     drain(run, streams, lambda event: event is not None and events.append(event),
-          unreadable=lambda item: unreadable.append(unreadable_dict(item)))
+          unreadable=lambda item: unreadable.append(unreadable_dict(item, options)))
     tally = run.tally
     document = {
         "events": events,
         "unreadable": unreadable,
         "summary": {"events": tally.events, "valid": tally.valid, "invalid": tally.invalid,
-                    "unreadable": tally.unreadable, "warnings": tally.warnings},
+                    "unreadable": tally.unreadable, "warnings": tally.warnings, "expected": options.expect,
+                    "not_as_expected": not_as_expected(tally, options), "ok": passed(tally, options)},
     }
     streams.out.write(jsonout.dumps(document, pretty=True, newline=True))
     streams.out.flush()
@@ -147,38 +220,67 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub(lambda m: safe(m.group()), text)
 
 
-def junit_project(s: Summary, options: Options) -> tuple[str, str, str | None, str, str]:
-    """(classname, name, failure message or None, failure text, warnings text for <system-out>)."""
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One JUnit testcase: an event, failed when it is not as expected."""
+
+    classname: str
+    name: str
+    line: int  # of the first error's member (else of the event)
+    failure: str | None  # the failure's message; None: the testcase passes
+    text: str  # the failure's text, or (passing) what was found, for the record
+    warnings: str = ""  # for <system-out>
+
+
+def junit_project(s: Summary, options: Options) -> Case:
     loc = s.event.locator
-    lines = [f"{loc} {_type(s)} {e.path or '/'}: {e.message}" for e in _errors(s)]
-    first = _errors(s)[0] if lines else None
-    message = f"{first.path or '/'}: {first.message}" if first else None
+    errors = located(s)
+    lines = [f"{_at(loc.source, line, column)} {_type(s)} {e.path or '/'}: {e.message}" for e, line, column in errors]
+    line = errors[0][1] if errors else loc.line
+    failure = None
+    if not ok(s, options):
+        first = errors[0][0] if errors else None
+        failure = f"{first.path or '/'}: {first.message}" if first else unexpected(options)
+        if not errors:
+            lines = [f"{loc.source}:{loc.line} {_type(s)}: {failure}"]
     warnings = "\n".join(f"{loc} {_type(s)} {w.path or '/'}: warning: {w.message}" for w in _warnings(s))
-    return loc.source, f"{loc} {_type(s)}", message, "\n".join(lines), warnings
+    return Case(loc.source, f"{loc} {_type(s)}", line, failure, "\n".join(lines), warnings)
 
 
 def junit_write(run: Any, streams: Streams, options: Options) -> None:
     from xml.etree import ElementTree as ET
 
     suite = ET.Element("testsuite", name="vevents validate")
+    failures = errors = 0
+
+    def case_of(classname: str, name: str, line: int) -> ET.Element:
+        return ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname),
+                             line=str(max(line, 1)))
 
     def unreadable(item: Unreadable) -> None:
-        case = ET.SubElement(suite, "testcase", classname=_xml(item.locator.source), name=_xml(str(item.locator)))
+        nonlocal errors
+        case = case_of(item.locator.source, str(item.locator), item.locator.line)
+        if unreadable_ok(options):
+            ET.SubElement(case, "system-out").text = _xml(f"unreadable, as expected: {item}")
+            return
+        errors += 1
         ET.SubElement(case, "error", message=_xml(item.reason), type="unreadable").text = _xml(str(item))
 
-    def event(result: tuple[str, str, str | None, str, str]) -> None:
-        classname, name, message, text, warnings = result
-        case = ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name))
-        if message is not None:
-            ET.SubElement(case, "failure", message=_xml(message), type="invalid").text = _xml(text)
-        if warnings:
-            ET.SubElement(case, "system-out").text = _xml(warnings)
+    def event(result: Case) -> None:
+        nonlocal failures
+        case = case_of(result.classname, result.name, result.line)
+        if result.failure is not None:
+            failures += 1
+            kind = INVALID if options.expect == VALID else VALID
+            ET.SubElement(case, "failure", message=_xml(result.failure), type=kind).text = _xml(result.text)
+        out = "\n".join(filter(None, (result.text if result.failure is None else "", result.warnings)))
+        if out:
+            ET.SubElement(case, "system-out").text = _xml(out)
 
     drain(run, streams, event, unreadable=unreadable)
-    tally = run.tally
     suite.set("tests", str(len(suite)))
-    suite.set("failures", str(tally.invalid))
-    suite.set("errors", str(tally.unreadable))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
     ET.indent(suite)
     streams.out.write(ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n")
     streams.out.flush()
@@ -195,24 +297,40 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _place(source: str, line: int, column: int | None) -> str:
+    col = f",col={column}" if column is not None else ""
+    return f"file={_escape_property(source)},line={max(line, 1)}{col}"
+
+
 def github_project(s: Summary, options: Options) -> bytes:
-    """`::error file=...,line=...::message` workflow commands, one per error; `::warning` per warning."""
+    """`::error file=...,line=...,col=...::message` workflow commands: one per error of an event
+    that is not as expected, at its member's line (one for a valid event expected invalid);
+    `::warning` per warning, whatever the verdict."""
     loc = s.event.locator
-    where = f"file={_escape_property(loc.source)},line={loc.line},title={_escape_property(_type(s))}"
-    return "".join(f"::{level} {where}::{_escape_data((e.path or '/') + ': ' + e.message)}\n"
-                   for level, found in (("error", _errors(s)), ("warning", _warnings(s))) for e in found).encode()
+    title = f"title={_escape_property(_type(s))}"
+    warnings = "".join(f"::warning {_place(loc.source, loc.line, None)},{title}::"
+                       f"{_escape_data((w.path or '/') + ': ' + w.message)}\n" for w in _warnings(s))
+    if ok(s, options):
+        return warnings.encode()
+    if options.expect == INVALID:
+        return (f"::error {_place(loc.source, loc.line, None)},{title}::{_escape_data(unexpected(options))}\n"
+                + warnings).encode()
+    return ("".join(f"::error {_place(loc.source, line, column)},{title}::"
+                    f"{_escape_data((e.path or '/') + ': ' + e.message)}\n" for e, line, column in located(s))
+            + warnings).encode()
 
 
 def github_unreadable(item: Unreadable) -> bytes:
-    where = f"file={_escape_property(item.locator.source)},line={max(item.locator.line, 1)}"
-    return f"::error {where},title=unreadable::{_escape_data(item.reason)}\n".encode()
+    return f"::error {_place(item.locator.source, item.locator.line, item.column)},title=unreadable::" \
+           f"{_escape_data(item.reason)}\n".encode()
 
 
 def github_write(run: Any, streams: Streams, options: Options) -> None:
     """Annotations on stdout, unreadable input included (as annotations, not error lines)."""
     out = streams.out
-    drain(run, streams, out.write, unreadable=lambda item: out.write(github_unreadable(item)))
-    out.write((summary_line(run.tally) + "\n").encode())
+    expected = unreadable_ok(options)
+    drain(run, streams, out.write, unreadable=lambda item: None if expected else out.write(github_unreadable(item)))
+    out.write((summary_line(run.tally, options) + "\n").encode())
     out.flush()
 
 

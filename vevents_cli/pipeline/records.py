@@ -210,12 +210,14 @@ class _Reader:
                 return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):
-            lines = _member_lines(raw, line) if b"\n" in raw.rstrip() else None
+            spans = _member_spans(raw, line) if b"\n" in raw.rstrip() else None
             for index, member in enumerate(value):
-                at = Locator(self.name, lines[index] if lines and index < len(lines) else line, index)
+                span = spans[index] if spans and index < len(spans) else None
+                at = Locator(self.name, span[0] if span else line, index)
                 if isinstance(member, dict):
                     self.records += 1
-                    yield Record(at, orjson.dumps(member), member)
+                    # a pretty member keeps its own text (error locations are found in it)
+                    yield Record(at, raw[span[1]:span[2]] if span and span[2] else orjson.dumps(member), member)
                 else:
                     yield Unreadable(at, f"array member is {_kind(member)}, expected an event object")
             if not value:
@@ -290,31 +292,36 @@ def _first_of_several(line: bytes) -> tuple[Any, int] | None:
         return None
 
 
-def _member_lines(blob: bytes, first_line: int) -> list[int]:
-    """1-based line of each top-level array member of a pretty-printed array."""
-    lines: list[int] = []
+def _member_spans(blob: bytes, first_line: int) -> list[tuple[int, int, int]]:
+    """(1-based line, start, end) of each top-level member of a pretty-printed array
+    (end 0 while a member has not ended)."""
+    spans: list[tuple[int, int, int]] = []
     depth, pos, in_string = 0, 0, False
     while True:
         if in_string:
             m = _STRING_TAIL.match(blob, pos)
             if m is None:
-                return lines
+                return spans
             pos, in_string = m.end(), False
+            if depth == 1:
+                spans[-1] = (*spans[-1][:2], pos)
             continue
         m = _TOKEN.search(blob, pos)
         if m is None:
-            return lines
+            return spans
         token, pos = m.group(), m.end()
         if token == b'"':
             in_string = True
             if depth == 1:
-                lines.append(first_line + blob.count(b"\n", 0, m.start()))
+                spans.append((first_line + blob.count(b"\n", 0, m.start()), m.start(), 0))
         elif token in (b"{", b"["):
             if depth == 1:
-                lines.append(first_line + blob.count(b"\n", 0, m.start()))
+                spans.append((first_line + blob.count(b"\n", 0, m.start()), m.start(), 0))
             depth += 1
         else:
             depth -= 1
+            if depth == 1:
+                spans[-1] = (*spans[-1][:2], pos)
 
 
 def _kind(value: Any) -> str:

@@ -240,6 +240,9 @@ def _allowed(path: Path) -> bool:
 
 def _retrieve(uri: str) -> Any:
     """Resolve a `$ref` to a local schema file; anything else is refused (no network)."""
+    bundled = resources.schema_for_id(uri)  # a bundled file, by its `$id`
+    if bundled is not None:
+        return _load(bundled)
     if not uri.startswith("file://"):
         raise ValueError(f"remote schema reference refused: {uri}")
     path = Path(uri[len("file://") :].split("#", 1)[0])

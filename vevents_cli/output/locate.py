@@ -1,0 +1,159 @@
+"""Where a JSON pointer lands in the text a value was read from: line and column.
+
+A validation error names a member by its RFC 6901 pointer (`/data/voucher/code`); people
+and CI annotations want the line of that member in the file. `position` walks the raw
+JSON text along the pointer with a small position-tracking scanner (strings skipped by
+regex, containers by bracket matching) and returns where the member's key starts (an
+array element's value, for an index; the value itself, for the root). A pointer that
+goes further than the text (a missing required member) lands on the deepest member that
+exists: the parent object. Duplicate keys resolve to the last one, as JSON parsers do.
+
+Pure functions over bytes; run only for invalid events (see `output.validate`), so valid
+events cost nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+
+from vevents_cli.model import Record
+
+_WS = re.compile(rb"[ \t\r\n]*")
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_SCALAR = re.compile(rb"[^\s,:\]\}]*")
+_TOKEN = re.compile(rb'["{}\[\]]')
+_OPEN = frozenset(b"{[")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """1-based line (relative to the text's first line) and 1-based column (in characters)."""
+
+    line: int
+    column: int
+
+
+def _ws(raw: bytes, pos: int) -> int:
+    return _WS.match(raw, pos).end()  # type: ignore[union-attr]
+
+
+def _skip(raw: bytes, pos: int) -> int:
+    """The end of the JSON value that starts at `pos`."""
+    first = raw[pos]
+    if first == 0x22:  # "
+        return _STRING.match(raw, pos).end()  # type: ignore[union-attr]
+    if first not in _OPEN:
+        return _SCALAR.match(raw, pos).end()  # type: ignore[union-attr]
+    depth = 0
+    while True:
+        m = _TOKEN.search(raw, pos)
+        if m is None:
+            raise ValueError("unbalanced JSON text")
+        token = raw[m.start()]
+        if token == 0x22:
+            pos = _STRING.match(raw, m.start()).end()  # type: ignore[union-attr]
+            continue
+        pos = m.end()
+        depth += 1 if token in _OPEN else -1
+        if depth == 0:
+            return pos
+
+
+def _key(text: bytes) -> str:
+    """A JSON string's value (escapes decoded only where there are some)."""
+    return orjson.loads(text) if b"\\" in text else text[1:-1].decode("utf-8", "replace")  # type: ignore[no-any-return]
+
+
+def _tokens(pointer: str) -> list[str]:
+    if not pointer:
+        return []
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+
+
+def _member(raw: bytes, pos: int, name: str) -> tuple[int, int] | None:
+    """(key start, value start) of the last member `name` of the object opening at `pos`."""
+    found = None
+    pos = _ws(raw, pos + 1)
+    while raw[pos] != 0x7D:  # }
+        start = pos
+        end = _STRING.match(raw, pos).end()  # type: ignore[union-attr]
+        key = _key(raw[start:end])
+        pos = _ws(raw, _ws(raw, end) + 1)  # past the colon
+        if key == name:
+            found = (start, pos)
+        pos = _ws(raw, _skip(raw, pos))
+        if raw[pos] == 0x2C:  # ,
+            pos = _ws(raw, pos + 1)
+    return found
+
+
+def _element(raw: bytes, pos: int, token: str) -> int | None:
+    """The start of element `token` (a decimal index) of the array opening at `pos`."""
+    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+        return None
+    wanted, index = int(token), 0
+    pos = _ws(raw, pos + 1)
+    while raw[pos] != 0x5D:  # ]
+        if index == wanted:
+            return pos
+        pos = _ws(raw, _skip(raw, pos))
+        if raw[pos] == 0x2C:
+            pos = _ws(raw, pos + 1)
+        index += 1
+    return None
+
+
+def offset(raw: bytes, pointer: str) -> int | None:
+    """Byte offset of the member `pointer` names (or of its deepest existing ancestor);
+    None when `raw` is not the JSON text the pointer was made for."""
+    try:
+        pos = _ws(raw, 0)
+        at = pos
+        for token in _tokens(pointer):
+            first = raw[pos]
+            if first == 0x7B:  # {
+                member = _member(raw, pos, token)
+                if member is None:
+                    break
+                at, pos = member
+            elif first == 0x5B:  # [
+                element = _element(raw, pos, token)
+                if element is None:
+                    break
+                at = pos = element
+            else:
+                break
+        return at
+    except (IndexError, AttributeError, ValueError, orjson.JSONDecodeError):
+        return None
+
+
+def position(raw: bytes, pointer: str) -> Position | None:
+    """Line and column (1-based, relative to `raw`) of the member `pointer` names."""
+    at = offset(raw, pointer)
+    if at is None:
+        return None
+    line_start = raw.rfind(b"\n", 0, at) + 1
+    return Position(raw.count(b"\n", 0, at) + 1, len(raw[line_start:at].decode("utf-8", "replace")) + 1)
+
+
+def in_source(record: Record, pointer: str) -> tuple[int, int | None]:
+    """Line and column in the record's source of the member `pointer` names.
+
+    For pretty-printed (multi-line) records only: a one-line record (NDJSON, compact
+    JSON) is located by its own line. The column is given where it is known: a record's
+    text starts at the first column of its first line, except an array member's (which
+    starts after its indentation). HTTP captures (records with headers) only have the
+    request's line.
+    """
+    line = record.locator.line
+    if record.headers is not None or line < 1 or b"\n" not in record.raw:
+        return line, None  # one line (NDJSON, compact JSON): its line says it all
+    found = position(record.raw, pointer)
+    if found is None:
+        return line, None
+    column = found.column if found.line > 1 or record.locator.index is None else None
+    return line + found.line - 1, column
