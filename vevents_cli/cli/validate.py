@@ -81,7 +81,7 @@ def validate(
     reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
     options = Options(only_invalid=only_invalid, expect=expect.value, allow_empty=allow_empty)
     streams = console.streams()
-    deferred = fmt in (ReportFormat.json, ReportFormat.junit) or (quiet and fmt is ReportFormat.text)
+    deferred = fmt is ReportFormat.junit or (quiet and fmt is ReportFormat.text)  # JSON is written as it goes
     with console.progress(sources, streams, deferred) as progress:
         run = start(config, reporter.projection(options), progress)  # type: ignore[arg-type]
         reporter.write(run, streams, options)

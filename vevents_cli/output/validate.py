@@ -25,7 +25,7 @@ from typing import Any
 from vevents_cli import jsonout
 from vevents_cli.model import SchemaError, Summary, Tally, Unreadable
 from vevents_cli.output.locate import in_source
-from vevents_cli.output.streams import Streams, drain
+from vevents_cli.output.streams import Lines, Streams, drain
 from vevents_cli.output.text import safe
 
 VALID, INVALID = "valid", "invalid"
@@ -184,8 +184,17 @@ def event_dict(s: Summary, options: Options = Options()) -> dict[str, Any]:
     }
 
 
-def json_project(s: Summary, options: Options) -> dict[str, Any] | None:
-    return None if options.only_invalid and s.valid else event_dict(s, options)
+def json_project(s: Summary, options: Options) -> bytes | None:
+    """One event's entry in the document's `events`, as the bytes it takes there, after the
+    separator `,` that the document's first entry drops (made where the event is, perhaps in a
+    worker, where runs of them are joined: the parent only writes them)."""
+    if options.only_invalid and s.valid:
+        return None
+    return _EVENT_START + jsonout.dumps(event_dict(s, options), pretty=True).replace(b"\n", _EVENT_LINE)
+
+
+_EVENT_LINE = b"\n    "  # an item of the document's `events` is two levels deep
+_EVENT_START = b"," + _EVENT_LINE
 
 
 def unreadable_dict(item: Unreadable, options: Options = Options()) -> dict[str, Any]:
@@ -194,20 +203,29 @@ def unreadable_dict(item: Unreadable, options: Options = Options()) -> dict[str,
 
 
 def json_write(run: Any, streams: Streams, options: Options) -> None:
-    events: list[dict[str, Any]] = []
+    """The document, written as the events arrive (never held): the bytes `jsonout.dumps(document,
+    pretty=True)` would give. Unreadable items (few, small) are kept for the end."""
+    lines = Lines(streams.out)
     unreadable: list[dict[str, Any]] = []
-    drain(run, streams, lambda event: event is not None and events.append(event),
-          unreadable=lambda item: unreadable.append(unreadable_dict(item, options)))
+    count = 0
+
+    def event(entries: bytes | None) -> None:  # one entry, or several joined
+        nonlocal count
+        if entries:
+            lines.add(entries if count else b'{\n  "events": [' + entries[1:])
+            count += 1
+
+    drain(run, streams, event, unreadable=lambda item: unreadable.append(unreadable_dict(item, options)))
     tally = run.tally
-    document = {
-        "events": events,
+    rest = {
         "unreadable": unreadable,
         "summary": {"events": tally.events, "valid": tally.valid, "invalid": tally.invalid,
                     "unreadable": tally.unreadable, "warnings": tally.warnings, "expected": options.expect,
                     "not_as_expected": not_as_expected(tally, options), "ok": passed(tally, options)},
     }
-    streams.out.write(jsonout.dumps(document, pretty=True, newline=True))
-    streams.out.flush()
+    lines.add((b"\n  ],\n" if count else b'{\n  "events": [],\n')
+              + jsonout.dumps(rest, pretty=True, newline=True)[2:])  # without its own opening "{\n"
+    lines.flush()
 
 
 # --- JUnit ----------------------------------------------------------------------------------

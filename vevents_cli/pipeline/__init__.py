@@ -54,6 +54,14 @@ class Stages:
     def __reduce__(self) -> tuple[Any, ...]:
         return (Stages, (self.config,))
 
+    def prepare(self, name: str, lines: list[bytes]) -> None:
+        """Compile the validators the events of these lines (a file's first lines) need."""
+        if self.schemas is None:
+            return
+        for item in read_lines(name, lines, ndjson=True):
+            if isinstance(item, Record):
+                self.schemas.plan(recognise.recognise(item, self.config.as_type))
+
     def process(self, items: Iterable[Record | Unreadable], tally: Tally, project: Callable[[Summary], T],
                 progress: Progress | None = None) -> Iterator[T | Unreadable]:
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
