@@ -22,13 +22,20 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 from vevents_cli.model import Locator, Record, Summary, Tally, Unreadable
-from vevents_cli.pipeline import follow, parallel, recognise, summarise
 from vevents_cli.pipeline.config import RunConfig
-from vevents_cli.pipeline.records import read_lines, read_source
-from vevents_cli.pipeline.sources import Problem, expand
-from vevents_cli.pipeline.validate import SchemaProblem, SchemaSet
+
+# The stages are imported when a run starts, not with this module: `--help` and the options
+# (which import `RunConfig`) need none of them, and a small run never imports `multiprocessing`.
 
 __all__ = ["Progress", "Run", "RunConfig", "SchemaProblem", "Stages", "run"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SchemaProblem":
+        from vevents_cli.pipeline.validate import SchemaProblem
+
+        return SchemaProblem
+    raise AttributeError(name)
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (bytes read, items read) since the last call
@@ -46,6 +53,8 @@ class Stages:
     """
 
     def __init__(self, config: RunConfig) -> None:
+        from vevents_cli.pipeline.validate import SchemaSet
+
         self.config = config
         self.schemas = SchemaSet(config.strict, config.user_schemas) if config.validate else None
         self.keep = config.filters.matches if config.filters.active else None
@@ -58,12 +67,17 @@ class Stages:
         """Compile the validators the events of these lines (a file's first lines) need."""
         if self.schemas is None:
             return
+        from vevents_cli.pipeline import recognise
+        from vevents_cli.pipeline.records import read_lines
+
         for item in read_lines(name, lines, ndjson=True):
             if isinstance(item, Record):
                 self.schemas.plan(recognise.recognise(item, self.config.as_type))
 
     def process(self, items: Iterable[Record | Unreadable], tally: Tally, project: Callable[[Summary], T],
                 progress: Progress | None = None) -> Iterator[T | Unreadable]:
+        from vevents_cli.pipeline import recognise, summarise
+
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
         event_of = recognise.recognise
         summary_of = summarise.summarise if self.facts else summarise.verdict_only
@@ -100,6 +114,9 @@ class Run(Generic[T]):
         if self._records is not None:  # live deliveries (listen)
             yield from stages.process(self._records, tally, project, self._progress)
         elif config.follow:
+            from vevents_cli.pipeline import follow
+            from vevents_cli.pipeline.records import read_lines
+
             name = config.inputs[0]
             lines = follow.until_interrupted(follow.lines(name))
             yield from stages.process(read_lines(name, lines), tally, project, self._progress)
@@ -107,6 +124,10 @@ class Run(Generic[T]):
             yield from self._sources()
 
     def _sources(self) -> Iterator[T | Unreadable]:
+        from vevents_cli.pipeline import parallel
+        from vevents_cli.pipeline.records import read_source
+        from vevents_cli.pipeline.sources import Problem, expand
+
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
         with parallel.Workers(stages, project, config.jobs) as workers:
             for source in expand(config.inputs):

@@ -16,7 +16,6 @@ spawned (the stages are rebuilt from the run's config).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import threading
@@ -52,6 +51,8 @@ def cores() -> int:
 
 
 def start_method() -> str:
+    import multiprocessing  # only for a run that starts workers
+
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
@@ -166,6 +167,8 @@ class Workers:
         """The results of one file's chunks, in order (at most two chunks per worker in flight)."""
         if self._pool is None:
             self._prepare(source.path, source.name)
+            import multiprocessing
+
             context = multiprocessing.get_context(start_method())
             self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.stages, self.project, os.getpid()))
         assert source.path is not None
