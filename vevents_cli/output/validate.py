@@ -266,41 +266,59 @@ def junit_project(s: Summary, options: Options) -> Case:
 
 
 def junit_write(run: Any, streams: Streams, options: Options) -> None:
+    """The testsuite, the bytes `ElementTree` gives for the whole tree; each testcase is written
+    to a temporary file as it is made (never held), since the counts come first, in the suite's tag."""
+    import shutil
+    import tempfile
     from xml.etree import ElementTree as ET
 
-    suite = ET.Element("testsuite", name="vevents validate")
-    failures = errors = 0
+    tests = failures = errors = 0
 
-    def case_of(classname: str, name: str, line: int) -> ET.Element:
-        return ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname),
-                             line=str(max(line, 1)))
+    with tempfile.TemporaryFile() as cases:
 
-    def unreadable(item: Unreadable) -> None:
-        nonlocal errors
-        case = case_of(item.locator.source, str(item.locator), item.locator.line)
-        if unreadable_ok(options):
-            ET.SubElement(case, "system-out").text = _xml(f"unreadable, as expected: {item}")
-            return
-        errors += 1
-        ET.SubElement(case, "error", message=_xml(item.reason), type="unreadable").text = _xml(str(item))
+        def case_of(classname: str, name: str, line: int) -> ET.Element:
+            return ET.Element("testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname),
+                              line=str(max(line, 1)))
 
-    def event(result: Case) -> None:
-        nonlocal failures
-        case = case_of(result.classname, result.name, result.line)
-        if result.failure is not None:
-            failures += 1
-            kind = INVALID if options.expect == VALID else VALID
-            ET.SubElement(case, "failure", message=_xml(result.failure), type=kind).text = _xml(result.text)
-        out = "\n".join(filter(None, (result.text if result.failure is None else "", result.warnings)))
-        if out:
-            ET.SubElement(case, "system-out").text = _xml(out)
+        def done(case: ET.Element) -> None:
+            nonlocal tests
+            tests += 1
+            ET.indent(case, level=1)
+            cases.write(b"\n  " + ET.tostring(case, encoding="utf-8"))
 
-    drain(run, streams, event, unreadable=unreadable)
-    suite.set("tests", str(len(suite)))
-    suite.set("failures", str(failures))
-    suite.set("errors", str(errors))
-    ET.indent(suite)
-    streams.out.write(ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n")
+        def unreadable(item: Unreadable) -> None:
+            nonlocal errors
+            case = case_of(item.locator.source, str(item.locator), item.locator.line)
+            if unreadable_ok(options):
+                ET.SubElement(case, "system-out").text = _xml(f"unreadable, as expected: {item}")
+            else:
+                errors += 1
+                ET.SubElement(case, "error", message=_xml(item.reason), type="unreadable").text = _xml(str(item))
+            done(case)
+
+        def event(result: Case) -> None:
+            nonlocal failures
+            case = case_of(result.classname, result.name, result.line)
+            if result.failure is not None:
+                failures += 1
+                kind = INVALID if options.expect == VALID else VALID
+                ET.SubElement(case, "failure", message=_xml(result.failure), type=kind).text = _xml(result.text)
+            out = "\n".join(filter(None, (result.text if result.failure is None else "", result.warnings)))
+            if out:
+                ET.SubElement(case, "system-out").text = _xml(out)
+            done(case)
+
+        drain(run, streams, event, unreadable=unreadable)
+        suite = ET.Element("testsuite", name="vevents validate", tests=str(tests), failures=str(failures),
+                           errors=str(errors))
+        tag = ET.tostring(suite, encoding="utf-8", xml_declaration=True)  # <testsuite ... />
+        if not tests:
+            streams.out.write(tag + b"\n")
+        else:
+            streams.out.write(tag.removesuffix(b" />") + b">")
+            cases.seek(0)
+            shutil.copyfileobj(cases, streams.out)
+            streams.out.write(b"\n</testsuite>\n")
     streams.out.flush()
 
 
