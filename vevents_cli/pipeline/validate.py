@@ -48,6 +48,9 @@ class Plan:
     note: str | None
     errors: tuple[SchemaError, ...]
     members: frozenset[str] | None  # the data schema's top-level members, for agreement checks
+    custom_payloads: bool  # the dialect's (see `Dialect`)
+    data_pointer: str  # the dialect's
+    valid: Verdict  # the verdict of every valid event of this kind with nothing more to say
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +110,15 @@ class SchemaSet:
         envelope = self.envelope(dialect)
         user = next((self.user[n] for n in (event.name, event.type) if n and n in self.user), None)
         if user is not None:
-            return self._compiled(envelope, user, None, ())
+            return self._compiled(dialect, envelope, user, None, ())
         entry = event.entry
         schema_file = entry.schema_file if entry is not None else None
         if schema_file is not None and not (dialect.related_data and event.related is None):
             path = self.level_dir(dialect) / schema_file
-            return self._compiled(envelope, path, None, (), resources.shapes().get(entry.name))  # type: ignore[union-attr]
+            return self._compiled(dialect, envelope, path, None, (),
+                                  resources.shapes().get(entry.name))  # type: ignore[union-attr]
         note, errors = self._why_no_data_schema(event, dialect)
-        return self._compiled(envelope, None, note, errors)
+        return self._compiled(dialect, envelope, None, note, errors)
 
     def _why_no_data_schema(self, event: Event, dialect: Dialect) -> tuple[str | None, tuple[SchemaError, ...]]:
         """A note saying what was checked instead, and whether that is an error at this level."""
@@ -139,39 +143,44 @@ class SchemaSet:
             return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
         return f"no schema for {event.type}: envelope checked", ()
 
-    def _compiled(self, envelope: Path | None, data: Path | None, note: str | None,
+    def _compiled(self, dialect: Dialect, envelope: Path | None, data: Path | None, note: str | None,
                   errors: tuple[SchemaError, ...], shape: dict[str, list[str]] | None = None) -> Plan:
         return Plan(envelope, self.fast(envelope) if envelope else None, data, self.fast(data) if data else None,
-                    note, errors, frozenset(shape["properties"]) if shape else None)
+                    note, errors, frozenset(shape["properties"]) if shape else None, dialect.custom_payloads,
+                    dialect.data_pointer, Verdict(True, note=note))
 
     # -- running them ---------------------------------------------------------------------
 
     def check(self, event: Event) -> Verdict:
         plan = self.plan(event)
-        errors = list(plan.errors)
-        warnings: list[SchemaError] = []
-        note = plan.note
-        check_data = plan.data_fast is not None
         data = event.data
+        check_data = plan.data_fast is not None
+        note = plan.note
+        errors: list[SchemaError] = []
+        warnings: list[SchemaError] = []
         if plan.members is not None and isinstance(data, dict) and data:
-            if DIALECTS[event.dialect].custom_payloads and plan.members.isdisjoint(data):
+            if plan.custom_payloads and plan.members.isdisjoint(data):
                 check_data, note = False, "custom payload, envelope checked"
             else:
                 mismatch, guess = _disagreement(event, plan.members)
                 errors.extend(mismatch)
                 (errors if self.strict else warnings).extend(guess)
-        failed = []
-        if plan.envelope_fast is not None and not plan.envelope_fast.is_valid(event.payload):
-            failed.append(Check(plan.envelope, event.payload, ""))  # type: ignore[arg-type]
-        if check_data and not plan.data_fast.is_valid(data):
-            failed.append(Check(plan.data, data, DIALECTS[event.dialect].data_pointer))  # type: ignore[arg-type]
-        if not failed and not errors:
+        envelope_ok = plan.envelope_fast is None or plan.envelope_fast.is_valid(event.payload)
+        data_ok = not check_data or plan.data_fast.is_valid(data)
+        if envelope_ok and data_ok and not plan.errors and not errors:
+            if note is plan.note and not warnings:
+                return plan.valid  # the common case: one verdict shared by every valid event of this kind
             return Verdict(True, note=note, warnings=tuple(warnings))
+        failed = []
+        if not envelope_ok:
+            failed.append(Check(plan.envelope, event.payload, ""))  # type: ignore[arg-type]
+        if not data_ok:
+            failed.append(Check(plan.data, data, plan.data_pointer))  # type: ignore[arg-type]
         explain = None
         if failed:
             unknown = event.type if event.entry is None else None
             explain = functools.partial(self.explain_all, tuple(failed), unknown, DIALECTS[event.dialect].type_pointer)
-        return Verdict(False, tuple(errors), note, tuple(warnings), explain)
+        return Verdict(False, plan.errors + tuple(errors), note, tuple(warnings), explain)
 
     def fast(self, schema: Path) -> Any:
         """The compiled validator of a schema file (compiled once, on first use)."""

@@ -249,8 +249,14 @@ DIALECTS: dict[str, Dialect] = {
 NAMES: tuple[str, ...] = (V2024, DISTRIBUTION, LEGACY, BARE)  # the order users see them in
 
 
+_DETECTION = tuple((d.detect, d) for d in DIALECTS.values())
+
+
 def detect(payload: dict[str, Any]) -> Dialect:
-    return next(d for d in DIALECTS.values() if d.detect(payload))
+    for holds, dialect in _DETECTION:
+        if holds(payload):
+            return dialect
+    raise AssertionError("bare detects every payload")
 
 
 def wrap(data: Any, etype: str, dialect: str, created_at: str = "2026-03-14T09:26:53.589Z",
