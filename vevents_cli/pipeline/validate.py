@@ -271,14 +271,19 @@ def _registry(level: Path) -> Any:
     return jsonschema_rs.Registry(resources, retriever=_retrieve)
 
 
+def _read_json(path: Path, label: str) -> Any:
+    """A user's JSON file (schema or mapping); one that cannot be read or parsed is a `SchemaProblem`."""
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise SchemaProblem(f"{label}: cannot read: {exc.strerror or exc}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise SchemaProblem(f"{label}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+
+
 def _check_schema(path: Path) -> None:
     """A user's schema must be JSON and valid against its metaschema (python-jsonschema's job)."""
-    try:
-        schema = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise SchemaProblem(f"{path.name}: cannot read: {exc.strerror or exc}") from exc
-    except orjson.JSONDecodeError as exc:
-        raise SchemaProblem(f"{path.name}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    schema = _read_json(path, path.name)
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError as InvalidSchema
     from jsonschema.validators import validator_for
@@ -298,12 +303,7 @@ def _user_schemas(folder: Path) -> dict[str, Path]:
     mapping = folder / MAPPING_FILE
     if not mapping.is_file():
         return {p.name[: -len(".json")]: p for p in sorted(folder.glob("*.json"))}
-    try:
-        names = orjson.loads(mapping.read_bytes())
-    except OSError as exc:
-        raise SchemaProblem(f"{MAPPING_FILE}: cannot read: {exc.strerror or exc}") from exc
-    except orjson.JSONDecodeError as exc:
-        raise SchemaProblem(f"{MAPPING_FILE}: not JSON: {exc}") from exc
+    names = _read_json(mapping, MAPPING_FILE)
     if not isinstance(names, dict):
         raise SchemaProblem(f'{MAPPING_FILE}: must be an object mapping names to schema files ({{"name": '
                             f'"file.json"}}), found JSON {_json_type(names)}')
