@@ -132,15 +132,22 @@ def note_line(s: Summary) -> str | None:
     return f"{safe(str(s.event.locator))} {safe(_type(s))}: {safe(verdict.note)}"
 
 
-def text_project(s: Summary, options: Options) -> tuple[bytes, str | None]:
-    lines = text_lines(s, options)
-    return "".join(line + "\n" for line in lines).encode(), note_line(s)
+def text_project(s: Summary, options: Options) -> bytes | tuple[bytes, str]:
+    """The event's lines; with its note, when it has one (bare bytes join with their neighbours
+    where the event is, so the parent writes a chunk's lines at once)."""
+    data = "".join(line + "\n" for line in text_lines(s, options)).encode()
+    note = note_line(s)
+    return data if note is None else (data, note)
 
 
 def text_write(run: Any, streams: Streams, options: Options) -> None:
     out = streams.out
 
-    def emit(result: tuple[bytes, str | None]) -> None:
+    def emit(result: bytes | tuple[bytes, str]) -> None:
+        if isinstance(result, bytes):
+            if result:
+                out.write(result)
+            return
         data, note = result
         if data:
             out.write(data)
