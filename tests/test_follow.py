@@ -15,7 +15,7 @@ import pytest
 from conftest import interruptible, invoke
 
 from vevents_cli import samples
-from vevents_cli.model import Record, Unreadable
+from vevents_cli.model import Note, Record, Unreadable
 from vevents_cli.pipeline import follow
 from vevents_cli.pipeline.records import read_lines
 
@@ -34,6 +34,7 @@ class Follower:
     def __init__(self, path: Path) -> None:
         self.stop = threading.Event()
         self.items: queue.Queue[Record | Unreadable] = queue.Queue()
+        self.notes: list[Note] = []
         self.thread = threading.Thread(target=self._run, args=(path,), daemon=True)
         self.thread.start()
 
@@ -41,8 +42,16 @@ class Follower:
         for item in read_lines(str(path), follow.lines(path, self.stop, interval=0.02)):
             self.items.put(item)
 
+    def next_item(self) -> Record | Unreadable:
+        """The next item, notes included."""
+        return self.items.get(timeout=WAIT)
+
     def next_type(self) -> str:
+        """The next event's type (notes are kept in `notes`)."""
         item = self.items.get(timeout=WAIT)
+        while isinstance(item, Note):
+            self.notes.append(item)
+            item = self.items.get(timeout=WAIT)
         assert isinstance(item, Record), item
         return item.value["type"]
 

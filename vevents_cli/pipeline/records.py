@@ -1,145 +1,154 @@
-"""Records: cut a source's bytes into JSON values, each with its locator.
+"""Records: cut a source's lines into JSON values, each with its locator.
 
 A source may hold one JSON value, a JSON array of events, NDJSON (one value per line,
 streamed: memory stays flat), or several pretty-printed values one after another. Each
-value becomes a `Record` (raw bytes, parsed value, locator); anything that cannot be read
-becomes an `Unreadable` naming the source and position, and reading goes on.
+value becomes a `Record` (its own raw bytes -- for an array member, the member's span of
+the array text --, parsed value, locator); anything that cannot be read becomes an
+`Unreadable` naming the source and position, and reading goes on.
 
 Recovery at line edges. A source is known to be NDJSON by its name (`.ndjson`, `.jsonl`),
 once a line holds a whole JSON object, or once a cut line was found. In an NDJSON source
-a line that ends mid-value is one unreadable item at its line, and reading resumes at the
-next line. Elsewhere such a line starts a multi-line (pretty) value, read until its
-brackets balance -- unless the next line starts a new object (`{` at column 0) while the
+a line that does not parse is one unreadable item at its line, and reading resumes at the
+next line: a cut line never joins the lines after it. Elsewhere a line that starts an
+object or array and ends mid-value starts a multi-line (pretty) value, read until its
+brackets balance -- unless the next line starts a new object (`{` in column 1) while the
 pending value is an object: then the pending line was cut, and is reported alone.
+
+Bounds. No value is held beyond `limit` bytes (`--max-value-size`): a longer line is
+dropped as it is read (see `sources.lines`), a longer multi-line value is skipped to its
+end; each is one unreadable item. Reading and parsing are linear in the input's size.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
-from vevents_cli.model import Locator, Record, Unreadable
-from vevents_cli.pipeline import captures
-from vevents_cli.pipeline.sources import Problem, Source
+from vevents_cli.model import Locator, Note, Record, Unreadable
+from vevents_cli.pipeline import captures, exact
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
+from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, lines
 
 BOM = b"\xef\xbb\xbf"
-MAX_VALUE_BYTES = 256 * 1024 * 1024  # one pretty-printed value larger than this is refused
 CUT_LINE = "truncated JSON: this line ends mid-value"
+BINARY = "binary data, not JSON text"  # the source is given up there
 GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
 SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
 
 _TOKEN = re.compile(rb'["{}\[\]]')
-_STRING_TAIL = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
+_STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_MEMBER_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.S)
 _REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|GET|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]\r?\n?$")
 _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
+_SPACE = frozenset((b" ", b"\t", b"\r", b"\n"))
+_WHITESPACE = b" \t\r\n"
 
 
 Item = Record | Unreadable
 
 
-class ReadError(Exception):
-    """Raised by a line reader when the stream itself breaks (truncated gzip, I/O error)."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
-def read_all(sources: Iterable[Source | Problem]) -> Iterator[Item]:
-    """Every record of every source, in order; problems become `Unreadable`s."""
+def read_all(sources: Iterable[Source | Problem], limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
+    """Every record of every source, in order; problems become `Unreadable`s (or `Note`s)."""
     for source in sources:
         if isinstance(source, Problem):
-            yield Unreadable(Locator(source.name, 0), source.reason)
+            yield problem(source)
         else:
-            yield from read_source(source)
+            yield from read_source(source, limit)
 
 
-def read_source(source: Source) -> Iterator[Item]:
+def problem(source: Problem) -> Unreadable:
+    """The item for a PATH argument or folder entry that is not read."""
+    kind = Note if source.note else Unreadable
+    return kind(Locator(source.name, 0), source.reason)
+
+
+def read_source(source: Source, limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
     try:
         stream = source.open()
     except OSError as exc:
         yield Unreadable(Locator(source.name, 0), f"cannot open: {exc.strerror or exc}")
         return
     try:
-        yield from read_lines(source.name, _lines(stream), ndjson=is_ndjson_name(source.name))
-    except ReadError as exc:
-        yield Unreadable(Locator(source.name, exc.line), exc.reason)
+        yield from read_lines(source.name, lines(stream, limit), ndjson=is_ndjson_name(source.name), limit=limit)
     finally:
         if source.path is not None:
             stream.close()
-
-
-def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
-    """The stream's lines, turning mid-stream failures into `ReadError`."""
-    number = 0
-    try:
-        for line in stream:
-            number += 1
-            yield line
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise ReadError(number + 1, "truncated or corrupt gzip data") from exc
-    except OSError as exc:
-        raise ReadError(number + 1, f"read error: {exc.strerror or exc}") from exc
 
 
 def is_ndjson_name(name: str) -> bool:
     return name.lower().removesuffix(".gz").endswith((".ndjson", ".jsonl"))
 
 
-def read_lines(name: str, lines: Iterable[bytes], first_line: int = 1, ndjson: bool = False) -> Iterator[Item]:
+def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bool = False,
+               limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
     """Cut lines of one source into records (the heart of the reader).
 
-    `ndjson`: the source is known to hold one value per line. `first_line` > 1 reads a
-    chunk from the middle of an NDJSON file (see `parallel`), cut just after a line that
-    held a whole object: it starts in the state a serial reader has there.
+    `lines` are a source's lines, each with its line end (a run of blank lines may come as
+    one item), or markers from `sources`: `Dropped` (a line too long to hold) and
+    `Restart` (a followed file truncated or replaced). `ndjson`: the source is known to
+    hold one value per line. `first_line` > 1 reads a chunk from the middle of an NDJSON
+    file (see `parallel`), cut just after a line that held a whole object: it starts in
+    the state a serial reader has there.
     """
     it = iter(lines)
-    reader = _Reader(name)
+    reader = _Reader(name, limit, ndjson)
     reader.number = first_line - 1
-    reader.ndjson = ndjson
     if first_line > 1:
         reader.records = 1  # the source has had events before this chunk
-    for line in it:
-        reader.number += 1
-        if reader.number == 1:
-            if line.startswith(BOM):
-                line = line[len(BOM):]
-            if _REQUEST_LINE.match(line):
-                yield from captures.read_requests(name, line, it)
+    try:
+        for line in it:
+            if line.__class__ is not bytes:
+                yield from reader.mark(line)  # type: ignore[arg-type]
+            else:
+                reader.number += 1
+                if line[:1] in _SPACE and not line.strip():  # blank lines: nothing to read
+                    if reader.pending:
+                        yield from reader.feed(line)
+                    reader.number += max(line.count(b"\n") - 1, 0)
+                    continue
+                if reader.number == 1:
+                    if line.startswith(BOM):
+                        line = line[len(BOM):]
+                    if _REQUEST_LINE.match(line):
+                        yield from captures.read_requests(name, line, it, limit)  # type: ignore[arg-type]
+                        return
+                yield from reader.feed(line)  # type: ignore[arg-type]
+            if reader.gave_up:
                 return
-        yield from reader.feed(line)
-        if reader.gave_up:
-            return
+    except ReadFailed as exc:
+        yield from reader.unfinished()
+        yield Unreadable(Locator(name, reader.number + 1), exc.reason)
+        return
     yield from reader.finish()
 
 
 class _Reader:
     """State of one source's reading: the pending multi-line value, counts."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, limit: int, ndjson: bool) -> None:
         self.name = name
+        self.limit = limit
+        self.ndjson = ndjson
         self.number = 0
         self.records = 0
         self.errors = 0
-        self.ndjson = False
         self.gave_up = False
         self.pending: list[bytes] = []
         self.pending_size = 0
+        self.pending_object = False  # the pending value is an object (a `{` line may show it was cut)
+        self.skipping = False  # inside a value too large to hold: scanning for its end
         self.start = 0
         self.scan = _Scan()
 
     def feed(self, line: bytes) -> Iterator[Item]:
-        if self.pending:
+        if self.pending or self.skipping:
             yield from self._continue(line)
             return
         try:
-            value = orjson.loads(line)
+            value = exact.loads(line)
         except orjson.JSONDecodeError as exc:
             yield from self._not_a_line(line, exc)
             return
@@ -147,50 +156,88 @@ class _Reader:
             self.ndjson = True
         yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
 
+    def mark(self, mark: Dropped | Restart) -> Iterator[Item]:
+        """A line that was not kept (too long, binary), or a followed file starting again."""
+        if isinstance(mark, Restart):
+            yield from self.unfinished()
+            self.number = 0
+            yield Note(Locator(self.name, 0), mark.reason)
+            return
+        self.number += 1
+        if mark.binary:
+            self.gave_up = True
+            yield Unreadable(Locator(self.name, self.number), BINARY)
+            return
+        if self.pending or self.skipping:  # the dropped line was inside a multi-line value
+            if not self.skipping:
+                yield from self._failed(Unreadable(Locator(self.name, self.start), self._too_large("value")))
+            self._reset()
+            if not self.ndjson:  # its brackets are lost with the line: where it ends cannot be told
+                self.gave_up = True
+                yield Unreadable(Locator(self.name, self.number), "the rest of this source is skipped")
+            return
+        yield from self._failed(Unreadable(Locator(self.name, self.number), self._too_large("line")))
+
+    def _too_large(self, what: str) -> str:
+        size = size_text(self.limit)
+        return f"{what} larger than {size} (--max-value-size): skipped"
+
+    def _reset(self) -> None:
+        self.pending, self.pending_size, self.skipping = [], 0, False
+
     def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
         stripped = line.strip()
         if not stripped:
             return
         if b"\x00" in line:
             self.gave_up = True
-            yield Unreadable(Locator(self.name, self.number), "binary data, not JSON text")
+            yield Unreadable(Locator(self.name, self.number), BINARY)
             return
+        truncated = exc.msg.startswith("unexpected end of data")
         lone = stripped in (b"{", b"[")
-        if stripped[:1] in (b"{", b"[") and exc.msg.startswith("unexpected end of data") and (lone or not self.ndjson):
+        if stripped[:1] in (b"{", b"[") and truncated and (lone or not self.ndjson):
             scan = _Scan()
             if scan.feed(line) is None:
                 self.pending, self.pending_size, self.start, self.scan = [line], len(line), self.number, scan
+                self.pending_object = stripped[:1] == b"{"
                 return
-        if self.ndjson and exc.msg.startswith("unexpected end of data"):
+        if self.ndjson and truncated:
             yield from self._failed(Unreadable(Locator(self.name, self.number), CUT_LINE))
             return
-        yield from self._error(line, exc, self.number)
+        yield from self._error(line.rstrip(b"\r\n"), exc, self.number)
 
     def _continue(self, line: bytes) -> Iterator[Item]:
-        if line[:1] == b"{" and self.pending[0].lstrip()[:1] == b"{":
+        if line[:1] == b"{" and self.pending_object:
             # A line that starts a new object: the pending object's line was cut short.
-            yield Unreadable(Locator(self.name, self.start), CUT_LINE)
-            self.pending, self.ndjson = [], True
+            if not self.skipping:
+                yield from self._failed(Unreadable(Locator(self.name, self.start), CUT_LINE))
+            self._reset()
+            self.ndjson = True
             yield from self.feed(line)
             return
-        self.pending.append(line)
-        self.pending_size += len(line)
         end = self.scan.feed(line)
+        if not self.skipping:
+            self.pending.append(line)
+            self.pending_size += len(line)
+            if self.pending_size > self.limit:
+                self.pending, self.pending_size, self.skipping = [], 0, True
+                yield from self._failed(Unreadable(Locator(self.name, self.start), self._too_large("value")))
         if end is None:
-            if self.pending_size > MAX_VALUE_BYTES:
-                self.pending, self.gave_up = [], True
-                yield Unreadable(Locator(self.name, self.start), "value larger than 256 MiB, skipped")
             return
-        blob = b"".join(self.pending)
-        cut = len(blob) - len(line) + end
-        head, tail = blob[:cut], blob[cut:]
-        self.pending = []
-        try:
-            value = orjson.loads(head)
-        except orjson.JSONDecodeError as exc:
-            yield from self._error(head, exc, self.start)
+        if self.skipping:  # the end of a value too large to hold
+            self.skipping = False
+            tail = line[end:]
         else:
-            yield from self._emit(value, head, self.start)
+            blob = b"".join(self.pending)
+            cut = len(blob) - len(line) + end
+            head, tail = blob[:cut], line[end:]
+            self.pending, self.pending_size = [], 0
+            try:
+                value = exact.loads(head)
+            except orjson.JSONDecodeError as exc:
+                yield from self._error(head, exc, self.start)
+            else:
+                yield from self._emit(value, head, self.start)
         if tail.strip():
             yield from self.feed(tail)
 
@@ -202,22 +249,27 @@ class _Reader:
                 return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):
-            lines = _member_lines(raw, line) if b"\n" in raw.rstrip() else None
-            for index, member in enumerate(value):
-                at = Locator(self.name, lines[index] if lines and index < len(lines) else line, index)
+            if not value:
+                yield from self._failed(Unreadable(Locator(self.name, line), "empty array: no events", raw=raw))
+                return
+            spans = _members(raw, line)
+            if len(spans) != len(value):  # cannot happen for text orjson read; never lose a member
+                spans = [(orjson.dumps(member), line) for member in value]
+            for index, ((span, at_line), member) in enumerate(zip(spans, value, strict=True)):
+                at = Locator(self.name, at_line, index)
                 if isinstance(member, dict):
                     self.records += 1
-                    yield Record(at, orjson.dumps(member), member)
+                    yield Record(at, span, member)
                 else:
-                    yield Unreadable(at, f"array member is {_kind(member)}, expected an event object")
-            if not value:
-                yield Unreadable(Locator(self.name, line), "empty array: no events")
+                    self.errors += 1
+                    yield Unreadable(at, f"array member is {_kind(member)}, expected an event object", raw=span)
         else:
-            yield Unreadable(Locator(self.name, line), f"top-level value is {_kind(value)}, expected a JSON object")
+            reason = f"top-level value is {_kind(value)}, expected a JSON object"
+            yield from self._failed(Unreadable(Locator(self.name, line), reason, raw=raw))
 
     def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Item]:
         line = first_line + exc.lineno - 1
-        yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno))
+        yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno, raw=text))
 
     def _failed(self, item: Unreadable) -> Iterator[Item]:
         """An unreadable value; a source with nothing but these for a while is given up."""
@@ -227,10 +279,17 @@ class _Reader:
             self.gave_up = True
             yield Unreadable(item.locator, f"giving up after {GIVE_UP_AFTER} unreadable values and no event")
 
+    def unfinished(self) -> Iterator[Item]:
+        """The pending value, if any, as input that ends inside it."""
+        if self.pending:
+            self.errors += 1
+            yield Unreadable(Locator(self.name, self.start), "truncated JSON: input ends inside this value")
+        self._reset()
+
     def finish(self) -> Iterator[Item]:
         if self.pending:
-            yield Unreadable(Locator(self.name, self.start), "truncated JSON: input ends inside this value")
-        elif self.records == 0 and self.errors == 0 and not self.gave_up:
+            yield from self.unfinished()
+        elif self.records == 0 and self.errors == 0 and not self.gave_up and not self.skipping:
             yield Unreadable(Locator(self.name, max(self.number, 1)), "empty input: no JSON value")
 
 
@@ -268,31 +327,41 @@ class _Scan:
                     return pos
 
 
-def _member_lines(blob: bytes, first_line: int) -> list[int]:
-    """1-based line of each top-level array member of a pretty-printed array."""
-    lines: list[int] = []
-    depth, pos, in_string = 0, 0, False
-    while True:
-        if in_string:
-            m = _STRING_TAIL.match(blob, pos)
-            if m is None:
-                return lines
-            pos, in_string = m.end(), False
+def _members(raw: bytes, first_line: int) -> list[tuple[bytes, int]]:
+    """Each top-level member of the JSON array `raw`: its own bytes and its 1-based line.
+
+    One pass over the text (strings skipped whole); newlines are counted once, from one
+    member to the next.
+    """
+    members: list[tuple[bytes, int]] = []
+    depth, start, line, counted = 0, 0, first_line, 0
+    for m in _MEMBER_TOKEN.finditer(raw):
+        token = raw[m.start()]
+        if token == 0x22:  # a string
             continue
-        m = _TOKEN.search(blob, pos)
-        if m is None:
-            return lines
-        token, pos = m.group(), m.end()
-        if token == b'"':
-            in_string = True
-            if depth == 1:
-                lines.append(first_line + blob.count(b"\n", 0, m.start()))
-        elif token in (b"{", b"["):
-            if depth == 1:
-                lines.append(first_line + blob.count(b"\n", 0, m.start()))
+        if token in (0x5B, 0x7B):  # [ {
             depth += 1
-        else:
+            if depth == 1:
+                start = m.end()
+            continue
+        if token == 0x2C:  # ,
+            if depth != 1:
+                continue
+        else:  # ] }
             depth -= 1
+            if depth != 0:
+                continue
+        piece = raw[start:m.start()]
+        member = piece.strip(_WHITESPACE)
+        if member or token == 0x2C:
+            at = start + len(piece) - len(piece.lstrip(_WHITESPACE))
+            line += raw.count(b"\n", counted, at)
+            counted = at
+            members.append((member, line))
+        if depth == 0:
+            break
+        start = m.end()
+    return members
 
 
 def _kind(value: Any) -> str:
