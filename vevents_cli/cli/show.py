@@ -9,8 +9,10 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
     NO_FILTERS,
     AsType,
+    MaxValueSize,
     Paths,
     Strict,
     TextOrJson,
@@ -35,6 +37,7 @@ def show(
     ),
     strict: Strict = False,
     schemas: UserSchemas = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     follow: Annotated[
         Path | None,
         typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
@@ -62,7 +65,7 @@ def show(
         raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
     sources = (str(follow),) if follow is not None else inputs(paths)
     config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
-                        follow=follow is not None)
+                        follow=follow is not None, max_value_size=max_value_size)
     streams = console.streams()
     view = render.View.of("json" if fmt is TextOrJson.json else "table" if table else "panels",
                           raw=raw, color=streams.color, streaming=follow is not None or "-" in sources)

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, filtered, inputs, run_config, start
+from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
+    NO_FILTERS,
+    AsType,
+    MaxValueSize,
+    Paths,
+    filtered,
+    inputs,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
 
@@ -24,6 +34,7 @@ def split(
     bare: Annotated[bool, typer.Option("--bare", help="Write only each event's data object.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
     as_type: AsType = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
@@ -38,7 +49,8 @@ def split(
     from vevents_cli.output import show
 
     sources = inputs(paths)
-    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False)
+    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False,
+                        max_value_size=max_value_size)
     streams = console.streams()
     splitter = splitting.Splitter(out, force=force)
     with console.progress(sources, streams, deferred=True) as progress:

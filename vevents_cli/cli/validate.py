@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, Strict, UserSchemas, filtered, inputs, run_config, start
+from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
+    NO_FILTERS,
+    AsType,
+    MaxValueSize,
+    Paths,
+    Strict,
+    UserSchemas,
+    filtered,
+    inputs,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
 
@@ -31,6 +43,7 @@ def validate(
     as_type: AsType = None,
     strict: Strict = False,
     schemas: UserSchemas = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, junit or github.")] = (
         ReportFormat.text
     ),
@@ -61,7 +74,8 @@ def validate(
     from vevents_cli.output.validate import REPORTERS, Options
 
     sources = inputs(paths)
-    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False)
+    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False,
+                        max_value_size=max_value_size)
     reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
     options = Options(only_invalid=only_invalid)
     streams = console.streams()

@@ -120,13 +120,15 @@ class _Bytes:
             end = self.buffer.find(b"\n", scanned)
             if end >= 0:
                 return end + 1
-            scanned = len(self.buffer)
+            unread = len(self.buffer) - self.pos  # `_fill` may move the unread bytes to the front
             if not self._fill():
                 return len(self.buffer)
+            scanned = self.pos + unread
 
     def readline(self) -> bytes:
         """The next line with its line end; b"" at the end of input."""
-        return self._take(self._line_end() - self.pos)
+        end = self._line_end()  # first: it may move `pos`
+        return self._take(end - self.pos)
 
     def read(self, n: int) -> bytes:
         """Up to `n` bytes (fewer only at the end of input)."""
@@ -135,7 +137,8 @@ class _Bytes:
         return self._take(n)
 
     def peek_line(self) -> bytes:
-        return bytes(self.buffer[self.pos:self._line_end()])
+        end = self._line_end()  # first: it may move `pos`
+        return bytes(self.buffer[self.pos:end])
 
 
 class _BadRequest(Exception):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
-from vevents_cli.pipeline.records import BINARY, is_ndjson_name, read_lines
+from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_lines
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, Splitter, lines
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ class Workers:
             if len(pending) >= 2 * self.jobs:
                 out, stop = _collect(pending.popleft(), tally, progress)
                 yield from out
-                if stop:  # binary data: a serial run gives the source up there
+                if stop:  # a serial run gives the source up there (binary data, nothing but errors)
                     return
         while pending:
             out, stop = _collect(pending.popleft(), tally, progress)
@@ -212,8 +212,7 @@ def _collect(result: Any, tally: Tally, progress: Progress | None) -> tuple[list
     tally.merge(counts)
     if progress is not None:
         progress(size, items)
-    stop = any(isinstance(item, Unreadable) and item.reason == BINARY for item in out)
-    return out, stop
+    return out, any(ends_source(item) for item in out)
 
 
 # --- in the worker process ----------------------------------------------------------------------

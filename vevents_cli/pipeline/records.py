@@ -34,16 +34,18 @@ from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Res
 
 BOM = b"\xef\xbb\xbf"
 CUT_LINE = "truncated JSON: this line ends mid-value"
-BINARY = "binary data, not JSON text"  # the source is given up there
 GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
+BINARY = "binary data, not JSON text"  # the source is given up there
+GAVE_UP = f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
+REST_SKIPPED = "the rest of this source is skipped"
 SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
 
 _TOKEN = re.compile(rb'["{}\[\]]')
 _STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_LINE_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')  # a whole string on one line
 _MEMBER_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.S)
 _REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|GET|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]\r?\n?$")
 _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
-_SPACE = frozenset((b" ", b"\t", b"\r", b"\n"))
 _WHITESPACE = b" \t\r\n"
 
 
@@ -78,6 +80,11 @@ def read_source(source: Source, limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
             stream.close()
 
 
+def ends_source(item: object) -> bool:
+    """Whether reading a source stops at this item (binary data, nothing but errors, ...)."""
+    return isinstance(item, Unreadable) and item.reason in (BINARY, GAVE_UP, REST_SKIPPED)
+
+
 def is_ndjson_name(name: str) -> bool:
     return name.lower().removesuffix(".gz").endswith((".ndjson", ".jsonl"))
 
@@ -104,7 +111,7 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
                 yield from reader.mark(line)  # type: ignore[arg-type]
             else:
                 reader.number += 1
-                if line[:1] in _SPACE and not line.strip():  # blank lines: nothing to read
+                if line.isspace():  # blank lines: nothing to read
                     if reader.pending:
                         yield from reader.feed(line)
                     reader.number += max(line.count(b"\n") - 1, 0)
@@ -174,13 +181,13 @@ class _Reader:
             self._reset()
             if not self.ndjson:  # its brackets are lost with the line: where it ends cannot be told
                 self.gave_up = True
-                yield Unreadable(Locator(self.name, self.number), "the rest of this source is skipped")
+                yield Unreadable(Locator(self.name, self.number), REST_SKIPPED)
             return
         yield from self._failed(Unreadable(Locator(self.name, self.number), self._too_large("line")))
 
     def _too_large(self, what: str) -> str:
         size = size_text(self.limit)
-        return f"{what} larger than {size} (--max-value-size): skipped"
+        return f"{what} {'longer' if what == 'line' else 'larger'} than {size} (--max-value-size): skipped"
 
     def _reset(self) -> None:
         self.pending, self.pending_size, self.skipping = [], 0, False
@@ -207,7 +214,7 @@ class _Reader:
         yield from self._error(line.rstrip(b"\r\n"), exc, self.number)
 
     def _continue(self, line: bytes) -> Iterator[Item]:
-        if line[:1] == b"{" and self.pending_object:
+        if self.pending_object and line[:1] == b"{":
             # A line that starts a new object: the pending object's line was cut short.
             if not self.skipping:
                 yield from self._failed(Unreadable(Locator(self.name, self.start), CUT_LINE))
@@ -277,7 +284,7 @@ class _Reader:
         yield item
         if self.records == 0 and self.errors >= GIVE_UP_AFTER:
             self.gave_up = True
-            yield Unreadable(item.locator, f"giving up after {GIVE_UP_AFTER} unreadable values and no event")
+            yield Unreadable(item.locator, GAVE_UP)
 
     def unfinished(self) -> Iterator[Item]:
         """The pending value, if any, as input that ends inside it."""
@@ -294,7 +301,12 @@ class _Reader:
 
 
 class _Scan:
-    """Incremental bracket matcher: finds where a multi-line JSON value ends."""
+    """Incremental bracket matcher: finds where a multi-line JSON value ends.
+
+    A line that cannot close the value (fewer closing brackets than the depth) is only
+    counted (strings removed, brackets counted: C speed); the others are walked token
+    by token to find the exact end.
+    """
 
     __slots__ = ("depth", "in_string")
 
@@ -304,6 +316,11 @@ class _Scan:
 
     def feed(self, chunk: bytes) -> int | None:
         """Offset just past the value's end inside `chunk`, or None if it goes on."""
+        if not self.in_string:
+            counts = _brackets(chunk)
+            if counts is not None and self.depth - counts[1] > 0:
+                self.depth += counts[0] - counts[1]
+                return None
         pos = 0
         while True:
             if self.in_string:
@@ -327,40 +344,59 @@ class _Scan:
                     return pos
 
 
+def _brackets(line: bytes) -> tuple[int, int] | None:
+    """(opening, closing) brackets outside strings; None if a string does not end on this line."""
+    if b"{" not in line and b"}" not in line and b"[" not in line and b"]" not in line:
+        return 0, 0  # most lines of a pretty value: `"key": "value",`
+    if b'"' in line:
+        line = _LINE_STRING.sub(b"", line)
+        if b'"' in line:
+            return None
+    return line.count(b"{") + line.count(b"["), line.count(b"}") + line.count(b"]")
+
+
 def _members(raw: bytes, first_line: int) -> list[tuple[bytes, int]]:
     """Each top-level member of the JSON array `raw`: its own bytes and its 1-based line.
 
-    One pass over the text (strings skipped whole); newlines are counted once, from one
-    member to the next.
+    Linear: a line that stays two levels deep or more is only counted (see `_brackets`),
+    the others are walked token by token; newlines are counted once, member to member.
     """
     members: list[tuple[bytes, int]] = []
-    depth, start, line, counted = 0, 0, first_line, 0
-    for m in _MEMBER_TOKEN.finditer(raw):
-        token = raw[m.start()]
-        if token == 0x22:  # a string
+    depth, start, line, counted, pos = 0, 0, first_line, 0, 0
+    for text in raw.split(b"\n"):
+        end = pos + len(text)
+        counts = _brackets(text)
+        if counts is not None and depth - counts[1] >= 2:  # no member starts or ends here
+            depth += counts[0] - counts[1]
+            pos = end + 1
             continue
-        if token in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth == 1:
-                start = m.end()
-            continue
-        if token == 0x2C:  # ,
-            if depth != 1:
+        for m in _MEMBER_TOKEN.finditer(raw, pos, end):
+            token = raw[m.start()]
+            if token == 0x22:  # a string
                 continue
-        else:  # ] }
-            depth -= 1
-            if depth != 0:
+            if token in (0x5B, 0x7B):  # [ {
+                depth += 1
+                if depth == 1:
+                    start = m.end()
                 continue
-        piece = raw[start:m.start()]
-        member = piece.strip(_WHITESPACE)
-        if member or token == 0x2C:
-            at = start + len(piece) - len(piece.lstrip(_WHITESPACE))
-            line += raw.count(b"\n", counted, at)
-            counted = at
-            members.append((member, line))
-        if depth == 0:
-            break
-        start = m.end()
+            if token == 0x2C:  # ,
+                if depth != 1:
+                    continue
+            else:  # ] }
+                depth -= 1
+                if depth != 0:
+                    continue
+            piece = raw[start:m.start()]
+            member = piece.strip(_WHITESPACE)
+            if member or token == 0x2C:
+                at = start + len(piece) - len(piece.lstrip(_WHITESPACE))
+                line += raw.count(b"\n", counted, at)
+                counted = at
+                members.append((member, line))
+            if depth == 0:
+                return members
+            start = m.end()
+        pos = end + 1
     return members
 
 
