@@ -94,7 +94,8 @@ class Run(Generic[T]):
         elif config.follow:
             name, limit = config.inputs[0], config.max_value_size
             lines = follow.until_interrupted(follow.lines(name, limit=limit))
-            yield from stages.process(read_lines(name, lines, limit=limit), tally, project, self._progress)
+            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers)
+            yield from stages.process(items, tally, project, self._progress)
         else:
             yield from self._sources()
 
@@ -109,8 +110,8 @@ class Run(Generic[T]):
                 elif workers.take(source):
                     yield from workers.run(source, tally, self._progress)
                 else:
-                    yield from stages.process(read_source(source, config.max_value_size), tally, project,
-                                              self._progress)
+                    items = read_source(source, config.max_value_size, config.exact_numbers)
+                    yield from stages.process(items, tally, project, self._progress)
 
 
 def run(config: RunConfig, project: Callable[[Summary], T] = identity, *,  # type: ignore[assignment]

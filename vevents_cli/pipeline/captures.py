@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 
 from vevents_cli.model import Locator, Record, Unreadable
-from vevents_cli.pipeline import exact
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
+from vevents_cli.pipeline.exact import loads as exact_loads
 from vevents_cli.pipeline.sources import Dropped, Line, ReadFailed, Restart
 
 Item = Record | Unreadable
@@ -145,7 +145,8 @@ class _BadRequest(Exception):
     pass
 
 
-def read_requests(name: str, first_line: bytes, lines: Iterable[Line], limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
+def read_requests(name: str, first_line: bytes, lines: Iterable[Line], limit: int = MAX_VALUE_SIZE,
+                  exact: bool = False) -> Iterator[Item]:
     """Every request of a capture, as records (or unreadables), in order."""
     stream = _Bytes(first_line, lines)
     while True:
@@ -174,7 +175,7 @@ def read_requests(name: str, first_line: bytes, lines: Iterable[Line], limit: in
             yield Unreadable(Locator(name, start), str(exc))
             _skip_to_request(stream)
             continue
-        yield request_record(Locator(name, start), headers, body)
+        yield request_record(Locator(name, start), headers, body, exact)
 
 
 def _skip_to_request(stream: _Bytes) -> None:
@@ -281,12 +282,13 @@ def _chunked(stream: _Bytes, limit: int) -> bytes:
         raise _BadRequest(f"bad chunked encoding: {exc} (chunks from line {at})") from None
 
 
-def request_record(locator: Locator, headers: Headers, body: bytes) -> Item:
-    """A delivery's record: raw is the body as received, value its JSON object."""
+def request_record(locator: Locator, headers: Headers, body: bytes, exact: bool = False) -> Item:
+    """A delivery's record: raw is the body as received, value its JSON object (`exact`:
+    integers beyond 64 bits exact, see `exact.loads`)."""
     if not body.strip():
         return Unreadable(locator, "request has no body", raw=body, headers=headers)
     try:
-        value = exact.loads(body)
+        value = (exact_loads if exact else orjson.loads)(body)
     except orjson.JSONDecodeError as exc:
         return Unreadable(locator, f"request body is not JSON: {exc.msg}", raw=body, headers=headers)
     if not isinstance(value, dict):
@@ -297,7 +299,7 @@ def request_record(locator: Locator, headers: Headers, body: bytes) -> Item:
 # --- records saved by `vevents listen --save` ---------------------------------------------------
 
 
-def saved_delivery(locator: Locator, saved: dict[str, Any]) -> Item:
+def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False) -> Item:
     """A delivery saved by `listen --save`: its body bytes and headers, as they arrived."""
     body, headers = saved.get("body"), saved.get("headers")
     if not isinstance(body, str) or not isinstance(headers, dict):
@@ -309,4 +311,4 @@ def saved_delivery(locator: Locator, saved: dict[str, Any]) -> Item:
             return Unreadable(locator, "saved delivery: `body` is not valid base64")
     else:
         raw = body.encode("utf-8")
-    return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw)
+    return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw, exact)

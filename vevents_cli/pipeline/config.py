@@ -34,6 +34,7 @@ class RunConfig:
     filters: Filters = field(default_factory=Filters)
     jobs: int | None = None  # worker processes; None: $VEVENTS_JOBS, else every core
     max_value_size: int = MAX_VALUE_SIZE  # --max-value-size: larger values (and lines) are skipped, never held
+    exact_numbers: bool = False  # integers beyond 64 bits read exactly (for commands that write payloads back)
 
     @property
     def needs_facts(self) -> bool:

@@ -5,6 +5,10 @@ as a float, silently rounding it, and cannot write one. `loads` notices such a v
 (a run of 20 or more digits in the text: a cheap test, true for every integer at or above
 2**64) and reads that text again with Python's `json`, whose integers are exact. `dumps`
 writes values read that way, falling back to `json` only when orjson refuses.
+
+Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: commands that
+write payloads back, and write them with `dumps`); elsewhere values are orjson's, which
+every renderer can write. Every `Record.raw` is exact in any case.
 """
 
 from __future__ import annotations

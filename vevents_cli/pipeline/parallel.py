@@ -194,11 +194,13 @@ class Workers:
               ) -> Iterator[Any]:
         """The file from `start` (a chunk's start) to its end, read here as a serial run would."""
         assert source.path is not None
-        limit = self.stages.config.max_value_size
+        config = self.stages.config
+        limit = config.max_value_size
         try:
             with source.path.open("rb") as f:
                 f.seek(start)
-                items = read_lines(source.name, lines(f, limit), first_line=line, ndjson=True, limit=limit)
+                items = read_lines(source.name, lines(f, limit), first_line=line, ndjson=True, limit=limit,
+                                   exact=config.exact_numbers)
                 yield from self.stages.process(items, tally, self.project, progress)
         except OSError as exc:
             item = Unreadable(Locator(source.name, line), f"read error: {exc.strerror or exc}")
@@ -245,7 +247,7 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
     limit = stages.config.max_value_size
     splitter = Splitter(limit)
     chunk_lines = [*splitter.feed(data), *splitter.end()]
-    items = read_lines(name, chunk_lines, first_line=line, ndjson=True, limit=limit)
+    items = read_lines(name, chunk_lines, first_line=line, ndjson=True, limit=limit, exact=stages.config.exact_numbers)
     results = stages.process(items, tally, _STATE["project"])
     return _joined(results), tally, len(data), len(chunk_lines)
 

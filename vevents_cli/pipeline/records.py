@@ -28,8 +28,9 @@ from typing import Any
 import orjson
 
 from vevents_cli.model import Locator, Note, Record, Unreadable
-from vevents_cli.pipeline import captures, exact
+from vevents_cli.pipeline import captures
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
+from vevents_cli.pipeline.exact import loads as exact_loads
 from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, lines
 
 BOM = b"\xef\xbb\xbf"
@@ -52,13 +53,14 @@ _WHITESPACE = b" \t\r\n"
 Item = Record | Unreadable
 
 
-def read_all(sources: Iterable[Source | Problem], limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
+def read_all(sources: Iterable[Source | Problem], limit: int = MAX_VALUE_SIZE, exact: bool = False
+             ) -> Iterator[Item]:
     """Every record of every source, in order; problems become `Unreadable`s (or `Note`s)."""
     for source in sources:
         if isinstance(source, Problem):
             yield problem(source)
         else:
-            yield from read_source(source, limit)
+            yield from read_source(source, limit, exact)
 
 
 def problem(source: Problem) -> Unreadable:
@@ -67,14 +69,15 @@ def problem(source: Problem) -> Unreadable:
     return kind(Locator(source.name, 0), source.reason)
 
 
-def read_source(source: Source, limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
+def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Item]:
     try:
         stream = source.open()
     except OSError as exc:
         yield Unreadable(Locator(source.name, 0), f"cannot open: {exc.strerror or exc}")
         return
     try:
-        yield from read_lines(source.name, lines(stream, limit), ndjson=is_ndjson_name(source.name), limit=limit)
+        yield from read_lines(source.name, lines(stream, limit), ndjson=is_ndjson_name(source.name), limit=limit,
+                              exact=exact)
     finally:
         if source.path is not None:
             stream.close()
@@ -90,7 +93,7 @@ def is_ndjson_name(name: str) -> bool:
 
 
 def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bool = False,
-               limit: int = MAX_VALUE_SIZE) -> Iterator[Item]:
+               limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Item]:
     """Cut lines of one source into records (the heart of the reader).
 
     `lines` are a source's lines, each with its line end (a run of blank lines may come as
@@ -98,10 +101,11 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
     `Restart` (a followed file truncated or replaced). `ndjson`: the source is known to
     hold one value per line. `first_line` > 1 reads a chunk from the middle of an NDJSON
     file (see `parallel`), cut just after a line that held a whole object: it starts in
-    the state a serial reader has there.
+    the state a serial reader has there. `exact`: integers beyond 64 bits are read exactly
+    (see `exact`; for commands that write payloads back), else as orjson reads them (floats).
     """
     it = iter(lines)
-    reader = _Reader(name, limit, ndjson)
+    reader = _Reader(name, limit, ndjson, exact)
     reader.number = first_line - 1
     if first_line > 1:
         reader.records = 1  # the source has had events before this chunk
@@ -120,7 +124,7 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
                     if line.startswith(BOM):
                         line = line[len(BOM):]
                     if _REQUEST_LINE.match(line):
-                        yield from captures.read_requests(name, line, it, limit)  # type: ignore[arg-type]
+                        yield from captures.read_requests(name, line, it, limit, exact)  # type: ignore[arg-type]
                         return
                 yield from reader.feed(line)  # type: ignore[arg-type]
             if reader.gave_up:
@@ -135,9 +139,11 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
 class _Reader:
     """State of one source's reading: the pending multi-line value, counts."""
 
-    def __init__(self, name: str, limit: int, ndjson: bool) -> None:
+    def __init__(self, name: str, limit: int, ndjson: bool, exact: bool) -> None:
         self.name = name
         self.limit = limit
+        self.exact = exact
+        self.loads = exact_loads if exact else orjson.loads
         self.ndjson = ndjson
         self.number = 0
         self.records = 0
@@ -155,7 +161,7 @@ class _Reader:
             yield from self._continue(line)
             return
         try:
-            value = exact.loads(line)
+            value = self.loads(line)
         except orjson.JSONDecodeError as exc:
             yield from self._not_a_line(line, exc)
             return
@@ -240,7 +246,7 @@ class _Reader:
             head, tail = blob[:cut], line[end:]
             self.pending, self.pending_size = [], 0
             try:
-                value = exact.loads(head)
+                value = self.loads(head)
             except orjson.JSONDecodeError as exc:
                 yield from self._error(head, exc, self.start)
             else:
@@ -252,7 +258,7 @@ class _Reader:
         if isinstance(value, dict):
             self.records += 1
             if value.keys() >= SAVED_DELIVERY_KEYS:  # a delivery saved by `vevents listen --save`
-                yield captures.saved_delivery(Locator(self.name, line), value)
+                yield captures.saved_delivery(Locator(self.name, line), value, self.exact)
                 return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):
