@@ -206,7 +206,8 @@ class _Reader:
             self.gave_up = True
             yield Unreadable(Locator(self.name, self.number), BINARY)
             return
-        truncated = exc.msg.startswith("unexpected end of data")
+        truncated = exc.msg.startswith("unexpected end of data") or (  # cut inside a string: at its line end
+            exc.msg.startswith("unexpected control character") and exc.pos >= len(line.rstrip(b"\r\n")))
         lone = stripped in (b"{", b"[")
         if stripped[:1] in (b"{", b"[") and truncated and (lone or not self.ndjson):
             scan = _Scan()
