@@ -6,9 +6,10 @@ polling every `interval` seconds. A partial last line is held until its newline 
 
 At each poll that finds nothing new, the file is checked: replaced (rotated: the path
 now names another device/inode) -- the rest of the old file is read, then the new one
-from its start; truncated (smaller than what was read) or rewritten (its first bytes
-are no longer the ones read, even if it grew back larger within one poll) -- read again
-from the start. Either way a `Restart` marker comes first, so that line numbers start
+from its start; truncated (smaller than what was read) or rewritten (its first 4 KiB
+are no longer the ones read, even if it grew back larger within one poll; this is also
+checked after each block read, so a rewrite racing a read is caught) -- read again from
+the start. Either way a `Restart` marker comes first, so that line numbers start
 again at 1 and a note says why. Feed the lines to `records.read_lines(name, lines)`;
 `until_interrupted` ends them quietly on Ctrl-C, so that a followed run finishes like any
 other.
@@ -65,18 +66,24 @@ class _File:
         self.identity = (info.st_dev, info.st_ino)
         self.head = b""
 
-    def read(self) -> bytes:
+    def read(self) -> bytes | None:
+        """The next block (b"" at the end so far), or None: the file was rewritten meanwhile, and
+        the block may be the new content read from the old position."""
+        start = self.stream.tell()
         block = self.stream.read(CHUNK)
-        if block and len(self.head) < HEAD:
-            self.head = (self.head + block)[:HEAD]
+        if block:
+            if start and self._head_changed():
+                return None
+            if start < HEAD:
+                self.head = (self.head + block)[:HEAD]
         return block
+
+    def _head_changed(self) -> bool:
+        return bool(self.head) and os.pread(self.stream.fileno(), len(self.head), 0) != self.head
 
     def rewritten(self) -> bool:
         """Smaller than what was read, or its first bytes changed (rewritten, perhaps larger)."""
-        fd = self.stream.fileno()
-        if os.fstat(fd).st_size < self.stream.tell():
-            return True
-        return bool(self.head) and os.pread(fd, len(self.head), 0) != self.head
+        return os.fstat(self.stream.fileno()).st_size < self.stream.tell() or self._head_changed()
 
     def restart(self) -> None:
         self.stream.seek(0)
@@ -95,6 +102,11 @@ def lines(path: str | Path, stop: Stop | None = None, interval: float = POLL_INT
             if block:
                 yield from splitter.feed(block)
                 continue
+            if block is None:  # rewritten while it was being read
+                current.restart()
+                splitter = Splitter(limit)
+                yield Restart(TRUNCATED)
+                continue
             # At the end of what is written so far.
             if _stopped(stop):
                 return
@@ -103,7 +115,7 @@ def lines(path: str | Path, stop: Stop | None = None, interval: float = POLL_INT
             if identity is None:  # gone for now (between a rename and a create): wait for it
                 continue
             if identity != current.identity:  # rotated: the rest of the old file, then the new one
-                while block := current.read():
+                while block := current.read():  # (None: rewritten after its rotation: it is gone anyway)
                     yield from splitter.feed(block)
                 try:
                     fresh = _File(path.open("rb"))

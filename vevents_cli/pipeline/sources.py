@@ -77,6 +77,7 @@ def expand(paths: Iterable[str]) -> Iterator[Source | Problem]:
     already read (by name, or through another link) is skipped with a note.
     """
     files: set[tuple[int, int]] = set()  # (device, inode) of every file read so far
+    folders: set[tuple[int, int]] = set()  # and of every folder walked
     for arg in paths:
         if arg == "-":
             yield Source(STDIN_NAME, None)
@@ -88,7 +89,7 @@ def expand(paths: Iterable[str]) -> Iterator[Source | Problem]:
             yield Problem(arg, _missing(path, exc))
             continue
         if stat.S_ISDIR(info.st_mode):
-            yield from _walk(path, files)
+            yield from _walk(path, folders, files)
         else:
             files.add((info.st_dev, info.st_ino))
             yield Source(arg, path)
@@ -100,9 +101,8 @@ def _missing(path: Path, exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
-def _walk(root: Path, files: set[tuple[int, int]]) -> Iterator[Source | Problem]:
+def _walk(root: Path, folders: set[tuple[int, int]], files: set[tuple[int, int]]) -> Iterator[Source | Problem]:
     """Event files below a folder, depth first, in a stable (sorted) order; each real one once."""
-    folders: set[tuple[int, int]] = set()
     stack: list[Iterator[Source | Problem | Path]] = [_listing(root, folders, files)]
     while stack:
         entry = next(stack[-1], None)
