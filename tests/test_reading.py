@@ -265,7 +265,7 @@ def cut(line: bytes, where: str) -> bytes:
 
 
 CUTS = ["after a comma in an array", "after a colon", "inside a string", "inside a number"]
-FORMS = ["ndjson", "json", "stdin", "ndjson.gz", "json.gz"]
+FORMS = ["ndjson", "json", "stdin", "ndjson.gz", "json.gz", "stdin.gz"]
 
 
 @pytest.mark.parametrize("where", CUTS)
@@ -280,9 +280,9 @@ def test_a_cut_first_line_is_reported_and_every_other_line_is_read(tmp_path: Pat
         data = gzip.compress(data)
     path = tmp_path / f"hooks.{form}"
     path.write_bytes(data)
-    args = () if form == "stdin" else (str(path),)
-    result, events = show_json(*args, input=data if form == "stdin" else None)
-    name = "<stdin>" if form == "stdin" else str(path)
+    stdin = form.startswith("stdin")
+    result, events = show_json(*(() if stdin else (str(path),)), input=data if stdin else None)
+    name = "<stdin>" if stdin else str(path)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"vevents: {name}:1: truncated JSON: this line ends mid-value"]
     assert [e["line"] for e in events] == list(range(2, 2001))
@@ -443,3 +443,29 @@ def test_a_pretty_array_and_concatenated_values_read_every_event(tmp_path: Path)
     for name in ("array.json", "values.json"):
         result = invoke("validate", "-q", str(tmp_path / name))
         assert result.stdout.strip() == "2000 valid, 0 invalid, 0 unreadable", result.output
+
+
+# --- property: what is read never depends on how the bytes arrive -------------------------------
+
+PIECES = [line(PUBLISHED), line(POINTS), orjson.dumps(PUBLISHED, option=orjson.OPT_INDENT_2) + b"\n",
+          orjson.dumps([POINTS, PUBLISHED], option=orjson.OPT_INDENT_2) + b"\n", line(PUBLISHED)[:200] + b"\n",
+          b"\n", b"\n\n\n", b"  \r\n", b"{\n", b"[\n", b"}\n", b"null\n", b"42\n", b"\xef\xbb\xbf", b'{"a": "\x00"}\n',
+          b"POST /hooks HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}\r\n"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(PIECES) | st.binary(max_size=40), max_size=12), st.integers(1, 64),
+       st.sampled_from([64, 1000, 64 * 1024 * 1024]), st.booleans())
+def test_reading_does_not_depend_on_how_the_bytes_arrive(pieces: list[bytes], block: int, limit: int,
+                                                         ndjson: bool) -> None:
+    from vevents_cli.pipeline.sources import Splitter
+
+    data = b"".join(pieces)
+
+    def read(size: int) -> list[tuple]:
+        splitter = Splitter(limit)
+        lines = [item for start in range(0, len(data), size) for item in splitter.feed(data[start:start + size])]
+        items = read_lines("<fuzz>", [*lines, *splitter.end()], ndjson=ndjson, limit=limit)
+        return [(type(i).__name__, str(i.locator), i.raw, getattr(i, "reason", None)) for i in items]
+
+    assert read(block) == read(max(len(data), 1))

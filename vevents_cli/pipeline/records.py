@@ -229,6 +229,11 @@ class _Reader:
             self.ndjson = True
             yield from self.feed(line)
             return
+        if b"\x00" in line:  # as a line of its own would: not text, the source ends here
+            self._reset()
+            self.gave_up = True
+            yield Unreadable(Locator(self.name, self.number), BINARY)
+            return
         end = self.scan.feed(line)
         if not self.skipping:
             self.pending.append(line)

@@ -34,6 +34,7 @@ STDIN_NAME = "<stdin>"
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK = 1024 * 1024  # read at most this much at a time
+BINARY_AFTER = 64 * 1024  # an unfinished line longer than this with a NUL byte is binary data
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,8 @@ def _file(path: Path, entry: os.DirEntry[str], files: set[tuple[int, int]]) -> S
 
 @dataclass(frozen=True, slots=True)
 class Dropped:
-    """A line that was not kept: longer than the limit, or (`binary`) NUL bytes and no line end."""
+    """A line that was not kept: longer than the limit, or (`binary`) NUL bytes in its first
+    `BINARY_AFTER` bytes and more without a line end."""
 
     binary: bool = False
 
@@ -230,7 +232,7 @@ class Splitter:
 
     def _hold(self, piece: bytes) -> Iterator[Dropped]:
         self.size += len(piece)
-        binary = b"\x00" in piece
+        binary = self.size > BINARY_AFTER and b"\x00" in piece  # e.g. /dev/zero: no line end, ever
         if self.size > self.limit or binary:
             self.held, self.size, self.dropping = [], 0, True
             yield Dropped(binary)
