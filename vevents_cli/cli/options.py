@@ -120,10 +120,11 @@ def event_type(name: str | None, hint: str) -> str | None:
 
 def run_config(paths: tuple[str, ...], *, as_type: str | None = None, strict: bool = False,
                user_schemas: Path | None = None, filters: Filters | None = None, facts: bool = True,
-               validate: bool = True, follow: bool = False, max_value_size: int = MAX_VALUE_SIZE) -> RunConfig:
+               validate: bool = True, follow: bool = False, max_value_size: int = MAX_VALUE_SIZE,
+               exact_numbers: bool = False) -> RunConfig:
     return RunConfig(inputs=paths, follow=follow, as_type=event_type(as_type, "--as"), validate=validate,
                      strict=strict, user_schemas=user_schemas, facts=facts, filters=filters or Filters(),
-                     max_value_size=max_value_size)
+                     max_value_size=max_value_size, exact_numbers=exact_numbers)
 
 
 def start(config: RunConfig, project: Callable[[Summary], T] | None = None,
