@@ -429,11 +429,11 @@ def test_member_lines_of_a_pretty_array_cost_one_pass(members: int) -> None:
     events = event_log(members)
     text = CountingBytes(orjson.dumps([orjson.loads(e) for e in events], option=orjson.OPT_INDENT_2))
     CountingBytes.scanned = 0
-    spans = _members(text, 1)
-    assert [orjson.loads(span) for span, _ in spans] == [orjson.loads(e) for e in events]
+    spans = list(_members(text, 1))
+    assert [orjson.loads(span) for span, _, _ in spans] == [orjson.loads(e) for e in events]
     assert CountingBytes.scanned <= len(text)  # each newline counted once: linear, not members x size
     lines = text.split(b"\n")
-    assert all(lines[at - 1].lstrip().startswith(b"{") for _, at in spans)
+    assert all(lines[at - 1].lstrip().startswith(b"{") for _, at, _ in spans)
 
 
 def test_a_pretty_array_and_concatenated_values_read_every_event(tmp_path: Path) -> None:
@@ -469,3 +469,42 @@ def test_reading_does_not_depend_on_how_the_bytes_arrive(pieces: list[bytes], bl
         return [(type(i).__name__, str(i.locator), i.raw, getattr(i, "reason", None)) for i in items]
 
     assert read(block) == read(max(len(data), 1))
+
+
+# --- arrays: each member parsed on its own, so a bad member costs only itself ------------------
+
+
+@pytest.mark.parametrize("layout", ["pretty", "one line"])
+def test_a_bad_member_of_an_array_costs_only_itself(tmp_path: Path, layout: str) -> None:
+    events = [orjson.loads(e) for e in event_log(6)]
+    if layout == "pretty":
+        members = [orjson.dumps(e, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ") for e in events]
+        text = b"[\n  " + b",\n  ".join(members) + b"\n]\n"
+    else:
+        members = [orjson.dumps(e) for e in events]
+        text = b"[" + b", ".join(members) + b"]\n"
+    text = text.replace(members[2], members[2].replace(b'"id":', b'"amount": NaN, "id":', 1))
+    text = text.replace(members[4], members[4][:-1] + b",}")  # a trailing comma inside the member
+    path = tmp_path / "batch.json"
+    path.write_bytes(text)
+    result, shown = show_json(str(path))
+    assert result.exit_code == 1
+    assert [e["index"] for e in shown] == [0, 1, 3, 5]
+    errors = result.stderr.splitlines()
+    assert len(errors) == 2, errors
+    assert "[2]" in errors[0] and "NaN and Infinity" in errors[0]
+    assert "[4]" in errors[1] and "trailing comma" in errors[1]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (b'[{"id": "whs_1"},]', ["trailing comma is not allowed in JSON"]),
+    (b'[{"id": "whs_1"},,{"id": "whs_2"}]', ["invalid JSON: a comma with no value"]),
+    (b'[\n  {"id": "whs_1"}\n  {"id": "whs_2"}\n]', ["unexpected text after the JSON value"]),
+    (b"[ ]", ["empty array: no events"]),
+])
+def test_array_punctuation_errors_are_one_line_each(tmp_path: Path, text: bytes, expected: list[str]) -> None:
+    path = tmp_path / "batch.json"
+    path.write_bytes(text + b"\n")
+    result = invoke("validate", "--as", "voucher.published", str(path))
+    errors = result.stderr.splitlines()
+    assert len(errors) == len(expected) and all(e in line for e, line in zip(expected, errors, strict=True)), errors

@@ -160,6 +160,11 @@ class _Reader:
         if self.pending or self.skipping:
             yield from self._continue(line)
             return
+        if line[:1] == b"[" or line.lstrip()[:1] == b"[":  # an array on one line: members parsed one by one
+            end = _Scan().feed(line)
+            if end is not None and not line[end:].strip():
+                yield from self._array(line.rstrip(b"\r\n"), self.number)
+                return
         try:
             value = self.loads(line)
         except orjson.JSONDecodeError as exc:
@@ -251,12 +256,15 @@ class _Reader:
             cut = len(blob) - len(line) + end
             head, tail = blob[:cut], line[end:]
             self.pending, self.pending_size = [], 0
-            try:
-                value = self.loads(head)
-            except orjson.JSONDecodeError as exc:
-                yield from self._error(head, exc, self.start)
+            if not self.pending_object:
+                yield from self._array(head, self.start)
             else:
-                yield from self._emit(value, head, self.start)
+                try:
+                    value = self.loads(head)
+                except orjson.JSONDecodeError as exc:
+                    yield from self._error(head, exc, self.start)
+                else:
+                    yield from self._emit(value, head, self.start)
         if tail.strip():
             yield from self.feed(tail)
 
@@ -268,23 +276,38 @@ class _Reader:
                 return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):
-            if not value:
-                yield from self._failed(Unreadable(Locator(self.name, line), "empty array: no events", raw=raw))
-                return
-            spans = _members(raw, line)
-            if len(spans) != len(value):  # cannot happen for text orjson read; never lose a member
-                spans = [(orjson.dumps(member), line) for member in value]
-            for index, ((span, at_line), member) in enumerate(zip(spans, value, strict=True)):
-                at = Locator(self.name, at_line, index)
-                if isinstance(member, dict):
-                    self.records += 1
-                    yield Record(at, span, member)
-                else:
-                    self.errors += 1
-                    yield Unreadable(at, f"array member is {_kind(member)}, expected an event object", raw=span)
+            yield from self._array(raw, line)
         else:
             reason = f"top-level value is {_kind(value)}, expected a JSON object"
             yield from self._failed(Unreadable(Locator(self.name, line), reason, raw=raw))
+
+    def _array(self, raw: bytes, line: int) -> Iterator[Item]:
+        """The members of the array `raw` (whole: its brackets balance), each parsed on its own:
+        memory holds one member's objects at a time, and a bad member costs only itself."""
+        index = 0
+        for span, at_line, closing in _members(raw, line):
+            if not span:
+                reason = "trailing comma is not allowed in JSON" if closing else "invalid JSON: a comma with no value"
+                self.errors += 1
+                yield Unreadable(Locator(self.name, at_line), reason)
+                continue
+            at = Locator(self.name, at_line, index)
+            index += 1
+            try:
+                member = self.loads(span)
+            except orjson.JSONDecodeError as exc:
+                self.errors += 1
+                where = Locator(self.name, at_line + exc.lineno - 1, at.index)
+                yield Unreadable(where, _reason(span, exc), exc.colno if exc.lineno > 1 else None, raw=span)
+                continue
+            if isinstance(member, dict):
+                self.records += 1
+                yield Record(at, span, member)
+            else:
+                self.errors += 1
+                yield Unreadable(at, f"array member is {_kind(member)}, expected an event object", raw=span)
+        if index == 0 and self.errors == 0:
+            yield from self._failed(Unreadable(Locator(self.name, line), "empty array: no events", raw=raw))
 
     def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Item]:
         line = first_line + exc.lineno - 1
@@ -367,14 +390,14 @@ def _brackets(line: bytes) -> tuple[int, int] | None:
     return line.count(b"{") + line.count(b"["), line.count(b"}") + line.count(b"]")
 
 
-def _members(raw: bytes, first_line: int) -> list[tuple[bytes, int]]:
-    """Each top-level member of the JSON array `raw`: its own bytes and its 1-based line.
+def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
+    """Each top-level member of the JSON array `raw`: its own bytes (b"" where a comma has no
+    value before it), its 1-based line, and whether the array's closing bracket ends it.
 
     Linear: a line that stays two levels deep or more is only counted (see `_brackets`),
     the others are walked token by token; newlines are counted once, member to member.
     """
-    members: list[tuple[bytes, int]] = []
-    depth, start, line, counted, pos = 0, 0, first_line, 0, 0
+    depth, start, line, counted, pos, after_comma = 0, 0, first_line, 0, 0, False
     for text in raw.split(b"\n"):
         end = pos + len(text)
         counts = _brackets(text)
@@ -400,16 +423,16 @@ def _members(raw: bytes, first_line: int) -> list[tuple[bytes, int]]:
                     continue
             piece = raw[start:m.start()]
             member = piece.strip(_WHITESPACE)
-            if member or token == 0x2C:
-                at = start + len(piece) - len(piece.lstrip(_WHITESPACE))
+            closing = token != 0x2C
+            if member or after_comma or not closing:
+                at = start + len(piece) - len(piece.lstrip(_WHITESPACE)) if member else m.start()
                 line += raw.count(b"\n", counted, at)
                 counted = at
-                members.append((member, line))
-            if depth == 0:
-                return members
-            start = m.end()
+                yield member, line, closing
+            if closing:
+                return
+            start, after_comma = m.end(), True
         pos = end + 1
-    return members
 
 
 def _kind(value: Any) -> str:
@@ -439,6 +462,6 @@ def _reason(text: bytes, exc: orjson.JSONDecodeError) -> str:
         return "nesting too deep (more than 1024 levels)"
     if _NON_FINITE.match(text, exc.pos):
         return "NaN and Infinity are not valid JSON numbers"
-    if msg.startswith("trailing characters"):
+    if msg.startswith(("trailing characters", "unexpected content after document")):
         return "unexpected text after the JSON value"
     return f"invalid JSON: {msg}"
