@@ -2,9 +2,10 @@
 
 A source may hold one JSON value, a JSON array of events, NDJSON (one value per line,
 streamed: memory stays flat), or several pretty-printed values one after another. Each
-value becomes a `Record` (its own raw bytes -- for an array member, the member's span of
-the array text --, parsed value, locator); anything that cannot be read becomes an
-`Unreadable` naming the source and position, and reading goes on.
+value becomes a `Record` (its own raw bytes, parsed value, locator); anything that cannot
+be read becomes an `Unreadable` naming the source and position, and reading goes on. An
+array's members are cut from its text and parsed one by one: each record's raw bytes are
+its span of the array, a bad member is one unreadable item, memory holds one member.
 
 Recovery at line edges. A source is known to be NDJSON by its name (`.ndjson`, `.jsonl`),
 once a line holds a whole JSON object, or once a cut line was found. In an NDJSON source
