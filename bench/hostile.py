@@ -105,6 +105,8 @@ def cases(folder: Path) -> dict[str, Callable[[], tuple[list[str], str]]]:
         "pretty array, 4,000 events": file("array4000.json", pretty_array(4000)),
         "pretty values, 2,000 events": file("values2000.json", pretty_values(2000)),
         "pretty values, 4,000 events": file("values4000.json", pretty_values(4000)),
+        "array of 1M empty objects (3 MB)": file("empty.json", lambda p: (p.write_bytes(b"[" + b"{}," * MiB
+                                                                                       + b"{}]\n"), p)[1]),
         "captured request, 2.5 MB pretty body": file("big.http", lambda p: capture(p, 2.5)),
         "captured request, 10 MB pretty body": file("bigger.http", lambda p: capture(p, 10)),
     }
