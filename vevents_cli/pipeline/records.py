@@ -150,7 +150,7 @@ class _Reader:
         self.records = 0
         self.errors = 0
         self.gave_up = False
-        self.pending: list[bytes] = []
+        self.pending = bytearray()  # the lines of a multi-line value so far
         self.pending_size = 0
         self.pending_object = False  # the pending value is an object (a `{` line may show it was cut)
         self.skipping = False  # inside a value too large to hold: scanning for its end
@@ -202,7 +202,7 @@ class _Reader:
         return f"{what} {'longer' if what == 'line' else 'larger'} than {size} (--max-value-size): skipped"
 
     def _reset(self) -> None:
-        self.pending, self.pending_size, self.skipping = [], 0, False
+        self.pending, self.pending_size, self.skipping = bytearray(), 0, False
 
     def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
         stripped = line.strip()
@@ -218,7 +218,7 @@ class _Reader:
         if stripped[:1] in (b"{", b"[") and truncated and (lone or not self.ndjson):
             scan = _Scan()
             if scan.feed(line) is None:
-                self.pending, self.pending_size, self.start, self.scan = [line], len(line), self.number, scan
+                self.pending, self.pending_size, self.start, self.scan = bytearray(line), len(line), self.number, scan
                 self.pending_object = stripped[:1] == b"{"
                 return
         if self.ndjson and truncated:
@@ -242,10 +242,10 @@ class _Reader:
             return
         end = self.scan.feed(line)
         if not self.skipping:
-            self.pending.append(line)
+            self.pending += line
             self.pending_size += len(line)
             if self.pending_size > self.limit:
-                self.pending, self.pending_size, self.skipping = [], 0, True
+                self.pending, self.pending_size, self.skipping = bytearray(), 0, True
                 yield from self._failed(Unreadable(Locator(self.name, self.start), self._too_large("value")))
         if end is None:
             return
@@ -253,10 +253,10 @@ class _Reader:
             self.skipping = False
             tail = line[end:]
         else:
-            blob = b"".join(self.pending)
+            blob = bytes(self.pending)
             cut = len(blob) - len(line) + end
             head, tail = blob[:cut], line[end:]
-            self.pending, self.pending_size = [], 0
+            self.pending, self.pending_size = bytearray(), 0
             if not self.pending_object:
                 yield from self._array(head, self.start)
             else:
@@ -399,9 +399,11 @@ def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
     the others are walked token by token; newlines are counted once, member to member.
     """
     depth, start, line, counted, pos, after_comma = 0, 0, first_line, 0, 0, False
-    for text in raw.split(b"\n"):
-        end = pos + len(text)
-        counts = _brackets(text)
+    size = len(raw)
+    while pos <= size:
+        end = raw.find(b"\n", pos)
+        end = size if end < 0 else end
+        counts = _brackets(raw[pos:end])
         if counts is not None and depth - counts[1] >= 2:  # no member starts or ends here
             depth += counts[0] - counts[1]
             pos = end + 1
