@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
-from vevents_cli.model import Locator, Record, Summary, Tally, Unreadable
+from vevents_cli.model import Record, Summary, Tally, Unreadable
 from vevents_cli.pipeline import follow, parallel, recognise, summarise
 from vevents_cli.pipeline.config import RunConfig
-from vevents_cli.pipeline.records import read_lines, read_source
+from vevents_cli.pipeline.records import problem, read_lines, read_source
 from vevents_cli.pipeline.sources import Problem, expand
 from vevents_cli.pipeline.validate import SchemaProblem, SchemaSet
 
@@ -92,9 +92,10 @@ class Run(Generic[T]):
         if self._records is not None:  # live deliveries (listen)
             yield from stages.process(self._records, tally, project, self._progress)
         elif config.follow:
-            name = config.inputs[0]
-            lines = follow.until_interrupted(follow.lines(name))
-            yield from stages.process(read_lines(name, lines), tally, project, self._progress)
+            name, limit = config.inputs[0], config.max_value_size
+            lines = follow.until_interrupted(follow.lines(name, limit=limit))
+            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers)
+            yield from stages.process(items, tally, project, self._progress)
         else:
             yield from self._sources()
 
@@ -103,13 +104,14 @@ class Run(Generic[T]):
         with parallel.Workers(stages, project, config.jobs) as workers:
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
-                    item = Unreadable(Locator(source.name, 0), source.reason)
+                    item = problem(source)
                     tally.count(item)
                     yield item
                 elif workers.take(source):
                     yield from workers.run(source, tally, self._progress)
                 else:
-                    yield from stages.process(read_source(source), tally, project, self._progress)
+                    items = read_source(source, config.max_value_size, config.exact_numbers)
+                    yield from stages.process(items, tally, project, self._progress)
 
 
 def run(config: RunConfig, project: Callable[[Summary], T] = identity, *,  # type: ignore[assignment]
