@@ -109,3 +109,16 @@ def test_a_legacy_change_line_shows_the_new_value(tmp_path: Path) -> None:
     assert f"email: old@example.test -> {customer['email']}" in result.stdout
     assert f"name: Ada King -> {customer['name']}" in result.stdout
     assert "-> null" not in result.stdout
+
+
+@pytest.mark.parametrize("wrong", [["LOYALTY_CARD"], {"type": "LOYALTY_CARD"}, 7, None])
+def test_a_redeemed_voucher_type_of_any_json_kind_is_shown(tmp_path: Path, wrong: Any) -> None:
+    """Found by scripts/fuzz.py: a voucher `type` that is not a string (a list) was looked up
+    in a set of loyalty voucher types, and `show` stopped with an internal error."""
+    payload = samples.sample("customer.rewarded")
+    payload["data"]["voucher"] = {**payload["data"]["voucher"], "type": wrong}
+    log = write_ndjson(tmp_path / "log.ndjson", [payload])
+    for args in (("show",), ("show", "--table"), ("show", "--format", "json"), ("stats",)):
+        result = invoke(*args, str(log))
+        assert result.exit_code == 0, (args, result.output[-500:])
+        assert "internal error" not in result.output

@@ -75,3 +75,66 @@ def test_small_gzip_and_stdin_stay_serial(tmp_path: Path, small_chunks: None) ->
 
     assert not parallel.splittable(Source(str(path), path))
     assert not parallel.splittable(Source("<stdin>", None))
+
+
+def _events(n: int) -> list[bytes]:
+    dialects = ("v2024", "distribution", "legacy")
+    return [orjson.dumps(samples.sample(SCHEMA_TYPES[i % len(SCHEMA_TYPES)], dialects[i % 3])) for i in range(n)]
+
+
+def _cut_at_chunk_edges(lines: list[bytes]) -> list[bytes]:
+    """Cut the first line, and the lines that start where chunks of the whole lines would start."""
+    out, size = [], 0
+    for number, text in enumerate(lines):
+        edge = size // parallel.CHUNK != (size + len(text) + 1) // parallel.CHUNK
+        out.append(text[: len(text) // 2] if number == 0 or edge else text)
+        size += len(text) + 1
+    return out
+
+
+@pytest.mark.parametrize("name", ["log.ndjson", "log.json"])
+def test_cut_lines_at_chunk_edges_and_first_agree_with_a_serial_run(tmp_path: Path, small_chunks: None,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   name: str) -> None:
+    lines = _cut_at_chunk_edges(_events(900))
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    cut = sum(1 for a, b in zip(lines, _events(900), strict=True) if a != b)
+    assert cut > 5
+    from vevents_cli.pipeline.sources import Source
+
+    assert parallel.splittable(Source(str(path), path)) is name.endswith(".ndjson")
+    for args in (("validate", "-q"), ("show", "--format", "json")):
+        chunked = invoke(*args, str(path))
+        serial = _serial(monkeypatch, *args, str(path))
+        assert chunked.stdout == serial.stdout and chunked.stderr == serial.stderr
+        assert chunked.exit_code == serial.exit_code == 1
+    assert f"{900 - cut} valid, 0 invalid, {cut} unreadable" in invoke("validate", "-q", str(path)).stdout
+
+
+def test_a_line_longer_than_a_few_chunks_is_read_serially_from_there(tmp_path: Path, small_chunks: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _events(600)
+    huge = b'{"id": "whs_huge", "data": {"note": "' + b"x" * (6 * parallel.MAX_CHUNK) + b'"}}'
+    path = tmp_path / "log.ndjson"
+    path.write_bytes(b"\n".join([*lines[:300], huge, *lines[300:]]) + b"\n")
+    assert any(end is None for _, end, _ in parallel.chunks(path))
+    args = ("validate", "--max-value-size", "256K", "--format", "json")
+    chunked = invoke(*args, str(path))
+    serial = _serial(monkeypatch, *args, str(path))
+    assert chunked.stdout == serial.stdout and chunked.exit_code == serial.exit_code == 1
+    report = orjson.loads(chunked.stdout)
+    assert report["unreadable"] == [{"source": str(path), "line": 301, "column": None,
+                                     "error": "line longer than 256 KiB (--max-value-size): skipped", "ok": False}]
+    assert len(report["events"]) == 600
+
+
+def test_a_source_given_up_in_its_first_chunk_is_given_up_in_a_chunked_run(tmp_path: Path, small_chunks: None,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [b"not json at all, line %d" % i for i in range(25)] + _events(900)
+    path = tmp_path / "log.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    chunked = invoke("validate", str(path))
+    serial = _serial(monkeypatch, "validate", str(path))
+    assert chunked.stdout == serial.stdout and chunked.stderr == serial.stderr
+    assert "giving up after 20 unreadable values" in serial.stderr

@@ -6,12 +6,14 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from pathlib import Path
 
 import orjson
 import pytest
 from conftest import invoke
 
+from scripts import vendor
 from vevents_cli.samples import sample
 from vevents_cli.voucherify import signatures
 
@@ -205,9 +207,9 @@ def test_chunked_capture_is_decoded_and_shown_with_its_headers(tmp_path: Path, p
          "truncated body"),
         (lambda b: request(b, "00", chunked=True).replace(b"\r\n0\r\n", b"\r\nzz\r\n"),
          "bad chunked encoding"),
-        (lambda b: request(b"<xml>not json</xml>", "00"), "request body is not JSON"),
+        (lambda b: request(b, "00").replace(b"Length: %d" % len(b), b"Length: \xb2"), "bad Content-Length"),
     ],
-    ids=["truncated", "bad-chunk", "not-json"],
+    ids=["truncated", "bad-chunk", "superscript-length"],
 )
 def test_unreadable_captures_name_the_request_line(tmp_path: Path, payload: dict, broken, reason) -> None:
     body = orjson.dumps(payload)
@@ -249,5 +251,108 @@ def test_saved_deliveries_are_verified_with_their_own_headers_and_body(tmp_path:
     assert result.exit_code == 1
     out = lines(result)
     assert out[0] == f"{tmp_path / 'saved.ndjson'}:1  voucher.published  MATCH (raw)"
-    assert out[1].startswith(f"{tmp_path / 'saved.ndjson'}:3  voucher.published  MISMATCH")
-    assert f"{tmp_path / 'saved.ndjson'}:2: request body is not JSON" in result.stderr
+    # a body that is not JSON (invalid UTF-8) is still checked over its bytes
+    assert out[1] == f"{tmp_path / 'saved.ndjson'}:2  not an event  MATCH (raw) — note: the body is not JSON"
+    assert out[2].startswith(f"{tmp_path / 'saved.ndjson'}:3  voucher.published  MISMATCH")
+
+
+# --- verify: every input read once, members over their own bytes, bodies that are not events ----
+
+
+def test_a_fifo_and_stdin_are_read_once(tmp_path: Path, payload: dict) -> None:
+    import os
+    import threading
+
+    body = orjson.dumps(payload)
+    fifo = tmp_path / "delivery.json"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(body,))
+    writer.start()
+    result = verify(str(fifo), "--secret", SECRET, "--signature", hmac_hex(body))
+    writer.join(10)
+    assert result.exit_code == 0, result.output
+    assert lines(result) == [f"{fifo}:1  voucher.published  MATCH (raw)"]
+    result = invoke("verify", "--secret", SECRET, "--signature", hmac_hex(body), input=body)
+    assert result.exit_code == 0, result.output
+    assert lines(result) == ["<stdin>:1  voucher.published  MATCH (raw)"]
+
+
+@pytest.mark.parametrize("layout", ["pretty", "compact", "spaced"])
+def test_members_of_an_array_of_deliveries_are_checked_over_their_own_bytes(tmp_path: Path, layout: str) -> None:
+    deliveries = [sample("voucher.published"), sample("customer.created"), sample("redemption.succeeded")]
+    if layout == "pretty":  # each member as its sender wrote it: not compact, so only its own bytes match
+        text = orjson.dumps(deliveries, option=orjson.OPT_INDENT_2)
+        members = [orjson.dumps(d, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ") for d in deliveries]
+    else:
+        members = [json.dumps(d, separators=(", ", ": ")).encode() if layout == "spaced" else orjson.dumps(d)
+                   for d in deliveries]
+        text = b"[" + b",\n ".join(members) + b"]\n"
+    assert all(m in text for m in members)
+    (tmp_path / "batch.json").write_bytes(text)
+    for index, member in enumerate(members):
+        result = verify(str(tmp_path / "batch.json"), "--secret", SECRET, "--signature", hmac_hex(member))
+        out = lines(result)
+        assert f"[{index}]  {deliveries[index]['type']}  MATCH (raw)" in out[index], out
+        assert sum("MATCH (raw)" in line for line in out) == 1, out
+
+
+NOT_JSON = [b"  message  ", b"<xml>not json</xml>", b'"a JSON string, not an object"', b"[]"]
+
+
+@pytest.mark.parametrize("body", NOT_JSON, ids=["text", "xml", "json-string", "empty-array"])
+def test_a_body_that_is_not_an_event_is_checked_over_its_bytes(tmp_path: Path, body: bytes) -> None:
+    capture = request(body, hmac_hex(body)) + b"\r\n" + request(body, hmac_hex(b"other"))
+    (tmp_path / "c.http").write_bytes(capture)
+    result = verify(str(tmp_path / "c.http"), "--secret", SECRET)
+    match, mismatch = lines(result)
+    note = "the body is not JSON" if body[:1] not in b'"[' else "the body is JSON but not an event object"
+    assert match == f"{tmp_path / 'c.http'}:1  not an event  MATCH (raw) — note: {note}"
+    assert mismatch.startswith(f"{tmp_path / 'c.http'}:8  not an event  MISMATCH — likely: wrong secret")
+    assert result.exit_code == 1  # the mismatch
+    (tmp_path / "one.http").write_bytes(request(body, hmac_hex(body)))
+    assert verify(str(tmp_path / "one.http"), "--secret", SECRET).exit_code == 0
+    for command in (("show",), ("validate",)):  # still unreadable input for the other commands
+        shown = invoke(*command, str(tmp_path / "one.http"))
+        assert shown.exit_code == 1 and "vevents: " in shown.stderr and "Traceback" not in shown.output
+
+
+def test_a_file_holding_a_body_that_is_not_json_is_checked_over_its_bytes(tmp_path: Path) -> None:
+    (tmp_path / "body.txt").write_bytes(b"  message  \n")
+    result = verify(str(tmp_path / "body.txt"), "--secret", SECRET, "--signature", hmac_hex(b"  message  "))
+    assert result.exit_code == 0, result.output
+    assert lines(result) == [f"{tmp_path / 'body.txt'}:1  not an event  MATCH (raw) — note: the body is not JSON"]
+    without = verify(str(tmp_path / "body.txt"), "--secret", SECRET)  # no signature: unreadable, as before
+    assert without.exit_code == 1 and "invalid JSON" in without.stderr
+
+
+VENDOR_DOC = vendor.DOCS_DIR / "introduction-to-webhooks.mdx"
+
+
+def _vendor_vectors() -> tuple[str, list[tuple[bytes, bool, str]]]:
+    """The vendor's Java example: its secret, and (body, whitespace removed, signature) per call."""
+    text = VENDOR_DOC.read_text("utf-8")
+    java = text[text.index("```java"):]
+    java = java[: java.index("```", 3)]
+    secret = json.loads(re.search(r'byte\[\] secretKey = ("[^"]*")', java).group(1))
+    signatures_by_name = dict(re.findall(r'String (signature\d+) = "([0-9a-f]{64})"', java))
+    calls = re.findall(r'verifySignature\((removeWhitespaces\()?("(?:[^"\\]|\\.)*")\)?, (signature\d+), secretKey\)',
+                       java)
+    vectors = [(json.loads(literal).encode(), bool(removed), signatures_by_name[name])
+               for removed, literal, name in calls]
+    return secret, vectors
+
+
+@pytest.mark.skipif(not VENDOR_DOC.is_file(), reason="../shared/vendor/voucherify not present")
+def test_the_vendors_own_test_vectors(tmp_path: Path) -> None:
+    secret, vectors = _vendor_vectors()
+    assert len(vectors) >= 4 and any(not removed for _, removed, _ in vectors)
+    for number, (body, removed, signature) in enumerate(vectors):
+        path = tmp_path / f"vector{number}.txt"
+        path.write_bytes(body)
+        result = invoke("verify", str(path), "--secret", secret, "--signature", signature)
+        assert result.exit_code == 0, (body, result.output)
+        (line,) = lines(result)
+        form = "compact" if removed and signatures.compact(body) != body else "raw"
+        assert f"MATCH ({form})" in line, (body, line)
+        is_json = body.strip()[:1] in (b"{", b"[")
+        assert ("not an event" in line) is not is_json, line

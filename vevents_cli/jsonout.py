@@ -1,14 +1,21 @@
-"""JSON written exactly: orjson, or the standard library's encoder for what orjson cannot write.
+"""Exact JSON: orjson's speed, with what orjson cannot do handed to the standard library.
 
-orjson writes integers only up to 64 bits and nests only 254 levels deep; payloads can hold
-more (an amount of 10**30 is valid JSON, and orjson reads 1,024 levels). `dumps` falls back
-to `json.dumps` for those values, with the same layout (compact, or indented by two), so a
-redacted log or a split fixture keeps every number as it was and never turns it into a
-float. Pure functions.
+orjson reads an integer outside the 64-bit range (e.g. 123456789012345678901234567890)
+as a float, silently rounding it; it writes integers only up to 64 bits and nests only 254
+levels deep, though payloads can hold more (orjson reads 1,024 levels). `loads` notices
+such an integer (a run of 20 or more digits in the text: a cheap test, true for every
+integer at or above 2**64) and reads that text again with `json`, whose integers are
+exact; `dumps` falls back to `json.dumps` with the same layout (compact, or indented by
+two). So a redacted log or a split fixture keeps every number as it was.
+
+Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: the commands
+that write payloads back); elsewhere values are orjson's. Every `Record.raw` is exact in
+any case. Pure functions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -16,8 +23,19 @@ from typing import Any
 
 import orjson
 
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))  # digits -> "0", others -> "."
+_LONG_RUN = b"0" * 20  # 2**64 has 20 digits: a shorter run of digits always fits orjson's integers
 _FRAMES_PER_LEVEL = 4  # the standard encoder's recursion per nesting level, with room to spare
 _DEEPEST = 1100  # deeper than anything a reader accepts (orjson: 1,024 levels)
+
+
+def loads(raw: bytes | bytearray | memoryview) -> Any:
+    """The JSON value of `raw` (raises `orjson.JSONDecodeError` as orjson does), integers exact."""
+    value = orjson.loads(raw)
+    if _LONG_RUN in bytes(raw).translate(_DIGITS):
+        with contextlib.suppress(ValueError, RecursionError):  # orjson read it: only nesting depth can fail
+            value = json.loads(bytes(raw))
+    return value
 
 
 def dumps(value: Any, *, pretty: bool = False, newline: bool = False) -> bytes:

@@ -53,16 +53,33 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Unreadable:
-    """Input that could not be read as an event object, and why."""
+    """Input that could not be read as an event object, and why.
+
+    `raw` (and `headers`) keep the bytes of a whole value or request body that is not a
+    JSON object -- still bytes a signature may cover (`verify` checks them).
+    """
 
     locator: Locator
     reason: str
     column: int | None = None
     delivery: Delivery | None = None
+    raw: bytes | None = None
+    headers: Mapping[str, str] | None = None
 
     def __str__(self) -> str:
         col = "" if self.column is None else f":{self.column}"
         return f"{self.locator}{col}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Note(Unreadable):
+    """Not a failure, never counted: a line on stderr about how the input was read (a link to
+    a folder already read, skipped; a followed file truncated, read again from the start)."""
+
+    def __str__(self) -> str:
+        if self.locator.line == 0:
+            return f"{self.locator.source}: {self.reason}"
+        return Unreadable.__str__(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +283,8 @@ class Tally:
 
     def count(self, item: Item) -> None:
         if isinstance(item, Unreadable):
-            self.unreadable += 1
+            if not isinstance(item, Note):
+                self.unreadable += 1
             return
         self.events += 1
         if item.verdict is not None:

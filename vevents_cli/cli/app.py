@@ -39,8 +39,15 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: every `finally` runs, worker processes end."""
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+_MAIN_PID = os.getpid()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM: an exception in vevents' own process (so every `finally` runs); in a
+    worker forked before it set its own handlers, a quiet exit with the conventional status."""
+    if os.getpid() != _MAIN_PID:
+        os._exit(128 + signum)
+    raise Terminated() if signum != signal.SIGINT else KeyboardInterrupt()
 
 
 def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
@@ -111,8 +118,11 @@ def status_of(argv: list[str] | None) -> ExitStatus:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console script: run, flush, exit with the run's status."""
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _terminate)
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
+    for name in ("SIGINT", "SIGTERM"):  # (SIGTERM is missing on some platforms)
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) is not signal.SIG_IGN:
+            signal.signal(getattr(signal, name), _interrupt)
     status = status_of(argv)
     try:
         sys.stdout.flush()

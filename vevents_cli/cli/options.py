@@ -12,6 +12,7 @@ import enum
 import functools
 import inspect
 import os
+import re
 import stat
 import sys
 import typing
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from vevents_cli.pipeline.config import RunConfig
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE, RunConfig
 from vevents_cli.pipeline.filters import Filters
 from vevents_cli.voucherify import dialects
 
@@ -99,6 +100,28 @@ SecretFile = Annotated[
                  help="Read the webhook secret from FILE (surrounding whitespace ignored)."),
 ]
 SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
+
+_SIZE = re.compile(r"\s*([0-9]+)\s*(?:([KMG])(?:i?B)?|B)?\s*", re.IGNORECASE)
+_SCALE = {None: 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def value_size(text: str | int) -> int:
+    """`--max-value-size`: bytes, or K, M, G (KiB, MiB, GiB; KB, MB, GB are read the same)."""
+    if isinstance(text, int):
+        return text
+    m = _SIZE.fullmatch(text)
+    size = int(m.group(1)) * _SCALE[m.group(2) and m.group(2).upper()] if m else 0
+    if size <= 0:
+        raise typer.BadParameter(f"{text!r} is not a size: give bytes, or a number with K, M or G (64M, 1G)")
+    return size
+
+
+MaxValueSize = Annotated[
+    int,
+    typer.Option("--max-value-size", metavar="SIZE", parser=value_size, show_default="64M",
+                 help="Skip any JSON value (or line) larger than SIZE: bytes, or with K, M, G (64M, 1G). "
+                      "Memory stays bounded by it."),
+]
 
 
 
@@ -183,9 +206,11 @@ def event_type(name: str | None, hint: str) -> str | None:
 
 def run_config(paths: tuple[str, ...], *, as_type: str | None = None, strict: bool = False,
                user_schemas: Path | None = None, filters: Filters | None = None, facts: bool = True,
-               validate: bool = True, follow: bool = False) -> RunConfig:
+               validate: bool = True, follow: bool = False, max_value_size: int = MAX_VALUE_SIZE,
+               exact_numbers: bool = False) -> RunConfig:
     return RunConfig(inputs=paths, follow=follow, as_type=event_type(as_type, "--as"), validate=validate,
-                     strict=strict, user_schemas=user_schemas, facts=facts, filters=filters or Filters())
+                     strict=strict, user_schemas=user_schemas, facts=facts, filters=filters or Filters(),
+                     max_value_size=max_value_size, exact_numbers=exact_numbers)
 
 
 def start(config: RunConfig, project: Callable[[Summary], T] | None = None,

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import NO_FILTERS, AsType, Paths, filtered, inputs, refuse_inputs, run_config, start
+from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
+    NO_FILTERS,
+    AsType,
+    MaxValueSize,
+    Paths,
+    filtered,
+    inputs,
+    refuse_inputs,
+    run_config,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.filters import Filters
 
@@ -28,6 +39,7 @@ def redact(
     ] = None,
     metadata: Annotated[bool, typer.Option("--metadata", help="Also replace free-text metadata values.")] = False,
     as_type: AsType = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Write events (NDJSON) with names, emails, phones, addresses, birthdates pseudonymised.
@@ -49,7 +61,8 @@ def redact(
     sources = inputs(paths)
     if out is not None:
         refuse_inputs(out, sources, "redact")
-    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False)
+    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False, exact_numbers=True,
+                        max_value_size=max_value_size)
     redactor = redaction.Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
     streams = console.streams()
     run = start(config, functools.partial(redaction.line, redactor=redactor))

@@ -9,9 +9,11 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    MaxValueSize,
     Paths,
     Strict,
     TextOrJson,
@@ -40,6 +42,7 @@ def show(
     ),
     strict: Strict = False,
     schemas: UserSchemas = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     follow: Annotated[
         Path | None,
         typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
@@ -78,7 +81,7 @@ def show(
         raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
     sources = (str(follow),) if follow is not None else inputs(paths, allow_empty)
     config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
-                        follow=follow is not None)
+                        follow=follow is not None, max_value_size=max_value_size)
     streams = console.streams()
     view = render.View.of("json" if fmt is TextOrJson.json else "table" if table else "panels",
                           raw=raw, color=streams.color, streaming=follow is not None or "-" in sources,

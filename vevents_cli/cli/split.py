@@ -10,8 +10,10 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
     NO_FILTERS,
     AsType,
+    MaxValueSize,
     Paths,
     filtered,
     input_files,
@@ -36,6 +38,7 @@ def split(
         bool, typer.Option("--force", help="Overwrite files that already exist (never an input file).")
     ] = False,
     as_type: AsType = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
@@ -51,7 +54,8 @@ def split(
 
     sources = inputs(paths)
     refuse_inputs(out, sources, "split", folder=True)
-    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False)
+    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False, exact_numbers=True,
+                        max_value_size=max_value_size)
     streams = console.streams()
     splitter = splitting.Splitter(out, force=force, inputs=input_files(sources) if force else frozenset())
     with console.progress(sources, streams, deferred=True) as progress:

@@ -8,9 +8,11 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    MaxValueSize,
     Paths,
     Strict,
     TextOrJson,
@@ -37,6 +39,7 @@ def stats(
     strict: Strict = False,
     schemas: UserSchemas = None,
     allow_empty: AllowEmpty = False,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Aggregate a log: events by type, customers, campaigns, redemptions, retries, order.
@@ -58,7 +61,8 @@ def stats(
     from vevents_cli.output import stats as render
 
     sources = inputs(paths, allow_empty)
-    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters)
+    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
+                        max_value_size=max_value_size)
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
         run = start(config, aggregate.row, progress)  # type: ignore[arg-type]

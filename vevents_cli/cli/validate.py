@@ -9,9 +9,11 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    MaxValueSize,
     Paths,
     Strict,
     UserSchemas,
@@ -43,6 +45,7 @@ def validate(
     as_type: AsType = None,
     strict: Strict = False,
     schemas: UserSchemas = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, junit or github.")] = (
         ReportFormat.text
     ),
@@ -77,7 +80,8 @@ def validate(
     from vevents_cli.output.validate import REPORTERS, Options, passed
 
     sources = inputs(paths, allow_empty)
-    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False)
+    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False,
+                        max_value_size=max_value_size)
     reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
     options = Options(only_invalid=only_invalid, expect=expect.value, allow_empty=allow_empty)
     streams = console.streams()

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import Paths, Secret, SecretFile, inputs, run_config, secret, start
+from vevents_cli.cli.options import (
+    MAX_VALUE_SIZE,
+    MaxValueSize,
+    Paths,
+    Secret,
+    SecretFile,
+    inputs,
+    run_config,
+    secret,
+    start,
+)
 from vevents_cli.cli.status import ExitStatus
 
 
@@ -16,6 +26,7 @@ def verify(
     paths: Paths = None,
     secret_value: Secret = None,
     secret_file: SecretFile = None,
+    max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     signature: Annotated[
         str | None,
         typer.Option("--signature", metavar="HEX",
@@ -39,7 +50,8 @@ def verify(
     from vevents_cli.voucherify import signatures
 
     key = secret(secret_value, secret_file, required=True)
-    config = run_config(inputs(paths), validate=False, facts=False)
+    config = run_config(inputs(paths), validate=False, facts=False, max_value_size=max_value_size)
     run = start(config, functools.partial(signatures.check, secret=key, signature=signature))
-    checked, failed = render.write(run, console.streams())
-    return ExitStatus.of(bool(failed or run.tally.unreadable or not checked))
+    body = functools.partial(signatures.check_body, secret=key, signature=signature)
+    checked, failed = render.write(run, console.streams(), body)
+    return ExitStatus.of(bool(failed or not checked))

@@ -92,7 +92,7 @@ def _member(raw: bytes, pos: int, name: str) -> tuple[int, int] | None:
 
 def _element(raw: bytes, pos: int, token: str) -> int | None:
     """The start of element `token` (a decimal index) of the array opening at `pos`."""
-    if not token.isdigit() or (len(token) > 1 and token[0] == "0"):
+    if not (token.isascii() and token.isdigit()) or (len(token) > 1 and token[0] == "0"):
         return None
     wanted, index = int(token), 0
     pos = _ws(raw, pos + 1)

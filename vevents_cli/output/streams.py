@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from vevents_cli import jsonout
-from vevents_cli.model import Locator, Unreadable
+from vevents_cli.model import Locator, Note, Unreadable
 from vevents_cli.output.text import unreadable_line
 
 if TYPE_CHECKING:
@@ -120,9 +120,11 @@ class Lines:
 
 
 def drain(results: Iterable[T | Unreadable], streams: Streams, emit: Callable[[T], Any],
-          lines: Lines | None = None, unreadable: Callable[[Unreadable], Any] | None = None) -> None:
+          lines: Lines | None = None, unreadable: Callable[[Unreadable], Any] | None = None,
+          notes: bool = True) -> None:
     """The one loop over a run's results: each to `emit`, each unreadable item to stderr
-    (or to `unreadable`, for a format that reports them itself).
+    (or to `unreadable`, for a format that reports them itself), each `Note` to stderr
+    (unless not `notes`: a quiet format).
 
     Pending `lines` are written before an error line, so both streams stay in input order.
     The results are closed however the loop ends (a closed pipe, Ctrl-C), which ends any
@@ -132,6 +134,12 @@ def drain(results: Iterable[T | Unreadable], streams: Streams, emit: Callable[[T
     try:
         for result in it:
             if isinstance(result, Unreadable):
+                if isinstance(result, Note):  # how the input was read: a line on stderr
+                    if notes:
+                        if lines is not None:
+                            lines.flush()
+                        streams.note(unreadable_line(result))
+                    continue
                 if unreadable is not None:
                     unreadable(result)
                     continue

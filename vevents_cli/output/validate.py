@@ -166,7 +166,7 @@ def quiet_project(s: Summary, options: Options) -> None:
 
 def quiet_write(run: Any, streams: Streams, options: Options) -> None:
     """Only the summary line: unreadable input is counted there, not reported line by line."""
-    drain(run, streams, lambda _: None, unreadable=lambda _: None)
+    drain(run, streams, lambda _: None, unreadable=lambda _: None, notes=False)
     streams.out.write((summary_line(run.tally, options) + "\n").encode())
     streams.out.flush()
 

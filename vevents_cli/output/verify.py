@@ -1,9 +1,12 @@
-"""Rendering for `verify`: one line per event, MATCH (raw or compact) or MISMATCH with causes."""
+"""Rendering for `verify`: one line per event, MATCH (raw or compact) or MISMATCH with causes;
+a body that is not an event is checked all the same, its line noting why it is not one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from vevents_cli.model import Unreadable
 from vevents_cli.output.streams import Streams, drain, paint
 from vevents_cli.output.text import safe
 from vevents_cli.voucherify.signatures import Checked
@@ -14,14 +17,19 @@ NO_SIGNATURE = ("no signature: give --signature HEX (or verify a captured reques
 
 def line(checked: Checked, color: bool) -> str:
     label = f"{safe(checked.locator)}  {safe(checked.label)}  "
+    note = "" if checked.note is None else f" — note: {safe(checked.note)}"
     match = checked.match
     if match is not None and match.matched:
-        return label + paint(f"MATCH ({match.form})", "green", color)
-    return label + paint("MISMATCH", "red", color) + " — likely: " + "; ".join(checked.causes)
+        return label + paint(f"MATCH ({match.form})", "green", color) + note
+    return label + paint("MISMATCH", "red", color) + " — likely: " + "; ".join(checked.causes) + note
 
 
-def write(run: Any, streams: Streams) -> tuple[int, int]:
-    """Every check, in input order; (events checked, events that failed: mismatch, no signature)."""
+def write(run: Any, streams: Streams, body: Callable[[Unreadable], Checked | None] | None = None) -> tuple[int, int]:
+    """Every check, in input order; (checks, failures: mismatch, no signature, unreadable input).
+
+    `body` checks an unreadable item that kept its bytes (a body that is not an event):
+    it is reported like an event, with a note; other unreadable items are error lines.
+    """
     checked = failed = 0
 
     def emit(result: Checked) -> None:
@@ -36,5 +44,14 @@ def write(run: Any, streams: Streams) -> tuple[int, int]:
         streams.out.write((line(result, streams.color) + "\n").encode())
         streams.out.flush()
 
-    drain(run, streams, emit)
+    def unreadable(item: Unreadable) -> None:
+        nonlocal failed
+        result = body(item) if body is not None else None
+        if result is None:
+            failed += 1
+            streams.unreadable(item)
+        else:
+            emit(result)
+
+    drain(run, streams, emit, unreadable=unreadable)
     return checked, failed

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
-from vevents_cli.model import Locator, Record, Summary, Tally, Unreadable
+from vevents_cli.model import Record, Summary, Tally, Unreadable
 from vevents_cli.pipeline.config import RunConfig
 
 # The stages are imported when a run starts, not with this module: `--help` and the options
@@ -70,9 +70,10 @@ class Stages:
         from vevents_cli.pipeline import recognise
         from vevents_cli.pipeline.records import read_lines
 
-        for item in read_lines(name, lines, ndjson=True):
+        config = self.config
+        for item in read_lines(name, lines, ndjson=True, limit=config.max_value_size, exact=config.exact_numbers):
             if isinstance(item, Record):
-                self.schemas.plan(recognise.recognise(item, self.config.as_type))
+                self.schemas.plan(recognise.recognise(item, config.as_type))
 
     def process(self, items: Iterable[Record | Unreadable], tally: Tally, project: Callable[[Summary], T],
                 progress: Progress | None = None) -> Iterator[T | Unreadable]:
@@ -117,28 +118,30 @@ class Run(Generic[T]):
             from vevents_cli.pipeline import follow
             from vevents_cli.pipeline.records import read_lines
 
-            name = config.inputs[0]
-            lines = follow.until_interrupted(follow.lines(name))
-            yield from stages.process(read_lines(name, lines), tally, project, self._progress)
+            name, limit = config.inputs[0], config.max_value_size
+            lines = follow.until_interrupted(follow.lines(name, limit=limit))
+            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers)
+            yield from stages.process(items, tally, project, self._progress)
         else:
             yield from self._sources()
 
     def _sources(self) -> Iterator[T | Unreadable]:
         from vevents_cli.pipeline import parallel
-        from vevents_cli.pipeline.records import read_source
+        from vevents_cli.pipeline.records import problem, read_source
         from vevents_cli.pipeline.sources import Problem, expand
 
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
         with parallel.Workers(stages, project, config.jobs) as workers:
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
-                    item = Unreadable(Locator(source.name, 0), source.reason)
+                    item = problem(source)
                     tally.count(item)
                     yield item
                 elif workers.take(source):
                     yield from workers.run(source, tally, self._progress)
                 else:
-                    yield from stages.process(read_source(source), tally, project, self._progress)
+                    items = read_source(source, config.max_value_size, config.exact_numbers)
+                    yield from stages.process(items, tally, project, self._progress)
 
 
 def run(config: RunConfig, project: Callable[[Summary], T] = identity, *,  # type: ignore[assignment]

@@ -7,7 +7,9 @@ to the next request line (or the end of the file) without the line breaks before
 
 Each request becomes a `Record` whose `raw` is the body exactly as received (what the
 signature covers), `value` the parsed JSON body and `headers` a case-insensitive mapping;
-a request that cannot be read becomes an `Unreadable` at the line where it starts.
+a request that cannot be read becomes an `Unreadable` at the line where it starts (one
+whose body is not a JSON object keeps that body and its headers, for `verify`). Headers
+and bodies are bounded by `--max-value-size`; reading is linear in the capture's size.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import Any
 
 import orjson
 
+from vevents_cli.jsonout import loads as exact_loads
 from vevents_cli.model import Locator, Record, Unreadable
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
+from vevents_cli.pipeline.sources import Dropped, Line, ReadFailed, Restart
 
 Item = Record | Unreadable
 
@@ -28,6 +33,7 @@ _REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]\r?\n?$")
 _HEADER = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n?$")
 _CHUNK_SIZE = re.compile(rb"^([0-9A-Fa-f]+)[ \t]*(?:;[^\r\n]*)?\r?\n$")
 _EOL = re.compile(rb"\r?\n$")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class Headers(Mapping[str, str]):
@@ -68,55 +74,86 @@ class Headers(Mapping[str, str]):
 
 
 class _Bytes:
-    """A line iterator read as a byte stream, counting the lines consumed (1-based)."""
+    """A line iterator read as a byte stream, counting the lines consumed (1-based).
 
-    def __init__(self, first_line: bytes, lines: Iterable[bytes]) -> None:
-        self.buffer = first_line
+    Bytes not yet consumed sit in one buffer from `pos` on; consumed bytes are dropped
+    once they are most of it, so reading is linear however large a body is. A line the
+    reader dropped (longer than the limit) reads as an empty line and sets `lost`; a
+    stream that broke ends the input and sets `failed`.
+    """
+
+    def __init__(self, first_line: bytes, lines: Iterable[Line]) -> None:
+        self.buffer = bytearray(first_line)
+        self.pos = 0
         self.lines = iter(lines)
         self.line = 1  # the line the next byte is on
+        self.lost = False
+        self.failed: str | None = None
 
     def _fill(self) -> bool:
-        more = next(self.lines, None)
-        if more is None:
-            return False
-        self.buffer += more
-        return True
+        try:
+            for more in self.lines:
+                if isinstance(more, Restart):
+                    continue
+                if self.pos > 65536 and self.pos * 2 > len(self.buffer):
+                    del self.buffer[: self.pos]
+                    self.pos = 0
+                if isinstance(more, Dropped):
+                    self.lost = True
+                    more = b"\n"
+                self.buffer += more
+                return True
+        except ReadFailed as exc:
+            self.failed = exc.reason
+        return False
 
     def _take(self, n: int) -> bytes:
-        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        out = bytes(self.buffer[self.pos:self.pos + n])
+        self.pos += len(out)
         self.line += out.count(b"\n")
         return out
 
+    def _line_end(self) -> int:
+        """Offset just past the next line end (or the end of input)."""
+        scanned = self.pos
+        while True:
+            end = self.buffer.find(b"\n", scanned)
+            if end >= 0:
+                return end + 1
+            unread = len(self.buffer) - self.pos  # `_fill` may move the unread bytes to the front
+            if not self._fill():
+                return len(self.buffer)
+            scanned = self.pos + unread
+
     def readline(self) -> bytes:
         """The next line with its line end; b"" at the end of input."""
-        while b"\n" not in self.buffer and self._fill():
-            pass
-        end = self.buffer.find(b"\n")
-        return self._take(len(self.buffer) if end < 0 else end + 1)
+        end = self._line_end()  # first: it may move `pos`
+        return self._take(end - self.pos)
 
     def read(self, n: int) -> bytes:
         """Up to `n` bytes (fewer only at the end of input)."""
-        while len(self.buffer) < n and self._fill():
+        while len(self.buffer) - self.pos < n and self._fill():
             pass
         return self._take(n)
 
     def peek_line(self) -> bytes:
-        while b"\n" not in self.buffer and self._fill():
-            pass
-        end = self.buffer.find(b"\n")
-        return self.buffer if end < 0 else self.buffer[: end + 1]
+        end = self._line_end()  # first: it may move `pos`
+        return bytes(self.buffer[self.pos:end])
 
 
 class _BadRequest(Exception):
     pass
 
 
-def read_requests(name: str, first_line: bytes, lines: Iterable[bytes]) -> Iterator[Item]:
+def read_requests(name: str, first_line: bytes, lines: Iterable[Line], limit: int = MAX_VALUE_SIZE,
+                  exact: bool = False) -> Iterator[Item]:
     """Every request of a capture, as records (or unreadables), in order."""
     stream = _Bytes(first_line, lines)
     while True:
         line = stream.peek_line()
         if not line:
+            if stream.failed is not None:
+                yield Unreadable(Locator(name, stream.line), stream.failed)
             return
         if not line.strip():
             stream.readline()
@@ -128,14 +165,17 @@ def read_requests(name: str, first_line: bytes, lines: Iterable[bytes]) -> Itera
             _skip_to_request(stream)
             continue
         stream.readline()
+        stream.lost = False
         try:
-            headers = _headers(stream)
-            body = _body(stream, headers)
+            headers = _headers(stream, limit)
+            body = _body(stream, headers, limit)
+            if stream.lost:
+                raise _BadRequest(f"a line of this request is longer than {size_text(limit)} (--max-value-size)")
         except _BadRequest as exc:
             yield Unreadable(Locator(name, start), str(exc))
             _skip_to_request(stream)
             continue
-        yield request_record(Locator(name, start), headers, body)
+        yield request_record(Locator(name, start), headers, body, exact)
 
 
 def _skip_to_request(stream: _Bytes) -> None:
@@ -146,12 +186,16 @@ def _skip_to_request(stream: _Bytes) -> None:
         stream.readline()
 
 
-def _headers(stream: _Bytes) -> Headers:
+def _headers(stream: _Bytes, limit: int) -> Headers:
     pairs: list[tuple[str, str]] = []
+    size = 0
     while True:
         line = stream.readline()
         if not line:
             raise _BadRequest("truncated request: input ends inside the headers")
+        size += len(line)
+        if size > limit:
+            raise _BadRequest(f"headers larger than {size_text(limit)} (--max-value-size)")
         if not line.strip():
             return Headers(pairs)
         if line[:1] in (b" ", b"\t") and pairs:  # obsolete line folding
@@ -164,23 +208,30 @@ def _headers(stream: _Bytes) -> Headers:
         pairs.append((m.group(1).decode("ascii"), m.group(2).decode("latin-1")))
 
 
-def _body(stream: _Bytes, headers: Headers) -> bytes:
+def _body(stream: _Bytes, headers: Headers, limit: int) -> bytes:
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        return _chunked(stream)
+        return _chunked(stream, limit)
     length = headers.get("content-length")
     if length is not None:
-        if not length.isdigit():
-            raise _BadRequest(f"bad Content-Length: {length!r}")
-        body = stream.read(int(length))
-        if len(body) < int(length):
-            raise _BadRequest(f"truncated body: Content-Length is {length} bytes, input has {len(body)}")
+        if not _DIGITS.fullmatch(length):  # ASCII digits only: str.isdigit() is true for "²"
+            raise _BadRequest(f"bad Content-Length: {length!r} (expected a number of bytes)")
+        size = int(length)
+        if size > limit:
+            raise _BadRequest(f"body larger than {size_text(limit)} (--max-value-size): Content-Length is {size}")
+        body = stream.read(size)
+        if len(body) < size:
+            raise _BadRequest(f"truncated body: Content-Length is {size} bytes, input has {len(body)}")
         return body
     parts: list[bytes] = []
+    size = 0
     while True:
         line = stream.peek_line()
         if not line or _REQUEST_LINE.match(line):
             break
         parts.append(stream.readline())
+        size += len(line)
+        if size > limit:
+            raise _BadRequest(f"body larger than {size_text(limit)} (--max-value-size)")
     return b"".join(parts).rstrip(b"\r\n")
 
 
@@ -221,31 +272,34 @@ def dechunk(readline: Callable[[], bytes], read: Callable[[int], bytes], limit: 
     return b"".join(parts)
 
 
-def _chunked(stream: _Bytes) -> bytes:
+def _chunked(stream: _Bytes, limit: int) -> bytes:
     at = stream.line
     try:
-        return dechunk(stream.readline, stream.read)
+        return dechunk(stream.readline, stream.read, limit)
+    except BodyTooLarge:
+        raise _BadRequest(f"body larger than {size_text(limit)} (--max-value-size)") from None
     except ChunkError as exc:
         raise _BadRequest(f"bad chunked encoding: {exc} (chunks from line {at})") from None
 
 
-def request_record(locator: Locator, headers: Headers, body: bytes) -> Item:
-    """A delivery's record: raw is the body as received, value its JSON object."""
+def request_record(locator: Locator, headers: Headers, body: bytes, exact: bool = False) -> Item:
+    """A delivery's record: raw is the body as received, value its JSON object (`exact`:
+    integers beyond 64 bits exact, see `exact.loads`)."""
     if not body.strip():
-        return Unreadable(locator, "request has no body")
+        return Unreadable(locator, "request has no body", raw=body, headers=headers)
     try:
-        value = orjson.loads(body)
+        value = (exact_loads if exact else orjson.loads)(body)
     except orjson.JSONDecodeError as exc:
-        return Unreadable(locator, f"request body is not JSON: {exc.msg}")
+        return Unreadable(locator, f"request body is not JSON: {exc.msg}", raw=body, headers=headers)
     if not isinstance(value, dict):
-        return Unreadable(locator, "request body is not a JSON object")
+        return Unreadable(locator, "request body is not a JSON object", raw=body, headers=headers)
     return Record(locator, body, value, headers)
 
 
 # --- records saved by `vevents listen --save` ---------------------------------------------------
 
 
-def saved_delivery(locator: Locator, saved: dict[str, Any]) -> Item:
+def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False) -> Item:
     """A delivery saved by `listen --save`: its body bytes and headers, as they arrived."""
     body, headers = saved.get("body"), saved.get("headers")
     if not isinstance(body, str) or not isinstance(headers, dict):
@@ -257,4 +311,4 @@ def saved_delivery(locator: Locator, saved: dict[str, Any]) -> Item:
             return Unreadable(locator, "saved delivery: `body` is not valid base64")
     else:
         raw = body.encode("utf-8")
-    return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw)
+    return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw, exact)

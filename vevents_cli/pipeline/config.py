@@ -11,6 +11,16 @@ from pathlib import Path
 
 from vevents_cli.pipeline.filters import Filters
 
+MAX_VALUE_SIZE = 64 * 1024 * 1024  # default bound on one JSON value (and one line), in bytes
+
+
+def size_text(size: int) -> str:
+    """A byte count as people write it: 64 MiB, 1 GiB, 1,000 bytes."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size:,} bytes"
+
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
@@ -23,6 +33,8 @@ class RunConfig:
     facts: bool = True  # read customer, points... (else only the event and its verdict)
     filters: Filters = field(default_factory=Filters)
     jobs: int | None = None  # worker processes; None: $VEVENTS_JOBS, else every core
+    max_value_size: int = MAX_VALUE_SIZE  # --max-value-size: larger values (and lines) are skipped, never held
+    exact_numbers: bool = False  # integers beyond 64 bits read exactly (for commands that write payloads back)
 
     @property
     def needs_facts(self) -> bool:

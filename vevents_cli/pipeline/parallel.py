@@ -1,7 +1,7 @@
 """The parallel strategy: large NDJSON files cut into chunks, processed by worker processes.
 
-A large, plain (not gzip) NDJSON file (so named, or its first line a whole object) is cut into ~2 MiB
-chunks, each just before a line that starts with `{`. Each chunk goes through the same
+A large, plain (not gzip) NDJSON file (by its name, or a first line that is a whole JSON
+object) is cut into ~2 MiB chunks, each just before a line that starts with `{`. Each chunk goes through the same
 stages (`Stages.process`) in a worker, reading as a serial run would at that line (the
 source is known to be NDJSON there), and the results come back in input order: the
 output is a serial run's, byte for byte. At most two chunks per worker are in flight,
@@ -19,7 +19,7 @@ without copying it.
 
 from __future__ import annotations
 
-import io
+import itertools
 import os
 import signal
 import threading
@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vevents_cli.model import Tally
-from vevents_cli.pipeline.records import is_ndjson_name, read_lines
-from vevents_cli.pipeline.sources import GZIP_MAGIC, Source
+from vevents_cli.model import Locator, Tally, Unreadable
+from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_lines
+from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, Splitter, lines
 
 if TYPE_CHECKING:
     from vevents_cli.pipeline import Progress, Stages
@@ -43,13 +43,14 @@ MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up
 CHUNK = 2 * 1024 * 1024
 SCAN = 256 * 1024  # read ahead this much at a time to find where a chunk may end
 PREPARE = 2 * 1024 * 1024  # the events of this much of a file's start have their validators compiled
+MAX_CHUNK = 8 * CHUNK  # no cut found within this: the rest of the file is read serially
 WATCH_INTERVAL = 0.5  # how often a worker checks that its parent is still there
 
 
 def cores() -> int:
     """Worker processes to use: $VEVENTS_JOBS, else the cores this process may run on."""
     jobs = os.environ.get("VEVENTS_JOBS", "")
-    if jobs.isdigit() and int(jobs) > 0:
+    if jobs.isascii() and jobs.isdigit() and int(jobs) > 0:
         return int(jobs)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -61,7 +62,8 @@ def start_method() -> str:
 
 
 def splittable(source: Source) -> bool:
-    """A large, plain (not gzip) NDJSON file: so named, or its first line a whole JSON object."""
+    """A large, plain (not gzip) file named *.ndjson / *.jsonl, or whose first line is a whole
+    JSON object: NDJSON."""
     if source.path is None:
         return False
     try:
@@ -82,8 +84,10 @@ def splittable(source: Source) -> bool:
         return False
 
 
-def chunks(path: Path) -> Iterator[tuple[int, int, int]]:
-    """(start, end, first line) of each chunk of about CHUNK bytes.
+def chunks(path: Path) -> Iterator[tuple[int, int | None, int]]:
+    """(start, end, first line) of each chunk of about CHUNK bytes; end None: the rest of
+    the file, to be read serially from `start` (no cut found within a few chunks' size,
+    e.g. a line of hundreds of MiB: it is never held whole).
 
     A cut falls just before a line that starts with `{` and just after a line that holds
     a whole JSON object: there a serial reader has no value pending and knows the file
@@ -99,6 +103,9 @@ def chunks(path: Path) -> Iterator[tuple[int, int, int]]:
                 if data:
                     yield start, start + len(data), line
                 return
+            if cut < 0:  # no place to cut: the rest is read serially
+                yield start, None, line
+                return
             piece, data = data[:cut], data[cut:]
             yield start, start + len(piece), line
             line += piece.count(b"\n")
@@ -106,13 +113,16 @@ def chunks(path: Path) -> Iterator[tuple[int, int, int]]:
 
 
 def _cut(data: bytes, f: Any) -> tuple[bytes, int | None]:
-    """`data` (extended from `f` as needed) and where its chunk ends; None: at the end of the file."""
+    """`data` (extended from `f` as needed) and where its chunk ends; None: at the end of the
+    file; -1: nowhere within MAX_CHUNK bytes."""
     if len(data) < CHUNK:
         return data, None
     pos = CHUNK - 1
     while True:
         found = data.find(b"\n{", pos)
         if found == -1:
+            if len(data) > MAX_CHUNK:
+                return data, -1
             more = f.read(SCAN)
             if not more:
                 return data, None
@@ -157,43 +167,75 @@ class Workers:
         """Whether this source is worth running on several cores."""
         return self.jobs > 1 and splittable(source)
 
-    def _prepare(self, path: Path, name: str) -> None:
+    def _prepare(self, path: Path | None, name: str) -> None:
         """Compile, before the workers fork, the validators the first events need, so the workers
         share those pages (copy-on-write) instead of each compiling its own copy."""
         try:
-            with path.open("rb") as f:
+            with open(path, "rb") as f:  # type: ignore[arg-type]
                 head = f.read(PREPARE)
-        except OSError:
+        except (OSError, TypeError):
             return
         self.stages.prepare(name, head.splitlines(keepends=True)[:-1])  # the last line may be cut
 
     def run(self, source: Source, tally: Tally, progress: Progress | None = None) -> Iterator[Any]:
         """The results of one file's chunks, in order (at most two chunks per worker in flight)."""
         if self._pool is None:
-            self._prepare(source.path, source.name)
             import gc
             import multiprocessing
 
+            self._prepare(source.path, source.name)
             gc.freeze()  # the collector leaves what exists now alone: its pages stay shared with the workers
             context = multiprocessing.get_context(start_method())
             self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.stages, self.project, os.getpid()))
         assert source.path is not None
         pending: deque[Any] = deque()
         for start, end, line in chunks(source.path):
+            if end is None:
+                while pending:
+                    out, stop = _collect(pending.popleft(), tally, progress)
+                    yield from out
+                    if stop:
+                        return
+                yield from self._rest(source, start, line, tally, progress)
+                return
             job = (str(source.path), source.name, start, end, line)
             pending.append(self._pool.apply_async(_work, (job,)))
             if len(pending) >= 2 * self.jobs:
-                yield from _collect(pending.popleft(), tally, progress)
+                out, stop = _collect(pending.popleft(), tally, progress)
+                yield from out
+                if stop:  # a serial run gives the source up there (binary data, nothing but errors)
+                    return
         while pending:
-            yield from _collect(pending.popleft(), tally, progress)
+            out, stop = _collect(pending.popleft(), tally, progress)
+            yield from out
+            if stop:
+                return
+
+    def _rest(self, source: Source, start: int, line: int, tally: Tally, progress: Progress | None
+              ) -> Iterator[Any]:
+        """The file from `start` (a chunk's start) to its end, read here as a serial run would."""
+        assert source.path is not None
+        config = self.stages.config
+        limit = config.max_value_size
+        try:
+            with source.path.open("rb") as f:
+                f.seek(start)
+                items = read_lines(source.name, lines(f, limit), first_line=line, ndjson=True, limit=limit,
+                                   exact=config.exact_numbers)
+                yield from self.stages.process(items, tally, self.project, progress)
+        except OSError as exc:
+            item = Unreadable(Locator(source.name, line), f"read error: {exc.strerror or exc}")
+            tally.count(item)
+            yield item
 
 
-def _collect(result: Any, tally: Tally, progress: Progress | None) -> list[Any]:
+def _collect(result: Any, tally: Tally, progress: Progress | None) -> tuple[list[Any], bool]:
+    """A chunk's results, and whether reading the file stops there."""
     out, counts, size, items = result.get()
     tally.merge(counts)
     if progress is not None:
         progress(size, items)
-    return out  # type: ignore[no-any-return]
+    return out, any(ends_source(item) for item in out)
 
 
 # --- in the worker process ----------------------------------------------------------------------
@@ -222,10 +264,15 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
         f.seek(start)
         data = f.read(end - start)
     tally = Tally()
-    lines = io.BytesIO(data)  # line by line, without a second copy of the chunk
-    results = _STATE["stages"].process(read_lines(name, lines, first_line=line, ndjson=True), tally, _STATE["project"])
-    count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    return _joined(results), tally, len(data), count
+    stages = _STATE["stages"]
+    limit = stages.config.max_value_size
+    splitter = Splitter(limit)
+    counted = itertools.count()  # lines as they are read: the chunk is never split into a list
+    chunk_lines = (piece for piece, _ in zip(itertools.chain(splitter.feed(data), splitter.end()), counted,
+                                             strict=False))
+    items = read_lines(name, chunk_lines, first_line=line, ndjson=True, limit=limit, exact=stages.config.exact_numbers)
+    results = _joined(stages.process(items, tally, _STATE["project"]))
+    return results, tally, len(data), next(counted)
 
 
 def _joined(results: Iterable[Any]) -> list[Any]:

@@ -1,146 +1,174 @@
-"""Records: cut a source's bytes into JSON values, each with its locator.
+"""Records: cut a source's lines into JSON values, each with its locator.
 
 A source may hold one JSON value, a JSON array of events, NDJSON (one value per line,
 streamed: memory stays flat), or several pretty-printed values one after another. Each
-value becomes a `Record` (raw bytes, parsed value, locator); anything that cannot be read
-becomes an `Unreadable` naming the source and position, and reading goes on.
+value becomes a `Record` (its own raw bytes, parsed value, locator); anything that cannot
+be read becomes an `Unreadable` naming the source and position, and reading goes on. An
+array's members are cut from its text and parsed one by one: each record's raw bytes are
+its span of the array, a bad member is one unreadable item, memory holds one member.
 
 Recovery at line edges. A source is known to be NDJSON by its name (`.ndjson`, `.jsonl`),
 once a line holds a whole JSON object, or once a cut line was found. In an NDJSON source
-a line that ends mid-value is one unreadable item at its line, and reading resumes at the
-next line. Elsewhere such a line starts a multi-line (pretty) value, read until its
-brackets balance -- unless the next line starts a new object (`{` at column 0) while the
+a line that does not parse is one unreadable item at its line, and reading resumes at the
+next line: a cut line never joins the lines after it. Elsewhere a line that starts an
+object or array and ends mid-value starts a multi-line (pretty) value, read until its
+brackets balance -- unless the next line starts a new object (`{` in column 1) while the
 pending value is an object: then the pending line was cut, and is reported alone.
+
+Bounds. No value is held beyond `limit` bytes (`--max-value-size`): a longer line is
+dropped as it is read (see `sources.lines`), a longer multi-line value is skipped to its
+end; each is one unreadable item. Reading and parsing are linear in the input's size.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 
-from vevents_cli.model import Locator, Record, Unreadable
+from vevents_cli.jsonout import loads as exact_loads
+from vevents_cli.model import Locator, Note, Record, Unreadable
 from vevents_cli.pipeline import captures
-from vevents_cli.pipeline.sources import Problem, Source
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
+from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, lines
 
 BOM = b"\xef\xbb\xbf"
-MAX_VALUE_BYTES = 256 * 1024 * 1024  # one pretty-printed value larger than this is refused
 CUT_LINE = "truncated JSON: this line ends mid-value"
 GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
+BINARY = "binary data, not JSON text"  # the source is given up there
+GAVE_UP = f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
+REST_SKIPPED = "the rest of this source is skipped"
 SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
 
 _TOKEN = re.compile(rb'["{}\[\]]')
-_STRING_TAIL = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
+_STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_LINE_STRING = re.compile(rb'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')  # a whole string on one line
+_MEMBER_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.S)
 _REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|GET|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]\r?\n?$")
 _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
+_WHITESPACE = b" \t\r\n"
 
 
 Item = Record | Unreadable
 
 
-class ReadError(Exception):
-    """Raised by a line reader when the stream itself breaks (truncated gzip, I/O error)."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
-
-
-def read_all(sources: Iterable[Source | Problem]) -> Iterator[Item]:
-    """Every record of every source, in order; problems become `Unreadable`s."""
+def read_all(sources: Iterable[Source | Problem], limit: int = MAX_VALUE_SIZE, exact: bool = False
+             ) -> Iterator[Item]:
+    """Every record of every source, in order; problems become `Unreadable`s (or `Note`s)."""
     for source in sources:
         if isinstance(source, Problem):
-            yield Unreadable(Locator(source.name, 0), source.reason)
+            yield problem(source)
         else:
-            yield from read_source(source)
+            yield from read_source(source, limit, exact)
 
 
-def read_source(source: Source) -> Iterator[Item]:
+def problem(source: Problem) -> Unreadable:
+    """The item for a PATH argument or folder entry that is not read."""
+    kind = Note if source.note else Unreadable
+    return kind(Locator(source.name, 0), source.reason)
+
+
+def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Item]:
     try:
         stream = source.open()
     except OSError as exc:
         yield Unreadable(Locator(source.name, 0), f"cannot open: {exc.strerror or exc}")
         return
     try:
-        yield from read_lines(source.name, _lines(stream), ndjson=is_ndjson_name(source.name))
-    except ReadError as exc:
-        yield Unreadable(Locator(source.name, exc.line), exc.reason)
+        yield from read_lines(source.name, lines(stream, limit), ndjson=is_ndjson_name(source.name), limit=limit,
+                              exact=exact)
     finally:
         if source.path is not None:
             stream.close()
 
 
-def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
-    """The stream's lines, turning mid-stream failures into `ReadError`."""
-    number = 0
-    try:
-        for line in stream:
-            number += 1
-            yield line
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise ReadError(number + 1, "truncated or corrupt gzip data") from exc
-    except OSError as exc:
-        raise ReadError(number + 1, f"read error: {exc.strerror or exc}") from exc
+def ends_source(item: object) -> bool:
+    """Whether reading a source stops at this item (binary data, nothing but errors, ...)."""
+    return isinstance(item, Unreadable) and item.reason in (BINARY, GAVE_UP, REST_SKIPPED)
 
 
 def is_ndjson_name(name: str) -> bool:
     return name.lower().removesuffix(".gz").endswith((".ndjson", ".jsonl"))
 
 
-def read_lines(name: str, lines: Iterable[bytes], first_line: int = 1, ndjson: bool = False) -> Iterator[Item]:
+def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bool = False,
+               limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Item]:
     """Cut lines of one source into records (the heart of the reader).
 
-    `ndjson`: the source is known to hold one value per line. `first_line` > 1 reads a
-    chunk from the middle of an NDJSON file (see `parallel`), cut just after a line that
-    held a whole object: it starts in the state a serial reader has there.
+    `lines` are a source's lines, each with its line end (a run of blank lines may come as
+    one item), or markers from `sources`: `Dropped` (a line too long to hold) and
+    `Restart` (a followed file truncated or replaced). `ndjson`: the source is known to
+    hold one value per line. `first_line` > 1 reads a chunk from the middle of an NDJSON
+    file (see `parallel`), cut just after a line that held a whole object: it starts in
+    the state a serial reader has there. `exact`: integers beyond 64 bits are read exactly
+    (see `exact`; for commands that write payloads back), else as orjson reads them (floats).
     """
     it = iter(lines)
-    reader = _Reader(name)
+    reader = _Reader(name, limit, ndjson, exact)
     reader.number = first_line - 1
-    reader.ndjson = ndjson
     if first_line > 1:
         reader.records = 1  # the source has had events before this chunk
-    for line in it:
-        reader.number += 1
-        if reader.number == 1:
-            if line.startswith(BOM):
-                line = line[len(BOM):]
-            if _REQUEST_LINE.match(line):
-                yield from captures.read_requests(name, line, it)
+    try:
+        for line in it:
+            if line.__class__ is not bytes:
+                yield from reader.mark(line)  # type: ignore[arg-type]
+            else:
+                reader.number += 1
+                if line.isspace():  # blank lines: nothing to read
+                    if reader.pending:
+                        yield from reader.feed(line)
+                    reader.number += max(line.count(b"\n") - 1, 0)
+                    continue
+                if reader.number == 1:
+                    if line.startswith(BOM):
+                        line = line[len(BOM):]
+                    if _REQUEST_LINE.match(line):
+                        yield from captures.read_requests(name, line, it, limit, exact)  # type: ignore[arg-type]
+                        return
+                yield from reader.feed(line)  # type: ignore[arg-type]
+            if reader.gave_up:
                 return
-        yield from reader.feed(line)
-        if reader.gave_up:
-            return
+    except ReadFailed as exc:
+        yield from reader.unfinished()
+        yield Unreadable(Locator(name, reader.number + 1), exc.reason)
+        return
     yield from reader.finish()
 
 
 class _Reader:
     """State of one source's reading: the pending multi-line value, counts."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, limit: int, ndjson: bool, exact: bool) -> None:
         self.name = name
+        self.limit = limit
+        self.exact = exact
+        self.loads = exact_loads if exact else orjson.loads
+        self.ndjson = ndjson
         self.number = 0
         self.records = 0
         self.errors = 0
-        self.ndjson = False
         self.gave_up = False
-        self.pending: list[bytes] = []
+        self.pending = bytearray()  # the lines of a multi-line value so far
         self.pending_size = 0
+        self.pending_object = False  # the pending value is an object (a `{` line may show it was cut)
+        self.skipping = False  # inside a value too large to hold: scanning for its end
         self.start = 0
         self.scan = _Scan()
 
     def feed(self, line: bytes) -> Iterator[Item]:
         while True:  # a line may hold values one after another (`cat a.json b.json`): each in turn
-            if self.pending:
+            if self.pending or self.skipping:
                 yield from self._continue(line)
                 return
+            if line[:1] == b"[" or line.lstrip()[:1] == b"[":  # an array on one line: members parsed one by one
+                end = _Scan().feed(line)
+                if end is not None and not line[end:].strip():
+                    yield from self._array(line.rstrip(b"\r\n"), self.number)
+                    return
             try:
-                value = orjson.loads(line)
+                value = self.loads(line)
             except orjson.JSONDecodeError as exc:
                 first = _first_of_several(line)
                 if first is None:
@@ -155,50 +183,97 @@ class _Reader:
             yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
             return
 
+    def mark(self, mark: Dropped | Restart) -> Iterator[Item]:
+        """A line that was not kept (too long, binary), or a followed file starting again."""
+        if isinstance(mark, Restart):
+            yield from self.unfinished()
+            self.number = 0
+            yield Note(Locator(self.name, 0), mark.reason)
+            return
+        self.number += 1
+        if mark.binary:
+            self.gave_up = True
+            yield Unreadable(Locator(self.name, self.number), BINARY)
+            return
+        if self.pending or self.skipping:  # the dropped line was inside a multi-line value
+            if not self.skipping:
+                yield from self._failed(Unreadable(Locator(self.name, self.start), self._too_large("value")))
+            self._reset()
+            if not self.ndjson:  # its brackets are lost with the line: where it ends cannot be told
+                self.gave_up = True
+                yield Unreadable(Locator(self.name, self.number), REST_SKIPPED)
+            return
+        yield from self._failed(Unreadable(Locator(self.name, self.number), self._too_large("line")))
+
+    def _too_large(self, what: str) -> str:
+        size = size_text(self.limit)
+        return f"{what} {'longer' if what == 'line' else 'larger'} than {size} (--max-value-size): skipped"
+
+    def _reset(self) -> None:
+        self.pending, self.pending_size, self.skipping = bytearray(), 0, False
+
     def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
         stripped = line.strip()
         if not stripped:
             return
         if b"\x00" in line:
             self.gave_up = True
-            yield Unreadable(Locator(self.name, self.number), "binary data, not JSON text")
+            yield Unreadable(Locator(self.name, self.number), BINARY)
             return
+        truncated = exc.msg.startswith("unexpected end of data") or (  # cut inside a string: at its line end
+            exc.msg.startswith("unexpected control character") and exc.pos >= len(line.rstrip(b"\r\n")))
         lone = stripped in (b"{", b"[")
-        if stripped[:1] in (b"{", b"[") and exc.msg.startswith("unexpected end of data") and (lone or not self.ndjson):
+        if stripped[:1] in (b"{", b"[") and truncated and (lone or not self.ndjson):
             scan = _Scan()
             if scan.feed(line) is None:
-                self.pending, self.pending_size, self.start, self.scan = [line], len(line), self.number, scan
+                self.pending, self.pending_size, self.start, self.scan = bytearray(line), len(line), self.number, scan
+                self.pending_object = stripped[:1] == b"{"
                 return
-        if self.ndjson and exc.msg.startswith("unexpected end of data"):
+        if self.ndjson and truncated:
             yield from self._failed(Unreadable(Locator(self.name, self.number), CUT_LINE))
             return
-        yield from self._error(line, exc, self.number)
+        yield from self._error(line.rstrip(b"\r\n"), exc, self.number)
 
     def _continue(self, line: bytes) -> Iterator[Item]:
-        if line[:1] == b"{" and self.pending[0].lstrip()[:1] == b"{":
+        if self.pending_object and line[:1] == b"{":
             # A line that starts a new object: the pending object's line was cut short.
-            yield Unreadable(Locator(self.name, self.start), CUT_LINE)
-            self.pending, self.ndjson = [], True
+            if not self.skipping:
+                yield from self._failed(Unreadable(Locator(self.name, self.start), CUT_LINE))
+            self._reset()
+            self.ndjson = True
             yield from self.feed(line)
             return
-        self.pending.append(line)
-        self.pending_size += len(line)
-        end = self.scan.feed(line)
-        if end is None:
-            if self.pending_size > MAX_VALUE_BYTES:
-                self.pending, self.gave_up = [], True
-                yield Unreadable(Locator(self.name, self.start), "value larger than 256 MiB, skipped")
+        if b"\x00" in line:  # as a line of its own would: not text, the source ends here
+            self._reset()
+            self.gave_up = True
+            yield Unreadable(Locator(self.name, self.number), BINARY)
             return
-        blob = b"".join(self.pending)
-        cut = len(blob) - len(line) + end
-        head, tail = blob[:cut], blob[cut:]
-        self.pending = []
-        try:
-            value = orjson.loads(head)
-        except orjson.JSONDecodeError as exc:
-            yield from self._error(head, exc, self.start)
+        end = self.scan.feed(line)
+        if not self.skipping:
+            self.pending += line
+            self.pending_size += len(line)
+            if self.pending_size > self.limit:
+                self.pending, self.pending_size, self.skipping = bytearray(), 0, True
+                yield from self._failed(Unreadable(Locator(self.name, self.start), self._too_large("value")))
+        if end is None:
+            return
+        if self.skipping:  # the end of a value too large to hold
+            self.skipping = False
+            tail = line[end:]
         else:
-            yield from self._emit(value, head, self.start)
+            blob = bytes(self.pending)
+            cut = len(blob) - len(line) + end
+            head, tail = blob[:cut], line[end:]
+            self.pending, self.pending_size = bytearray(), 0
+            if not self.pending_object:
+                yield from self._array(head, self.start)
+            else:
+                try:
+                    value = self.loads(head)
+                except orjson.JSONDecodeError as exc:
+                    yield from self._error(head, exc, self.start)
+                else:
+                    yield from self._emit(value, head, self.start)
         if tail.strip():
             yield from self.feed(tail)
 
@@ -206,28 +281,46 @@ class _Reader:
         if isinstance(value, dict):
             self.records += 1
             if value.keys() >= SAVED_DELIVERY_KEYS:  # a delivery saved by `vevents listen --save`
-                yield captures.saved_delivery(Locator(self.name, line), value)
+                yield captures.saved_delivery(Locator(self.name, line), value, self.exact)
                 return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):
-            spans = _member_spans(raw, line) if b"\n" in raw.rstrip() else None
-            for index, member in enumerate(value):
-                span = spans[index] if spans and index < len(spans) else None
-                at = Locator(self.name, span[0] if span else line, index)
-                if isinstance(member, dict):
-                    self.records += 1
-                    # a pretty member keeps its own text (error locations are found in it)
-                    yield Record(at, raw[span[1]:span[2]] if span and span[2] else orjson.dumps(member), member)
-                else:
-                    yield Unreadable(at, f"array member is {_kind(member)}, expected an event object")
-            if not value:
-                yield Unreadable(Locator(self.name, line), "empty array: no events")
+            yield from self._array(raw, line)
         else:
-            yield Unreadable(Locator(self.name, line), f"top-level value is {_kind(value)}, expected a JSON object")
+            reason = f"top-level value is {_kind(value)}, expected a JSON object"
+            yield from self._failed(Unreadable(Locator(self.name, line), reason, raw=raw))
+
+    def _array(self, raw: bytes, line: int) -> Iterator[Item]:
+        """The members of the array `raw` (whole: its brackets balance), each parsed on its own:
+        memory holds one member's objects at a time, and a bad member costs only itself."""
+        index = 0
+        for span, at_line, closing in _members(raw, line):
+            if not span:
+                reason = "trailing comma is not allowed in JSON" if closing else "invalid JSON: a comma with no value"
+                self.errors += 1
+                yield Unreadable(Locator(self.name, at_line), reason)
+                continue
+            at = Locator(self.name, at_line, index)
+            index += 1
+            try:
+                member = self.loads(span)
+            except orjson.JSONDecodeError as exc:
+                self.errors += 1
+                where = Locator(self.name, at_line + exc.lineno - 1, at.index)
+                yield Unreadable(where, _reason(span, exc), exc.colno if exc.lineno > 1 else None, raw=span)
+                continue
+            if isinstance(member, dict):
+                self.records += 1
+                yield Record(at, span, member)
+            else:
+                self.errors += 1
+                yield Unreadable(at, f"array member is {_kind(member)}, expected an event object", raw=span)
+        if index == 0 and self.errors == 0:
+            yield from self._failed(Unreadable(Locator(self.name, line), "empty array: no events", raw=raw))
 
     def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Item]:
         line = first_line + exc.lineno - 1
-        yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno))
+        yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno, raw=text))
 
     def _failed(self, item: Unreadable) -> Iterator[Item]:
         """An unreadable value; a source with nothing but these for a while is given up."""
@@ -235,17 +328,29 @@ class _Reader:
         yield item
         if self.records == 0 and self.errors >= GIVE_UP_AFTER:
             self.gave_up = True
-            yield Unreadable(item.locator, f"giving up after {GIVE_UP_AFTER} unreadable values and no event")
+            yield Unreadable(item.locator, GAVE_UP)
+
+    def unfinished(self) -> Iterator[Item]:
+        """The pending value, if any, as input that ends inside it."""
+        if self.pending:
+            self.errors += 1
+            yield Unreadable(Locator(self.name, self.start), "truncated JSON: input ends inside this value")
+        self._reset()
 
     def finish(self) -> Iterator[Item]:
         if self.pending:
-            yield Unreadable(Locator(self.name, self.start), "truncated JSON: input ends inside this value")
-        elif self.records == 0 and self.errors == 0 and not self.gave_up:
+            yield from self.unfinished()
+        elif self.records == 0 and self.errors == 0 and not self.gave_up and not self.skipping:
             yield Unreadable(Locator(self.name, max(self.number, 1)), "empty input: no JSON value")
 
 
 class _Scan:
-    """Incremental bracket matcher: finds where a multi-line JSON value ends."""
+    """Incremental bracket matcher: finds where a multi-line JSON value ends.
+
+    A line that cannot close the value (fewer closing brackets than the depth) is only
+    counted (strings removed, brackets counted: C speed); the others are walked token
+    by token to find the exact end.
+    """
 
     __slots__ = ("depth", "in_string")
 
@@ -255,6 +360,11 @@ class _Scan:
 
     def feed(self, chunk: bytes) -> int | None:
         """Offset just past the value's end inside `chunk`, or None if it goes on."""
+        if not self.in_string:
+            counts = _brackets(chunk)
+            if counts is not None and self.depth - counts[1] > 0:
+                self.depth += counts[0] - counts[1]
+                return None
         pos = 0
         while True:
             if self.in_string:
@@ -292,36 +402,62 @@ def _first_of_several(line: bytes) -> tuple[Any, int] | None:
         return None
 
 
-def _member_spans(blob: bytes, first_line: int) -> list[tuple[int, int, int]]:
-    """(1-based line, start, end) of each top-level member of a pretty-printed array
-    (end 0 while a member has not ended)."""
-    spans: list[tuple[int, int, int]] = []
-    depth, pos, in_string = 0, 0, False
-    while True:
-        if in_string:
-            m = _STRING_TAIL.match(blob, pos)
-            if m is None:
-                return spans
-            pos, in_string = m.end(), False
-            if depth == 1:
-                spans[-1] = (*spans[-1][:2], pos)
+def _brackets(line: bytes) -> tuple[int, int] | None:
+    """(opening, closing) brackets outside strings; None if a string does not end on this line."""
+    if b"{" not in line and b"}" not in line and b"[" not in line and b"]" not in line:
+        return 0, 0  # most lines of a pretty value: `"key": "value",`
+    if b'"' in line:
+        line = _LINE_STRING.sub(b"", line)
+        if b'"' in line:
+            return None
+    return line.count(b"{") + line.count(b"["), line.count(b"}") + line.count(b"]")
+
+
+def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
+    """Each top-level member of the JSON array `raw`: its own bytes (b"" where a comma has no
+    value before it), its 1-based line, and whether the array's closing bracket ends it.
+
+    Linear: a line that stays two levels deep or more is only counted (see `_brackets`),
+    the others are walked token by token; newlines are counted once, member to member.
+    """
+    depth, start, line, counted, pos, after_comma = 0, 0, first_line, 0, 0, False
+    size = len(raw)
+    while pos <= size:
+        end = raw.find(b"\n", pos)
+        end = size if end < 0 else end
+        counts = _brackets(raw[pos:end])
+        if counts is not None and depth - counts[1] >= 2:  # no member starts or ends here
+            depth += counts[0] - counts[1]
+            pos = end + 1
             continue
-        m = _TOKEN.search(blob, pos)
-        if m is None:
-            return spans
-        token, pos = m.group(), m.end()
-        if token == b'"':
-            in_string = True
-            if depth == 1:
-                spans.append((first_line + blob.count(b"\n", 0, m.start()), m.start(), 0))
-        elif token in (b"{", b"["):
-            if depth == 1:
-                spans.append((first_line + blob.count(b"\n", 0, m.start()), m.start(), 0))
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 1:
-                spans[-1] = (*spans[-1][:2], pos)
+        for m in _MEMBER_TOKEN.finditer(raw, pos, end):
+            token = raw[m.start()]
+            if token == 0x22:  # a string
+                continue
+            if token in (0x5B, 0x7B):  # [ {
+                depth += 1
+                if depth == 1:
+                    start = m.end()
+                continue
+            if token == 0x2C:  # ,
+                if depth != 1:
+                    continue
+            else:  # ] }
+                depth -= 1
+                if depth != 0:
+                    continue
+            piece = raw[start:m.start()]
+            member = piece.strip(_WHITESPACE)
+            closing = token != 0x2C
+            if member or after_comma or not closing:
+                at = start + len(piece) - len(piece.lstrip(_WHITESPACE)) if member else m.start()
+                line += raw.count(b"\n", counted, at)
+                counted = at
+                yield member, line, closing
+            if closing:
+                return
+            start, after_comma = m.end(), True
+        pos = end + 1
 
 
 def _kind(value: Any) -> str:
@@ -351,6 +487,6 @@ def _reason(text: bytes, exc: orjson.JSONDecodeError) -> str:
         return "nesting too deep (more than 1024 levels)"
     if _NON_FINITE.match(text, exc.pos):
         return "NaN and Infinity are not valid JSON numbers"
-    if msg.startswith("trailing characters"):
+    if msg.startswith(("trailing characters", "unexpected content after document")):
         return "unexpected text after the JSON value"
     return f"invalid JSON: {msg}"

@@ -1,14 +1,30 @@
-"""Sources: where event bytes come from (files, folders, stdin), opened as binary streams.
+"""Sources: where event bytes come from (files, folders, stdin), and their lines, bounded.
 
 A source never raises for bad input: opening problems become `Problem`s that the
-records stage turns into one error line, and reading goes on with the next source.
+records stage turns into one error line (or one note), and reading goes on with the next
+source.
+
+Folder walks read each real file once: a folder reached again (a link back up, a
+second link to one folder: same device and inode) is skipped with a note, and so is a
+file already read. Entries that cannot be read (a folder that cannot be listed, a
+broken link, a FIFO or device named *.json) are reported and the walk goes on. Hidden
+entries (names starting with ".") are skipped unless named on the command line.
+
+`lines(stream, limit)` cuts a stream into lines without ever holding more than `limit`
+bytes of one line: a longer line is dropped as it is read (one `Dropped` in its place),
+and a run of blank lines comes as one item, so neither costs memory or time per byte
+beyond reading it.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
+import re
+import stat
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +33,8 @@ from typing import BinaryIO
 STDIN_NAME = "<stdin>"
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"
+BLOCK = 1024 * 1024  # read at most this much at a time
+BINARY_AFTER = 64 * 1024  # an unfinished line longer than this with a NUL byte is binary data
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +56,12 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A PATH argument that could not become a source (missing, unreadable)."""
+    """A PATH argument or folder entry that could not become a source (missing, unreadable),
+    or, with `note`, one skipped on purpose (already read)."""
 
     name: str
     reason: str
+    note: bool = False
 
 
 def is_event_file(path: Path) -> bool:
@@ -51,37 +71,194 @@ def is_event_file(path: Path) -> bool:
     return name.endswith(EVENT_SUFFIXES)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Event files below a folder, depth first, in a stable (sorted) order."""
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError as exc:
-        raise _Unlistable(exc.strerror or str(exc)) from exc
-    for entry in entries:
-        if entry.is_dir():
-            yield from _walk(entry)
-        elif entry.is_file() and is_event_file(entry):
-            yield entry
-
-
-class _Unlistable(Exception):
-    pass
-
-
 def expand(paths: Iterable[str]) -> Iterator[Source | Problem]:
-    """Turn PATH arguments into sources: files, folders (recursed), '-' for stdin."""
+    """Turn PATH arguments into sources: files, folders (walked), '-' for stdin.
+
+    A file named on the command line is always read; a file a walk reaches that was
+    already read (by name, or through another link) is skipped with a note.
+    """
+    files: set[tuple[int, int]] = set()  # (device, inode) of every file read so far
+    folders: set[tuple[int, int]] = set()  # and of every folder walked
     for arg in paths:
         if arg == "-":
             yield Source(STDIN_NAME, None)
             continue
         path = Path(arg)
-        if path.is_dir():
-            try:
-                for file in _walk(path):
-                    yield Source(str(file), file)
-            except _Unlistable as exc:
-                yield Problem(arg, f"cannot list folder: {exc}")
-        elif path.exists():
-            yield Source(arg, path)
+        try:
+            info = path.stat()
+        except OSError as exc:
+            yield Problem(arg, _missing(path, exc))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            yield from _walk(path, folders, files)
         else:
-            yield Problem(arg, "no such file or folder")
+            files.add((info.st_dev, info.st_ino))
+            yield Source(arg, path)
+
+
+def _missing(path: Path, exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or folder" + (" (a broken link)" if path.is_symlink() else "")
+    return f"cannot read: {exc.strerror or exc}"
+
+
+def _walk(root: Path, folders: set[tuple[int, int]], files: set[tuple[int, int]]) -> Iterator[Source | Problem]:
+    """Event files below a folder, depth first, in a stable (sorted) order; each real one once."""
+    stack: list[Iterator[Source | Problem | Path]] = [_listing(root, folders, files)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+        elif isinstance(entry, Path):
+            stack.append(_listing(entry, folders, files))
+        else:
+            yield entry
+
+
+def _listing(folder: Path, folders: set[tuple[int, int]], files: set[tuple[int, int]]
+             ) -> Iterator[Source | Problem | Path]:
+    """One folder's event files (as sources) and subfolders (as paths, to walk), by name."""
+    try:
+        info = folder.stat()
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield Problem(str(folder), f"cannot list folder: {exc.strerror or exc}")
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in folders:
+        yield Problem(str(folder), "a link to a folder already read: skipped", note=True)
+        return
+    folders.add(key)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = folder / entry.name
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        if is_folder:
+            yield path
+        elif is_event_file(path):
+            yield _file(path, entry, files)
+
+
+def _file(path: Path, entry: os.DirEntry[str], files: set[tuple[int, int]]) -> Source | Problem:
+    try:
+        info = entry.stat()
+    except OSError as exc:
+        return Problem(str(path), _missing(path, exc))
+    if not stat.S_ISREG(info.st_mode):
+        return Problem(str(path), "not a regular file (a FIFO, socket or device): give it by name to read it")
+    key = (info.st_dev, info.st_ino)
+    if key in files:
+        return Problem(str(path), "the same file as one already read: skipped", note=True)
+    files.add(key)
+    return Source(str(path), path)
+
+
+# --- lines, bounded ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A line that was not kept: longer than the limit, or (`binary`) NUL bytes in its first
+    `BINARY_AFTER` bytes and more without a line end."""
+
+    binary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """A followed file was truncated or replaced: what comes next is its line 1."""
+
+    reason: str
+
+
+Line = bytes | Dropped | Restart
+
+
+class ReadFailed(Exception):
+    """The stream itself broke (truncated gzip, an I/O error): nothing more can be read from it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_BLANK_LINES = re.compile(rb"[ \t\r\n]*\n")  # one repeated class: a C loop, no backtracking stack
+
+
+class Splitter:
+    """Cuts blocks of bytes into lines (each with its b"\\n"), never holding more than `limit`
+    bytes of an unfinished one. Blank lines in a row come out as one item."""
+
+    __slots__ = ("dropping", "held", "limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held: list[bytes] = []  # the start of a line that goes on in the next block
+        self.size = 0
+        self.dropping = False  # inside a dropped line: skip to its end
+
+    def feed(self, block: bytes) -> Iterator[bytes | Dropped]:
+        pos, end = 0, len(block)
+        while pos < end:
+            newline = block.find(b"\n", pos)
+            if self.dropping:
+                if newline < 0:
+                    return
+                self.dropping, pos = False, newline + 1
+                continue
+            if self.held:
+                if newline < 0:
+                    yield from self._hold(block[pos:])
+                    return
+                self.held.append(block[pos:newline + 1])
+                line, self.held, self.size = b"".join(self.held), [], 0
+                pos = newline + 1
+                yield line if len(line) <= self.limit else Dropped()
+                continue
+            if newline < 0:
+                yield from self._hold(block[pos:])
+                return
+            line = block[pos:newline + 1]
+            if line.isspace():  # blank: take every blank line that follows at once
+                blank = _BLANK_LINES.match(block, pos)
+                line = blank.group() if blank is not None else line
+            pos += len(line)
+            yield line if len(line) <= self.limit else Dropped()
+
+    def _hold(self, piece: bytes) -> Iterator[Dropped]:
+        self.size += len(piece)
+        binary = self.size > BINARY_AFTER and b"\x00" in piece  # e.g. /dev/zero: no line end, ever
+        if self.size > self.limit or binary:
+            self.held, self.size, self.dropping = [], 0, True
+            yield Dropped(binary)
+            return
+        self.held.append(piece)
+
+    def end(self) -> Iterator[bytes]:
+        """The last line, if it has no line end."""
+        if self.held:
+            line, self.held, self.size = b"".join(self.held), [], 0
+            yield line
+        self.dropping = False
+
+
+def lines(stream: BinaryIO, limit: int) -> Iterator[bytes | Dropped]:
+    """The stream's lines, as they arrive (a pipe is read as its writer writes), bounded."""
+    splitter = Splitter(limit)
+    read = getattr(stream, "read1", stream.read)
+    try:
+        while True:
+            block = read(BLOCK)
+            if not block:
+                break
+            yield from splitter.feed(block)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ReadFailed("truncated or corrupt gzip data") from exc
+    except OSError as exc:
+        raise ReadFailed(f"read error: {exc.strerror or exc}") from exc
+    yield from splitter.end()

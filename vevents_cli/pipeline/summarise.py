@@ -182,7 +182,7 @@ def _redemption(view: dict[str, Any]) -> Redemption | None:
 
 def _loyalty_card(voucher: Any) -> bool:
     return isinstance(voucher, dict) and (
-        voucher.get("type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict))
+        _text(voucher, "type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict))
 
 
 def _reward(view: dict[str, Any]) -> Reward | None:

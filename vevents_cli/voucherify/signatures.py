@@ -6,7 +6,8 @@ before signing, so a body is checked twice: its bytes exactly as given, then the
 compact form. Pure functions: no I/O, and the secret is never part of any output.
 
 `check` is `verify`'s pipeline projection: one event's signature (from `--signature` or
-its delivery headers) checked over the bytes it was read from.
+its delivery headers) checked over the bytes it was read from; `check_body` does the same
+for a body that is not an event (not JSON, or not an object), kept by the reader.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from vevents_cli.model import Summary
+import orjson
+
+from vevents_cli.model import Locator, Summary, Unreadable
 
 SIGNATURE_HEADER = "x-voucherify-signature"
 SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
@@ -102,10 +105,14 @@ class Checked:
     """One event's signature check, for `vevents verify`."""
 
     locator: str
-    label: str  # the event's type, custom name, or "type unknown"
+    label: str  # the event's type, custom name, or "type unknown" ("not an event": see `note`)
     given: bool  # a signature was there to check
     match: Match | None = None
     causes: tuple[str, ...] = ()
+    note: str | None = None  # why the body is not an event (it was checked all the same)
+
+
+NOT_AN_EVENT = "not an event"
 
 
 def check(s: Summary, secret: str, signature: str | None = None) -> Checked:
@@ -115,11 +122,35 @@ def check(s: Summary, secret: str, signature: str | None = None) -> Checked:
     """
     event = s.event
     label = event.type or event.name or "type unknown"
-    given = signature or (event.headers or {}).get(SIGNATURE_HEADER)
+    return _check(event.raw, event.headers, event.locator, label, secret, signature)
+
+
+def check_body(item: Unreadable, secret: str, signature: str | None = None) -> Checked | None:
+    """Check the signature of a body that is not an event (not JSON, not an object) over its
+    bytes: the HMAC is about bytes. None when there are no bytes, or no signature, to check."""
+    if item.raw is None:
+        return None
+    given = signature or (item.headers or {}).get(SIGNATURE_HEADER)
     if not given:
-        return Checked(str(event.locator), label, False)
-    raw = event.raw
-    alternatives = (raw + b"\n", raw + b"\r\n") if event.headers is None and event.locator.index is None else ()
+        return None
+    checked = _check(item.raw, item.headers, item.locator, NOT_AN_EVENT, secret, given)
+    return replace(checked, note=_not_an_event(item.raw))
+
+
+def _not_an_event(body: bytes) -> str:
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "the body is not JSON"
+    return "the body is JSON but not an event object"
+
+
+def _check(raw: bytes, headers: Mapping[str, str] | None, locator: Locator, label: str, secret: str,
+           signature: str | None) -> Checked:
+    given = signature or (headers or {}).get(SIGNATURE_HEADER)
+    if not given:
+        return Checked(str(locator), label, False)
+    alternatives = (raw + b"\n", raw + b"\r\n") if headers is None and locator.index is None else ()
     match = verify(raw, secret, given, alternatives=alternatives)
     causes = () if match.matched else likely_causes(raw, given)
-    return Checked(str(event.locator), label, True, match, causes)
+    return Checked(str(locator), label, True, match, causes)
