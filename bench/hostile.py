@@ -12,8 +12,6 @@ of the program alone (for stdin cases, of the program and a small generator feed
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,27 +24,11 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from scripts.measure import measured  # noqa: E402
 from vevents_cli import samples  # noqa: E402
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES  # noqa: E402
 
 MiB = 1 << 20
-HELPER = r"""
-import json, resource, subprocess, sys, time
-command, generator = json.loads(sys.argv[1]), sys.argv[2]
-start = time.perf_counter()
-if generator:
-    gen = subprocess.Popen([sys.executable, "-c", generator], stdout=subprocess.PIPE)
-    proc = subprocess.run(command, stdin=gen.stdout, capture_output=True)
-    gen.stdout.close()
-    gen.wait()
-else:
-    proc = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
-seconds = time.perf_counter() - start
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"code": proc.returncode, "seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
-                  "peak": usage.ru_maxrss / 1024, "stdout": proc.stdout.decode("utf-8", "replace")[-300:],
-                  "stderr": proc.stderr.decode("utf-8", "replace")[:300]}))
-"""
 LONG_LINE = ("import sys\nw = sys.stdout.buffer.write\nw(b'{\"id\":\"whs_1\",\"data\":{\"note\":\"')\n"
              "piece = b'a' * (1 << 20)\nfor _ in range(200):\n    w(piece)\nw(b'\"}}\\n')\n")
 
@@ -113,10 +95,9 @@ def cases(folder: Path) -> dict[str, Callable[[], tuple[list[str], str]]]:
 
 
 def run(paths: list[str], generator: str) -> dict:
-    command = [sys.executable, "-m", "vevents_cli", "validate", "-q", *paths]
-    proc = subprocess.run([sys.executable, "-c", HELPER, json.dumps(command), generator], capture_output=True,
-                          check=True)
-    return json.loads(proc.stdout)
+    report = measured([sys.executable, "-m", "vevents_cli", "validate", "-q", *paths], generator, timeout=3600)
+    report["peak"] /= MiB
+    return report
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ own memory). No timed assertions.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -16,24 +15,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from scripts.measure import measured
 from vevents_cli import samples
 
 MiB = 1024 * 1024
 
-HELPER = r"""
-import json, resource, subprocess, sys
-command, generator = json.loads(sys.argv[1]), sys.argv[2]
-if generator:
-    gen = subprocess.Popen([sys.executable, "-c", generator], stdout=subprocess.PIPE)
-    proc = subprocess.run(command, stdin=gen.stdout, capture_output=True)
-    gen.stdout.close()
-    gen.wait()
-else:
-    proc = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
-print(json.dumps({"code": proc.returncode, "peak": peak, "stdout": proc.stdout.decode("utf-8", "replace"),
-                  "stderr": proc.stderr.decode("utf-8", "replace")}))
-"""
 
 # 200 MiB of one JSON value on one line, then one good event on the next line.
 LONG_LINE = (
@@ -53,10 +39,7 @@ def peak_run(*args: str, generator: str = "", generator_arg: str = "") -> dict:
     command = [sys.executable, "-m", "vevents_cli", *args]
     if generator:
         generator = f"import sys; sys.argv[1:] = {[generator_arg]!r}\n" + generator
-    proc = subprocess.run([sys.executable, "-c", HELPER, orjson.dumps(command).decode(), generator],
-                          capture_output=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    report = orjson.loads(proc.stdout)
+    report = measured(command, generator)
     assert "Traceback" not in report["stderr"], report["stderr"]
     return report
 
