@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import invoke, ndjson, write_ndjson
+from conftest import invoke, ndjson, read_pty, write_ndjson
 
 from vevents_cli import samples
 
@@ -352,20 +352,9 @@ def test_progress_goes_to_a_terminal_stderr_never_to_json_stdout(log: Path) -> N
     import pty
 
     leader, follower = pty.openpty()
-    try:
-        result = subprocess.run(vevents("stats", "--format", "json", str(log)), stdout=subprocess.PIPE,
-                                stderr=follower, timeout=30, check=False)
-        os.close(follower)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(leader)
+    result = subprocess.run(vevents("stats", "--format", "json", str(log)), stdout=subprocess.PIPE,
+                            stderr=follower, timeout=30, check=False)
+    os.close(follower)
+    seen = read_pty(leader)
     assert orjson.loads(result.stdout)["events"] == 8
     assert b"reading" in seen

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import invoke, ndjson, write_ndjson
+from conftest import invoke, ndjson, read_pty, write_ndjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,18 +38,7 @@ def on_terminal(*args: str, columns: int = 120, env: dict[str, str] | None = Non
     proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", *args], stdin=subprocess.DEVNULL, stdout=follower,
                             stderr=follower, env={**clean, "TERM": "xterm-256color", **(env or {})})
     os.close(follower)
-    seen = b""
-    try:
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the pty closed: the process is done
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(leader)
+    seen = read_pty(leader)
     return proc.wait(timeout=60), seen.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
