@@ -195,13 +195,6 @@ def table_line(s: Summary, layout: Layout) -> bytes:
     return (line + "\n").encode()
 
 
-def table_row(s: Summary) -> Text:
-    """One event as one rich line (the receiver prints these)."""
-    from rich.text import Text
-
-    return Text.assemble(*table_cells(s))
-
-
 # --- panels -----------------------------------------------------------------------------
 
 

@@ -54,16 +54,6 @@ _WHITESPACE = b" \t\r\n"
 Item = Record | Unreadable
 
 
-def read_all(sources: Iterable[Source | Problem], limit: int = MAX_VALUE_SIZE, exact: bool = False
-             ) -> Iterator[Item]:
-    """Every record of every source, in order; problems become `Unreadable`s (or `Note`s)."""
-    for source in sources:
-        if isinstance(source, Problem):
-            yield problem(source)
-        else:
-            yield from read_source(source, limit, exact)
-
-
 def problem(source: Problem) -> Unreadable:
     """The item for a PATH argument or folder entry that is not read."""
     kind = Note if source.note else Unreadable
