@@ -613,7 +613,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_internal_error_is_one_line_exit_70(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                                             ) -> None:
     recognise = pytest.importorskip("vevents_cli.pipeline.recognise")
-    from vevents_cli import cli as cli_module
+    from vevents_cli.cli import app as cli_module  # (the console script ends the process with os._exit)
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")

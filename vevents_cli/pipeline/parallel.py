@@ -19,7 +19,6 @@ without copying it.
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import threading
@@ -33,15 +32,17 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
-from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_lines
-from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, Splitter, lines
+from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_chunk, read_lines
+from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
     from vevents_cli.pipeline import Progress, Stages
 
 MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up
 CHUNK = 2 * 1024 * 1024
-SCAN = 256 * 1024  # read ahead this much at a time to find where a chunk may end
+SCAN = 64 * 1024  # read ahead this much at a time to find where a chunk may end
+BACK = 64 * 1024  # and this much before, to see the line before a cut
+COUNT_BLOCK = 1024 * 1024  # lines are counted this much at a time
 PREPARE = 2 * 1024 * 1024  # the events of this much of a file's start have their validators compiled
 MAX_CHUNK = 8 * CHUNK  # no cut found within this: the rest of the file is read serially
 WATCH_INTERVAL = 0.5  # how often a worker checks that its parent is still there
@@ -91,48 +92,68 @@ def chunks(path: Path) -> Iterator[tuple[int, int | None, int]]:
 
     A cut falls just before a line that starts with `{` and just after a line that holds
     a whole JSON object: there a serial reader has no value pending and knows the file
-    is NDJSON, which is the state a chunk's reader starts in. Read sequentially, a few
-    MiB at a time (no mmap: mapped pages would count as this process's memory).
+    is NDJSON, which is the state a chunk's reader starts in. Only a window around each
+    cut is read as bytes; the rest is read once, into one reused buffer, to count its lines
+    (no mmap: mapped pages would count as this process's memory).
     """
     with path.open("rb") as f:
-        start, line, data = 0, 1, b""
-        while True:
-            data += f.read(max(CHUNK - len(data), 0))
-            data, cut = _cut(data, f)
+        size = os.fstat(f.fileno()).st_size
+        buffer = bytearray(COUNT_BLOCK)
+        start, line = 0, 1
+        while start < size:
+            cut = _next_cut(f, start, size) if size - start >= CHUNK else None
             if cut is None:  # the end of the file
-                if data:
-                    yield start, start + len(data), line
+                yield start, size, line
                 return
             if cut < 0:  # no place to cut: the rest is read serially
                 yield start, None, line
                 return
-            piece, data = data[:cut], data[cut:]
-            yield start, start + len(piece), line
-            line += piece.count(b"\n")
-            start += len(piece)
+            yield start, cut, line
+            line += _count_lines(f, start, cut, buffer)
+            start = cut
 
 
-def _cut(data: bytes, f: Any) -> tuple[bytes, int | None]:
-    """`data` (extended from `f` as needed) and where its chunk ends; None: at the end of the
-    file; -1: nowhere within MAX_CHUNK bytes."""
-    if len(data) < CHUNK:
-        return data, None
-    pos = CHUNK - 1
+def _next_cut(f: Any, start: int, size: int) -> int | None:
+    """Where the chunk from `start` ends: the first good cut at least CHUNK bytes in; None: no
+    cut before the end of the file; -1: none within MAX_CHUNK bytes."""
+    pos = start + CHUNK - 1  # the `\n` of a `\n{` at or after here
+    base = max(start, pos - BACK)  # the window starts a little earlier, for the line before the cut
+    f.seek(base)
+    data = f.read(pos - base + SCAN)
+    search = pos - base
     while True:
-        found = data.find(b"\n{", pos)
+        found = data.find(b"\n{", search)
         if found == -1:
-            if len(data) > MAX_CHUNK:
-                return data, -1
-            more = f.read(SCAN)
-            if not more:
-                return data, None
-            pos = max(len(data) - 1, 0)
-            data += more
+            if base + len(data) >= size:
+                return None
+            if base + len(data) - start > MAX_CHUNK:
+                return -1
+            search = max(len(data) - 1, 0)
+            data += f.read(SCAN)
             continue
         line_start = data.rfind(b"\n", 0, found) + 1
+        if line_start == 0 and base > start:  # the line before began before the window: read from `start`
+            f.seek(start)
+            data, search, base = f.read(base - start) + data, found + base - start, start
+            f.seek(base + len(data))
+            continue
         if _whole_object(data[line_start:found]):
-            return data, found + 1
-        pos = found + 1
+            return base + found + 1
+        search = found + 1
+
+
+def _count_lines(f: Any, start: int, end: int, buffer: bytearray) -> int:
+    """The line ends in bytes start..end of the file, read through `buffer`."""
+    f.seek(start)
+    view = memoryview(buffer)
+    count, left = 0, end - start
+    while left > 0:
+        n = f.readinto(view[:min(len(buffer), left)])
+        if not n:
+            break
+        count += buffer.count(b"\n", 0, n)
+        left -= n
+    return count
 
 
 def _whole_object(line: bytes) -> bool:
@@ -265,14 +286,10 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
         data = f.read(end - start)
     tally = Tally()
     stages = _STATE["stages"]
-    limit = stages.config.max_value_size
-    splitter = Splitter(limit)
-    counted = itertools.count()  # lines as they are read: the chunk is never split into a list
-    chunk_lines = (piece for piece, _ in zip(itertools.chain(splitter.feed(data), splitter.end()), counted,
-                                             strict=False))
-    items = read_lines(name, chunk_lines, first_line=line, ndjson=True, limit=limit, exact=stages.config.exact_numbers)
+    config = stages.config
+    items = read_chunk(name, data, line, config.max_value_size, config.exact_numbers)
     results = _joined(stages.process(items, tally, _STATE["project"]))
-    return results, tally, len(data), next(counted)
+    return results, tally, len(data), data.count(b"\n") + (not data.endswith(b"\n"))
 
 
 def _joined(results: Iterable[Any]) -> list[Any]:

@@ -22,6 +22,7 @@ end; each is one unreadable item. Reading and parsing are linear in the input's 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -32,7 +33,7 @@ from vevents_cli.jsonout import loads as exact_loads
 from vevents_cli.model import Locator, Note, Record, Unreadable
 from vevents_cli.pipeline import captures
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
-from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, lines
+from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, Splitter, lines
 
 BOM = b"\xef\xbb\xbf"
 CUT_LINE = "truncated JSON: this line ends mid-value"
@@ -125,6 +126,39 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
         yield Unreadable(Locator(name, reader.number + 1), exc.reason)
         return
     yield from reader.finish()
+
+
+def read_chunk(name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_SIZE,
+               exact: bool = False) -> Iterator[Item]:
+    """`read_lines` of a chunk of an NDJSON file (see `parallel`), with a fast path.
+
+    While lines are plain one-line objects (the rule of a log), each is read here straight
+    into its record, exactly as `read_lines` would; from the first line that is anything
+    else, the rest of the chunk goes through `read_lines` in the state it would have there.
+    Line 1 of a file (a byte-order mark, a captured request) always takes `read_lines`.
+    """
+    loads = exact_loads if exact else orjson.loads
+    number, pos, size = first_line - 1, 0, len(data)
+    if first_line > 1:
+        while pos < size:
+            newline = data.find(b"\n", pos)
+            end = size if newline < 0 else newline
+            if data[pos:pos + 1] != b"{" or end - pos >= limit:
+                break
+            line = data[pos:end]
+            try:
+                value = loads(line)
+            except orjson.JSONDecodeError:
+                break
+            if value.__class__ is not dict or value.keys() >= SAVED_DELIVERY_KEYS:
+                break
+            number += 1
+            yield Record(Locator(name, number), line.rstrip(b"\r"), value)
+            pos = end + 1
+    if pos < size:
+        splitter = Splitter(limit)
+        rest = itertools.chain(splitter.feed(data[pos:]), splitter.end())
+        yield from read_lines(name, rest, first_line=number + 1, ndjson=True, limit=limit, exact=exact)
 
 
 class _Reader:

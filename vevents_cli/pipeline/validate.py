@@ -64,6 +64,10 @@ class Check:
 
 MAPPING_FILE = "vevents-schemas.json"
 
+# The bundled schemas' validators, compiled once per process and kept for its life: they never
+# change, and freeing them at the end of a run costs as much as compiling them.
+_BUNDLED: dict[Path, Any] = {}
+
 
 class SchemaProblem(Exception):
     """A schema of the user's (`--schemas`) that cannot be used."""
@@ -76,7 +80,7 @@ class SchemaSet:
         self.strict = strict
         self.user_dir = user_dir
         self.root = resources.schemas_dir()
-        self._fast: dict[Path, Any] = {}
+        self._fast: dict[Path, Any] = _BUNDLED if user_dir is None else {}
         self._plans: dict[tuple[Any, ...], Plan] = {}
         self.user = _user_schemas(user_dir) if user_dir else {}
         for _name, path in self.user.items():  # check and compile now: a broken schema is a usage error
