@@ -506,3 +506,58 @@ def test_array_punctuation_errors_are_one_line_each(tmp_path: Path, text: bytes,
     result = invoke("validate", "--as", "voucher.published", str(path))
     errors = result.stderr.splitlines()
     assert len(errors) == len(expected) and all(e in line for e, line in zip(expected, errors, strict=True)), errors
+
+
+# --- a small file holding one pretty-printed object is read in one go -------------------------
+
+
+_AFTER = (b"", b"\n", b"\n\n  \n", b" \t\n", b"\r\n", b"\x0c\n", b"\n\x0c", b"\n{}", b" x", b'\n{"a": 1}\n', b"\n]",
+          b"\n  x")
+_BEFORE = (b"", b"\xef\xbb\xbf", b"\n", b"  ")
+
+
+def test_a_whole_file_read_gives_what_the_line_reader_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every way a small file may hold one object (compact or pretty, CRLF, a BOM, whitespace or
+    more after it, an inner line at column 0, an NDJSON name) reads as the line reader reads it."""
+    import itertools
+
+    from vevents_cli.pipeline import records
+    from vevents_cli.pipeline.sources import expand
+
+    whole_reads = 0
+    real = records._whole_object
+
+    def counting(*args: object) -> object:
+        nonlocal whole_reads
+        found = real(*args)  # type: ignore[arg-type]
+        whole_reads += found is not None
+        return found
+
+    monkeypatch.setattr(records, "_whole_object", counting)
+    forms = itertools.product(("voucher.published", "customer.voucher.loyalty_card.points_added"), (None, 2),
+                              (False, True), _AFTER, _BEFORE, (False, True), ("fixture.json", "fixture.ndjson"))
+    for n, (name, indent, crlf, after, before, column0, file_name) in enumerate(forms):
+        text = json.dumps(samples.sample(name), indent=indent).encode()
+        if column0 and indent:
+            text = text.replace(b'\n  "data": {', b'\n"data":\n{', 1)
+        if crlf:
+            text = text.replace(b"\n", b"\r\n")
+        path = tmp_path / f"{n}-{file_name}"
+        path.write_bytes(before + text + after)
+        source = next(iter(expand([str(path)])))
+        whole = list(records.read_source(source))  # type: ignore[arg-type]
+        with monkeypatch.context() as patch:
+            patch.setattr(records, "WHOLE_FILE", -1)  # every file read line by line
+            assert whole == list(records.read_source(source)), path.read_bytes()[-80:]  # type: ignore[arg-type]
+    assert whole_reads >= 60  # the whole-file read was taken where it applies
+
+
+def test_a_pretty_fixture_keeps_its_exact_bytes_for_signatures(tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+
+    body = json.dumps(samples.sample("voucher.published"), indent=2)
+    (tmp_path / "payload.json").write_text(body + "\n\n")
+    signature = hmac.new(b"s3cret", body.encode(), hashlib.sha256).hexdigest()
+    result = invoke("verify", "--secret", "s3cret", "--signature", signature, str(tmp_path / "payload.json"))
+    assert result.exit_code == 0, result.stdout + result.stderr

@@ -18,21 +18,10 @@ import click
 import typer
 
 from vevents_cli import __version__
-from vevents_cli.cli import console, listen, redact, sample, schema, show, split, stats, types, validate, verify
+from vevents_cli.cli import console
 from vevents_cli.cli.status import ExitStatus
 
 REPORT_URL = "https://github.com/vevents/vevents/issues"
-
-app = typer.Typer(
-    name="vevents",
-    help="Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
-    "Example: vevents sample voucher.published | vevents show\n\n"
-    "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-)
-
 
 
 class Terminated(KeyboardInterrupt):
@@ -68,18 +57,12 @@ def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
     return run
 
 
-for command in (show.show, validate.validate, types.types, sample.sample, schema.schema, stats.stats, split.split,
-                redact.redact, verify.verify, listen.listen):
-    app.command()(_guarded(command))
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"vevents {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     version: Annotated[
         bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
@@ -94,10 +77,48 @@ def main_options(
     console.choose(color)
 
 
+COMMANDS = ("show", "validate", "types", "sample", "schema", "stats", "split", "redact", "verify", "listen")
+HELP = ("Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
+        "Example: vevents sample voucher.published | vevents show\n\n"
+        "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)")
+
+
+def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
+    """The app with these commands (each `vevents_cli.cli.<name>.<name>`, imported here)."""
+    import importlib
+
+    built = typer.Typer(name="vevents", help=HELP, no_args_is_help=True, pretty_exceptions_enable=False,
+                        context_settings={"help_option_names": ["-h", "--help"]})
+    built.callback()(main_options)
+    for name in commands:
+        built.command()(_guarded(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name)))
+    return built
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole app, built on first use
+        globals()["app"] = built = build()
+        return built
+    raise AttributeError(name)
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The command `argv` runs, if it is plainly one (after any `--color X`): only that command is
+    built then, not all ten. None for anything else (help, errors, completion): the whole app."""
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return None
+    i = 0
+    while i < len(argv) and argv[i].startswith("--color"):
+        i += 1 if "=" in argv[i] else 2
+    return argv[i] if i < len(argv) and argv[i] in COMMANDS else None
+
+
 def status_of(argv: list[str] | None) -> ExitStatus:
     """Run the app; what happened, as an exit status (the only place that decides it)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    command = _command_named(args)
     try:
-        result = app(args=argv, prog_name="vevents", standalone_mode=False)
+        result = (build((command,)) if command else build())(args=args, prog_name="vevents", standalone_mode=False)
     except click.UsageError as exc:
         exc.show()
         return ExitStatus.USAGE

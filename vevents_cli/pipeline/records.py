@@ -22,8 +22,11 @@ end; each is one unreadable item. Reading and parsing are linear in the input's 
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -68,11 +71,53 @@ def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False
         yield Unreadable(Locator(source.name, 0), f"cannot open: {exc.strerror or exc}")
         return
     try:
-        yield from read_lines(source.name, lines(stream, limit), ndjson=is_ndjson_name(source.name), limit=limit,
-                              exact=exact)
+        ndjson = is_ndjson_name(source.name)
+        if source.path is not None and not ndjson:
+            whole = _whole_object(source.name, stream, limit, exact)
+            if whole is not None:
+                yield from whole
+                return
+        yield from read_lines(source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact)
     finally:
         if source.path is not None:
             stream.close()
+
+
+WHOLE_FILE = 1024 * 1024  # a file this small holding one object is read in one go
+
+
+def _whole_object(name: str, stream: Any, limit: int, exact: bool) -> Iterator[Item] | None:
+    """The record of a small regular file that holds one JSON object (a fixture, compact or
+    pretty-printed), read in one go -- exactly what `read_lines` makes of it line by line;
+    None (the stream rewound) for anything else."""
+    if not isinstance(stream, io.BufferedReader):  # gzip, a test's stream...
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode) or stream.peek(1)[:1] != b"{":
+            return None
+    except (OSError, ValueError):
+        return None
+    data = stream.read(WHOLE_FILE + 1)
+    value: Any = None
+    if len(data) <= min(WHOLE_FILE, limit):
+        newline = data.find(b"\n")
+        rest = data[newline + 1:] if newline >= 0 else b""
+        if not rest or rest.isspace():  # one line: its bytes without the line end
+            raw = data[:newline] if newline >= 0 else data
+            raw = raw.rstrip(b"\r\n")
+        elif b"\n{" not in data:  # one value over several lines: up to its last `}`
+            raw = data.rstrip(b" \t\r\n")
+        else:  # a line that starts a new object: the line reader tells what that is
+            raw = b""
+        if raw:
+            try:
+                value = (exact_loads if exact else orjson.loads)(raw)
+            except orjson.JSONDecodeError:
+                value = None
+    if not isinstance(value, dict):
+        stream.seek(0)
+        return None
+    return _Reader(name, limit, False, exact)._emit(value, raw, 1)
 
 
 def ends_source(item: object) -> bool:

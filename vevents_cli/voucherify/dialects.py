@@ -15,7 +15,6 @@ Adding a dialect means adding a row here; nothing else branches on dialect names
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -160,6 +159,8 @@ TARGET_URL = "https://hooks.example.test/voucherify"
 
 
 def _id(prefix: str, *parts: str) -> str:
+    import hashlib  # (only samples need it: not imported with the table)
+
     digest = hashlib.sha256("/".join(parts).encode()).hexdigest()[:18]
     return f"{prefix}_{digest}"
 
