@@ -44,7 +44,10 @@ The logs
 mixed      NDJSON built from the bundled samples: all 72 types, each in the v2024 (3 of 5),
            distribution (1 of 5) and legacy (1 of 5) envelope, in a fixed pseudo-random
            order (event i is pool[i * 7919 % len(pool)]), so the same size always gives
-           the same bytes.
+           the same bytes. Each event has its own delivery ids (the pool event's ids with
+           the event's number in their place, the same length), and every 50th event is a
+           retry: the same bytes as the event 7 before it. (Logs that repeat the pool's
+           ids make nearly every event a retry, which no real log looks like.)
 invalid    The same, but every event's data is invalid: one member of the data object is
            removed or given a wrong type (alternating preference); each mutation is
            checked once by `vevents validate --format json` and the first one that makes
@@ -237,17 +240,41 @@ class Log:
 def build_log(kind: str, lines: list[bytes], events: int | None, digest: str) -> Log:
     """The cached log of `events` events (None: about 1 GB) drawn from `lines`."""
     events = events or events_for(lines, GIGABYTE)
-    path = OUT / f"{kind}-{events}-{digest}.ndjson"
+    path = OUT / f"{kind}-{events}-{digest}-u.ndjson"
     if not path.exists():
         print(f"generating {path.relative_to(REPO)} ...", file=sys.stderr, flush=True)
+        ids = [delivery_ids(line) for line in lines]
+
+        def event(i: int) -> bytes:
+            i = i - RETRY_BACK if i % RETRY_EVERY == RETRY_EVERY - 1 else i  # a retry: an earlier event again
+            k = (i * STRIDE) % len(lines)
+            line = lines[k]
+            for old in ids[k]:
+                line = line.replace(old, own_id(old, i))
+            return line + b"\n"
 
         def chunks() -> Iterable[bytes]:
             for start in range(0, events, 10_000):
-                stop = min(start + 10_000, events)
-                yield b"".join(lines[(i * STRIDE) % len(lines)] + b"\n" for i in range(start, stop))
+                yield b"".join(event(i) for i in range(start, min(start + 10_000, events)))
 
         atomic_write(path, chunks())
     return Log(kind, events, path)
+
+
+RETRY_EVERY, RETRY_BACK = 50, 7
+
+
+def delivery_ids(line: bytes) -> list[bytes]:
+    """The ids that tell one delivery from another: the payload's `id` and its `event.id`."""
+    event = orjson.loads(line)
+    found = [event.get("id"), (event.get("event") or {}).get("id")]
+    return [f'"{value}"'.encode() for value in found if isinstance(value, str) and "_" in value]
+
+
+def own_id(quoted: bytes, i: int) -> bytes:
+    """`"whs_0123..."` with event i's number in place of the part after `_` (same length)."""
+    prefix, rest = quoted[:quoted.index(b"_") + 1], len(quoted) - quoted.index(b"_") - 2
+    return prefix + f"{i:0{rest}x}"[-rest:].encode() + b'"'
 
 
 def events_for(lines: list[bytes], size: int) -> int:

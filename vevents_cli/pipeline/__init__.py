@@ -6,7 +6,8 @@
 `run(config, project)` is the one entry point of every command that reads events. It
 returns a `Run`: iterate it for results (`project(summary)`, or an `Unreadable` where input
 could not be read), then read `run.tally`. How the work is spread is a strategy chosen
-here, invisible to commands, and all give the same results in the same order:
+here, invisible to commands, and all give the same results in the same order (a projection
+that returns None, nothing to print, may have those left out):
 
 - serial: stdin, gzip, small files, pretty JSON, captured requests, live deliveries;
 - parallel (`parallel.py`): large plain NDJSON files, cut into chunks for worker processes;

@@ -293,10 +293,13 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
 
 
 def _joined(results: Iterable[Any]) -> list[Any]:
-    """Runs of bytes joined into one (fewer objects to send back); other results as they are."""
+    """Runs of bytes joined into one (fewer objects to send back); None (a projection with
+    nothing to print, as `validate -q`'s) not sent at all; other results as they are."""
     out: list[Any] = []
     run: list[bytes] = []
     for result in results:
+        if result is None:
+            continue
         if isinstance(result, bytes):
             run.append(result)
             continue
