@@ -2,8 +2,10 @@
 
 Two levels ship in `schemas/`: `default` (what Voucherify really sends) and `strict` (the
 vendor spec literally); legacy payloads are checked against `legacy` (default without
-`required`) unless `--strict`. One engine per event: jsonschema-rs (each schema compiled
-once, only for the types met) says valid or not, and for an invalid event walks its
+`required`) unless `--strict` -- through the default level's validator first, as whatever it
+accepts, `legacy` accepts (tests/test_levels.py): the legacy one is compiled only when needed.
+One engine per event: jsonschema-rs (each schema compiled once per process, only for the types
+met) says valid or not, and for an invalid event walks its
 errors once (RFC 6901 pointers, failing keywords, the best-matching branch of an
 anyOf/oneOf) -- only when something reads the verdict's `errors`: `validate -q`, `stats`
 and `show --format json` never pay for it. python-jsonschema is imported only to check
@@ -45,6 +47,7 @@ class Plan:
     envelope_fast: Any
     data: Path | None
     data_fast: Any
+    data_first: Any  # a stricter validator tried first: what it accepts, `data` accepts (see `_make_plan`)
     note: str | None
     errors: tuple[SchemaError, ...]
     members: frozenset[str] | None  # the data schema's top-level members, for agreement checks
@@ -67,6 +70,18 @@ MAPPING_FILE = "vevents-schemas.json"
 # The bundled schemas' validators, compiled once per process and kept for its life: they never
 # change, and freeing them at the end of a run costs as much as compiling them.
 _BUNDLED: dict[Path, Any] = {}
+
+
+class _Later:
+    """The validator of a schema file, compiled on its first use."""
+
+    __slots__ = ("_path", "_schemas")
+
+    def __init__(self, schemas: SchemaSet, path: Path) -> None:
+        self._schemas, self._path = schemas, path
+
+    def is_valid(self, instance: Any) -> bool:
+        return bool(self._schemas.fast(self._path).is_valid(instance))
 
 
 class SchemaProblem(Exception):
@@ -119,8 +134,13 @@ class SchemaSet:
         schema_file = entry.schema_file if entry is not None else None
         if schema_file is not None and not (dialect.related_data and event.related is None):
             path = self.level_dir(dialect) / schema_file
+            # A relaxed level (legacy: the default level without `required`, every member
+            # nullable) accepts whatever the default level accepts, so the default validator,
+            # already compiled for v2024 events of the type, decides most events; the relaxed one
+            # is compiled only for an event the default level refuses (tests/test_levels.py).
+            first = None if self.strict or dialect.level == DEFAULT else self.fast(self.root / DEFAULT / schema_file)
             return self._compiled(dialect, envelope, path, None, (),
-                                  resources.shapes().get(entry.name))  # type: ignore[union-attr]
+                                  resources.shapes().get(entry.name), first)  # type: ignore[union-attr]
         note, errors = self._why_no_data_schema(event, dialect)
         return self._compiled(dialect, envelope, None, note, errors)
 
@@ -148,8 +168,10 @@ class SchemaSet:
         return f"no schema for {event.type}: envelope checked", ()
 
     def _compiled(self, dialect: Dialect, envelope: Path | None, data: Path | None, note: str | None,
-                  errors: tuple[SchemaError, ...], shape: dict[str, list[str]] | None = None) -> Plan:
-        return Plan(envelope, self.fast(envelope) if envelope else None, data, self.fast(data) if data else None,
+                  errors: tuple[SchemaError, ...], shape: dict[str, list[str]] | None = None,
+                  first: Any = None) -> Plan:
+        data_fast = None if data is None else _Later(self, data) if first is not None else self.fast(data)
+        return Plan(envelope, self.fast(envelope) if envelope else None, data, data_fast, first,
                     note, errors, frozenset(shape["properties"]) if shape else None, dialect.custom_payloads,
                     dialect.data_pointer, Verdict(True, note=note))
 
@@ -170,7 +192,8 @@ class SchemaSet:
                 errors.extend(mismatch)
                 (errors if self.strict else warnings).extend(guess)
         envelope_ok = plan.envelope_fast is None or plan.envelope_fast.is_valid(event.payload)
-        data_ok = not check_data or plan.data_fast.is_valid(data)
+        data_ok = not check_data or (plan.data_first is not None and plan.data_first.is_valid(data)) \
+            or plan.data_fast.is_valid(data)
         if envelope_ok and data_ok and not plan.errors and not errors:
             if note is plan.note and not warnings:
                 return plan.valid  # the common case: one verdict shared by every valid event of this kind
