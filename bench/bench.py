@@ -44,10 +44,12 @@ The logs
 mixed      NDJSON built from the bundled samples: all 72 types, each in the v2024 (3 of 5),
            distribution (1 of 5) and legacy (1 of 5) envelope, in a fixed pseudo-random
            order (event i is pool[i * 7919 % len(pool)]), so the same size always gives
-           the same bytes. Each event has its own delivery ids (the pool event's ids with
-           the event's number in their place, the same length), and every 50th event is a
-           retry: the same bytes as the event 7 before it. (Logs that repeat the pool's
-           ids make nearly every event a retry, which no real log looks like.)
+           the same bytes. As in a real log, each event has its own delivery ids (the
+           pool event's ids with the event's number in their place, the same length) and
+           its own time (`created_at`, 0.1 s after the event before), and every 50th event
+           is a retry: the same bytes as the event 7 before it, so it also arrives out of
+           order. (A log that repeats the pool verbatim makes nearly every event a retry
+           and half of them out of order, which `stats` reports one by one.)
 invalid    The same, but every event's data is invalid: one member of the data object is
            removed or given a wrong type (alternating preference); each mutation is
            checked once by `vevents validate --format json` and the first one that makes
@@ -94,6 +96,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -240,15 +243,16 @@ class Log:
 def build_log(kind: str, lines: list[bytes], events: int | None, digest: str) -> Log:
     """The cached log of `events` events (None: about 1 GB) drawn from `lines`."""
     events = events or events_for(lines, GIGABYTE)
-    path = OUT / f"{kind}-{events}-{digest}-u.ndjson"
+    path = OUT / f"{kind}-{events}-{digest}-t.ndjson"
     if not path.exists():
         print(f"generating {path.relative_to(REPO)} ...", file=sys.stderr, flush=True)
         ids = [delivery_ids(line) for line in lines]
+        stamps = [b'"%s"' % orjson.loads(line)["created_at"].encode() for line in lines]
 
         def event(i: int) -> bytes:
             i = i - RETRY_BACK if i % RETRY_EVERY == RETRY_EVERY - 1 else i  # a retry: an earlier event again
             k = (i * STRIDE) % len(lines)
-            line = lines[k]
+            line = lines[k].replace(stamps[k], own_time(i))
             for old in ids[k]:
                 line = line.replace(old, own_id(old, i))
             return line + b"\n"
@@ -275,6 +279,15 @@ def own_id(quoted: bytes, i: int) -> bytes:
     """`"whs_0123..."` with event i's number in place of the part after `_` (same length)."""
     prefix, rest = quoted[:quoted.index(b"_") + 1], len(quoted) - quoted.index(b"_") - 2
     return prefix + f"{i:0{rest}x}"[-rest:].encode() + b'"'
+
+
+LOG_START = datetime(2026, 3, 14, tzinfo=UTC)
+
+
+def own_time(i: int) -> bytes:
+    """Event i's `created_at`, quoted: 0.1 s after event i - 1's (the samples' format and length)."""
+    when = LOG_START + timedelta(milliseconds=100 * i)
+    return b'"%s.%03dZ"' % (when.strftime("%Y-%m-%dT%H:%M:%S").encode(), when.microsecond // 1000)
 
 
 def events_for(lines: list[bytes], size: int) -> int:

@@ -65,16 +65,19 @@ class Stages:
         return (Stages, (self.config,))
 
     def prepare(self, name: str, lines: list[bytes]) -> None:
-        """Compile the validators the events of these lines (a file's first lines) need."""
+        """Compile the validators the events of these lines (a file's first lines) need: each kind's
+        plan, and a validator compiled only when an event needs it (see `SchemaSet.plan`) if one does."""
         if self.schemas is None:
             return
         from vevents_cli.pipeline import recognise
         from vevents_cli.pipeline.records import read_lines
 
-        config = self.config
+        config, schemas = self.config, self.schemas
         for item in read_lines(name, lines, ndjson=True, limit=config.max_value_size, exact=config.exact_numbers):
             if isinstance(item, Record):
-                self.schemas.plan(recognise.recognise(item, config.as_type))
+                event = recognise.recognise(item, config.as_type)
+                if schemas.plan(event).data_first is not None:
+                    schemas.check(event)
 
     def process(self, items: Iterable[Record | Unreadable], tally: Tally, project: Callable[[Summary], T],
                 progress: Progress | None = None) -> Iterator[T | Unreadable]:
