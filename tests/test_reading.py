@@ -534,6 +534,14 @@ def test_a_whole_file_read_gives_what_the_line_reader_gives(tmp_path: Path, monk
         return found
 
     monkeypatch.setattr(records, "_whole_object", counting)
+
+    def same_as_line_reader(path: Path) -> None:
+        source = next(iter(expand([str(path)])))
+        whole = list(records.read_source(source))  # type: ignore[arg-type]
+        with monkeypatch.context() as patch:
+            patch.setattr(records, "WHOLE_FILE", -1)  # every file read line by line
+            assert whole == list(records.read_source(source)), path.read_bytes()[-80:]  # type: ignore[arg-type]
+
     forms = itertools.product(("voucher.published", "customer.voucher.loyalty_card.points_added"), (None, 2),
                               (False, True), _AFTER, _BEFORE, (False, True), ("fixture.json", "fixture.ndjson"))
     for n, (name, indent, crlf, after, before, column0, file_name) in enumerate(forms):
@@ -544,11 +552,12 @@ def test_a_whole_file_read_gives_what_the_line_reader_gives(tmp_path: Path, monk
             text = text.replace(b"\n", b"\r\n")
         path = tmp_path / f"{n}-{file_name}"
         path.write_bytes(before + text + after)
-        source = next(iter(expand([str(path)])))
-        whole = list(records.read_source(source))  # type: ignore[arg-type]
-        with monkeypatch.context() as patch:
-            patch.setattr(records, "WHOLE_FILE", -1)  # every file read line by line
-            assert whole == list(records.read_source(source)), path.read_bytes()[-80:]  # type: ignore[arg-type]
+        same_as_line_reader(path)
+    for n, text in enumerate((b'{"a":\n1}', b'{"a"\n:1}', b'{"a": 1\n, "b": 2}', b'{"a": [1,\n2]}', b'{"a": -\n1}',
+                              b'{"a": {"b":\n{"c": 1}}}', b'{"a": "x\n"}', b'{"a":1,\n"b":[\n]\n}', b'  {"a":1}')):
+        path = tmp_path / f"hand-{n}.json"  # formatted by hand: a line may end after any token
+        path.write_bytes(text)
+        same_as_line_reader(path)
     assert whole_reads >= 60  # the whole-file read was taken where it applies
 
 

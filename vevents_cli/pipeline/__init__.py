@@ -66,7 +66,7 @@ class Stages:
 
     def prepare(self, name: str, lines: list[bytes]) -> None:
         """Compile the validators the events of these lines (a file's first lines) need: each kind's
-        plan, and a validator compiled only when an event needs it (see `SchemaSet.plan`) if one does."""
+        plan's, and a legacy level validator where one of these events needs it (`pipeline.validate`)."""
         if self.schemas is None:
             return
         from vevents_cli.pipeline import recognise

@@ -4,12 +4,12 @@ Two levels ship in `schemas/`: `default` (what Voucherify really sends) and `str
 vendor spec literally); legacy payloads are checked against `legacy` (default without
 `required`) unless `--strict` -- through the default level's validator first, as whatever it
 accepts, `legacy` accepts (tests/test_levels.py): the legacy one is compiled only when needed.
-One engine per event: jsonschema-rs (each schema compiled once per process, only for the types
-met) says valid or not, and for an invalid event walks its
-errors once (RFC 6901 pointers, failing keywords, the best-matching branch of an
-anyOf/oneOf) -- only when something reads the verdict's `errors`: `validate -q`, `stats`
-and `show --format json` never pay for it. python-jsonschema is imported only to check
-the user's own schemas (`--schemas DIR`) against their metaschema at start.
+One engine per event: jsonschema-rs (each schema compiled once per process, only for the
+types met) says valid or not, and for an invalid event walks its errors once (RFC 6901
+pointers, failing keywords, the best-matching branch of an anyOf/oneOf) -- only when
+something reads the verdict's `errors`: `validate -q`, `stats` and `show --format json`
+never pay for it. python-jsonschema is imported only to check the user's own schemas
+(`--schemas DIR`) against their metaschema at start.
 
 Data sharing no member with its type's schema is an error (`type-agreement`); data that
 only looks like another type (a guess from its members) is a warning, an error only with
@@ -192,8 +192,8 @@ class SchemaSet:
                 errors.extend(mismatch)
                 (errors if self.strict else warnings).extend(guess)
         envelope_ok = plan.envelope_fast is None or plan.envelope_fast.is_valid(event.payload)
-        data_ok = not check_data or (plan.data_first is not None and plan.data_first.is_valid(data)) \
-            or plan.data_fast.is_valid(data)
+        data_ok = (not check_data or (plan.data_first is not None and plan.data_first.is_valid(data))
+                   or plan.data_fast.is_valid(data))
         if envelope_ok and data_ok and not plan.errors and not errors:
             if note is plan.note and not warnings:
                 return plan.valid  # the common case: one verdict shared by every valid event of this kind
