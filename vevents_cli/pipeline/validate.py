@@ -235,7 +235,9 @@ class SchemaSet:
         """Every error of one failing check, each at its pointer inside the event (one walk)."""
         try:
             found = list(self.fast(c.schema).iter_errors(c.instance))
-        except RecursionError:
+        except (RecursionError, ValueError) as exc:  # jsonschema-rs: ValueError("Recursion limit reached")
+            if isinstance(exc, ValueError) and "Recursion limit" not in str(exc):
+                raise
             return [SchemaError(c.pointer, "nesting too deep to validate", "depth")]
         out: list[SchemaError] = []
         for error in sorted(found, key=lambda e: list(map(str, e.instance_path))):
