@@ -49,7 +49,7 @@ mixed      NDJSON built from the bundled samples: all 72 types, each in the v202
            its own time (`created_at`, 0.1 s after the event before), and every 50th event
            is a retry: the same bytes as the event 7 before it, so it also arrives out of
            order. (A log that repeats the pool verbatim makes nearly every event a retry
-           and half of them out of order, which `stats` reports one by one.)
+           and ~40 % of them out of order, which `stats` reports one by one.)
 invalid    The same, but every event's data is invalid: one member of the data object is
            removed or given a wrong type (alternating preference); each mutation is
            checked once by `vevents validate --format json` and the first one that makes
