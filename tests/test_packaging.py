@@ -21,22 +21,23 @@ from vevents_cli import samples
 pytestmark = pytest.mark.slow
 
 
+def _build(tmp_path_factory: pytest.TempPathFactory, kind: str, pattern: str) -> Path:
+    """`python -m build --KIND` of this repository: the one file it makes."""
+    out = tmp_path_factory.mktemp(kind)
+    subprocess.run([sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "--outdir", str(out), str(REPO)],
+                   check=True, capture_output=True, timeout=300)
+    (path,) = out.glob(pattern)
+    return path
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
-                   check=True, capture_output=True, timeout=300)
-    (path,) = out.glob("vevents-*.whl")
-    return path
+    return _build(tmp_path_factory, "wheel", "vevents-*.whl")
 
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sdist")
-    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out), str(REPO)],
-                   check=True, capture_output=True, timeout=300)
-    (path,) = out.glob("vevents-*.tar.gz")
-    return path
+    return _build(tmp_path_factory, "sdist", "vevents-*.tar.gz")
 
 
 URLS = {

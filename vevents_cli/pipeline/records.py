@@ -93,13 +93,14 @@ def _whole_object(name: str, stream: Any, limit: int, exact: bool) -> Iterator[I
     if not isinstance(stream, io.BufferedReader):  # gzip, a test's stream...
         return None
     try:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode) or stream.peek(1)[:1] != b"{":
-            return None
+        st = os.fstat(stream.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > min(WHOLE_FILE, limit) or stream.peek(1)[:1] != b"{":
+            return None  # (a larger file is not read twice)
     except (OSError, ValueError):
         return None
     data = stream.read(WHOLE_FILE + 1)
     value: Any = None
-    if len(data) <= min(WHOLE_FILE, limit):
+    if len(data) <= min(WHOLE_FILE, limit):  # (the file may have grown since)
         newline = data.find(b"\n")
         rest = data[newline + 1:] if newline >= 0 else b""
         if not rest or rest.isspace():  # one line: its bytes without the line end
