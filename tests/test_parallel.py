@@ -112,6 +112,22 @@ def test_cut_lines_at_chunk_edges_and_first_agree_with_a_serial_run(tmp_path: Pa
     assert f"{900 - cut} valid, 0 invalid, {cut} unreadable" in invoke("validate", "-q", str(path)).stdout
 
 
+def test_nul_bytes_in_a_log_cost_their_line_only(tmp_path: Path, small_chunks: None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash can leave NUL bytes in a log: a line with some, and a block longer than a line
+    may be held, are one error each, at their line; every other event is read, serial or not."""
+    lines = _events(900)
+    lines[300] = b'{"id": "whs_1", "note": "a\x00b"}'
+    lines[600] = b"\x00" * (200 * 1024)
+    path = tmp_path / "webhooks.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    chunked = invoke("validate", "-q", str(path))
+    serial = _serial(monkeypatch, "validate", "-q", str(path))
+    assert chunked.stdout == serial.stdout == "898 valid, 0 invalid, 2 unreadable\n"
+    errors = invoke("validate", str(path)).stderr.splitlines()
+    assert errors == [f"vevents: {path}:{n}: binary data in this line (NUL bytes): skipped" for n in (301, 601)]
+
+
 def test_a_line_longer_than_a_few_chunks_is_read_serially_from_there(tmp_path: Path, small_chunks: None,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     lines = _events(600)

@@ -42,6 +42,7 @@ BOM = b"\xef\xbb\xbf"
 CUT_LINE = "truncated JSON: this line ends mid-value"
 GIVE_UP_AFTER = 20  # unreadable lines in a row, before any record, before a source is dropped
 BINARY = "binary data, not JSON text"  # the source is given up there
+BINARY_LINE = "binary data in this line (NUL bytes): skipped"  # in a log that has given events: the rest is read
 GAVE_UP = f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
 REST_SKIPPED = "the rest of this source is skipped"
 SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
@@ -262,8 +263,7 @@ class _Reader:
             return
         self.number += 1
         if mark.binary:
-            self.gave_up = True
-            yield Unreadable(Locator(self.name, self.number), BINARY)
+            yield from self._binary()
             return
         if self.pending or self.skipping:  # the dropped line was inside a multi-line value
             if not self.skipping:
@@ -274,6 +274,16 @@ class _Reader:
                 yield Unreadable(Locator(self.name, self.number), REST_SKIPPED)
             return
         yield from self._failed(Unreadable(Locator(self.name, self.number), self._too_large("line")))
+
+    def _binary(self) -> Iterator[Item]:
+        """NUL bytes in this line. In an NDJSON log that has given events, one unreadable line (a
+        crash can leave a block of them) and reading goes on; anywhere else the source is not
+        text (an image, /dev/zero): it is given up."""
+        if self.ndjson and self.records:
+            yield from self._failed(Unreadable(Locator(self.name, self.number), BINARY_LINE))
+            return
+        self.gave_up = True
+        yield Unreadable(Locator(self.name, self.number), BINARY)
 
     def _too_large(self, what: str) -> str:
         size = size_text(self.limit)
@@ -287,8 +297,7 @@ class _Reader:
         if not stripped:
             return
         if b"\x00" in line:
-            self.gave_up = True
-            yield Unreadable(Locator(self.name, self.number), BINARY)
+            yield from self._binary()
             return
         truncated = exc.msg.startswith("unexpected end of data") or (  # cut inside a string: at its line end
             exc.msg.startswith("unexpected control character") and exc.pos >= len(line.rstrip(b"\r\n")))
