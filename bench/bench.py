@@ -193,14 +193,21 @@ def invalid_pool(events: list[dict[str, Any]], vevents: list[str], digest: str) 
     with tempfile.NamedTemporaryFile(suffix=".ndjson", dir=OUT) as tmp:
         tmp.write(b"\n".join(flat) + b"\n")
         tmp.flush()
-        proc = subprocess.run([*vevents, "validate", "--format", "json", tmp.name],
-                              capture_output=True, check=False, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [*vevents, "validate", "--format", "json", tmp.name],
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         report = orjson.loads(proc.stdout)
         valid_lines = {e["line"] for e in report["events"] if e["valid"]}
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        print(f"warning: could not check the invalid events (exit {proc.returncode}): "
-              f"{proc.stderr.decode(errors='replace')[-300:]}", file=sys.stderr)
+        print(
+            f"warning: could not check the invalid events (exit {proc.returncode}): "
+            f"{proc.stderr.decode(errors='replace')[-300:]}",
+            file=sys.stderr,
+        )
         valid_lines = set()
     chosen, line, unmet = [], 0, 0
     for cs in candidates:
@@ -277,7 +284,7 @@ def delivery_ids(line: bytes) -> list[bytes]:
 
 def own_id(quoted: bytes, i: int) -> bytes:
     """`"whs_0123..."` with event i's number in place of the part after `_` (same length)."""
-    prefix, rest = quoted[:quoted.index(b"_") + 1], len(quoted) - quoted.index(b"_") - 2
+    prefix, rest = quoted[: quoted.index(b"_") + 1], len(quoted) - quoted.index(b"_") - 2
     return prefix + f"{i:0{rest}x}"[-rest:].encode() + b'"'
 
 
@@ -331,7 +338,7 @@ def _stat(pid: int) -> tuple[int, str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rfind(")") + 2:].split()
+    fields = text[text.rfind(")") + 2 :].split()
     if fields[0] in ("Z", "X"):
         return None
     return int(fields[1]), fields[19]
@@ -420,8 +427,15 @@ def run(cmd: list[str], interval: float) -> Run:
         err.seek(max(0, err.seek(0, os.SEEK_END) - 600))
         tail = err.read().decode(errors="replace")
     orphans = reap_orphans(sampler.seen if sampler else {}, proc.pid)
-    return Run(seconds, usage.ru_utime + usage.ru_stime, (sampler.peak_kib if sampler else 0) / 1024,
-               proc.returncode, len(sampler.seen) if sampler else 0, orphans, tail)
+    return Run(
+        seconds,
+        usage.ru_utime + usage.ru_stime,
+        (sampler.peak_kib if sampler else 0) / 1024,
+        proc.returncode,
+        len(sampler.seen) if sampler else 0,
+        orphans,
+        tail,
+    )
 
 
 def reap_orphans(seen: dict[int, str], root: int) -> int:
@@ -478,8 +492,13 @@ class Result:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        out.update(median_s=self.median_s, cpu_median_s=self.cpu_s, events_per_s=self.events_per_s,
-                   x_parse=self.x_parse, peak_pss_mib=self.peak_pss_mib)
+        out.update(
+            median_s=self.median_s,
+            cpu_median_s=self.cpu_s,
+            events_per_s=self.events_per_s,
+            x_parse=self.x_parse,
+            peak_pss_mib=self.peak_pss_mib,
+        )
         return out
 
 
@@ -490,8 +509,9 @@ def measure_all(results: list[Result], repeat: int, interval: float) -> None:
         for res in results:
             done += 1
             if tty:
-                print(f"\r  [{done}/{total}] {res.label} [{res.command_set}]\033[K", end="",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"\r  [{done}/{total}] {res.label} [{res.command_set}]\033[K", end="", file=sys.stderr, flush=True
+                )
             res.runs.append(run(res.argv, interval))
     if tty:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -502,10 +522,26 @@ def hyperfine(argv: list[str], runs: int) -> float | None:
     if not exe:
         return None
     with tempfile.NamedTemporaryFile(suffix=".json") as report:
-        proc = subprocess.run([exe, "-N", "-i", "--style", "none", "--warmup", "1", "--runs", str(runs),
-                               "--export-json", report.name, shlex.join(argv)],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              check=False)
+        proc = subprocess.run(
+            [
+                exe,
+                "-N",
+                "-i",
+                "--style",
+                "none",
+                "--warmup",
+                "1",
+                "--runs",
+                str(runs),
+                "--export-json",
+                report.name,
+                shlex.join(argv),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
         try:
             return float(json.loads(Path(report.name).read_text())["results"][0]["median"])
         except (ValueError, KeyError, IndexError, OSError):
@@ -528,17 +564,23 @@ def print_table(title: str, rows: list[list[Result]], startup: bool, sets: int) 
 
     cols: list[tuple[str, int, Callable[[Result], str]]]
     if startup:
-        cols = [("median ms", 10, lambda r: fmt(r.median_s * 1000, ".0f")),
-                ("hyperfine ms", 13, lambda r: fmt(r.hyperfine_median_s and r.hyperfine_median_s * 1000, ".0f"))]
+        cols = [
+            ("median ms", 10, lambda r: fmt(r.median_s * 1000, ".0f")),
+            ("hyperfine ms", 13, lambda r: fmt(r.hyperfine_median_s and r.hyperfine_median_s * 1000, ".0f")),
+        ]
     else:
-        cols = [("seconds", 8, lambda r: fmt(r.median_s, ".3f")),
-                ("events/s", 10, lambda r: fmt(r.events_per_s, ",.0f")),
-                ("x parse", 8, lambda r: fmt(r.x_parse, ".2f")),
-                ("cpu s", 7, lambda r: fmt(r.cpu_s, ".2f"))]
+        cols = [
+            ("seconds", 8, lambda r: fmt(r.median_s, ".3f")),
+            ("events/s", 10, lambda r: fmt(r.events_per_s, ",.0f")),
+            ("x parse", 8, lambda r: fmt(r.x_parse, ".2f")),
+            ("cpu s", 7, lambda r: fmt(r.cpu_s, ".2f")),
+        ]
     cols += [("PSS MiB", 8, lambda r: fmt(r.peak_pss_mib, ".0f")), ("procs", 5, most("processes"))]
     if sets == 1:
-        cols += [("orphans", 7, most("orphans")),
-                 ("exit", 4, lambda res: ",".join(str(c) for c in sorted({r.exit for r in res.runs})))]
+        cols += [
+            ("orphans", 7, most("orphans")),
+            ("exit", 4, lambda res: ",".join(str(c) for c in sorted({r.exit for r in res.runs}))),
+        ]
     else:  # side by side: fewer columns (every figure is in --json); odd runs are listed below
         cols = [c for c in cols if c[0] not in ("seconds", "cpu s")]
     width = 32
@@ -558,8 +600,10 @@ def print_table(title: str, rows: list[list[Result]], startup: bool, sets: int) 
         for res in row:
             bad = [r for r in res.runs if r.exit not in (0, 1) or r.orphans]
             if bad:
-                print(f"  ! {res.label} [{res.command_set}] exit {bad[-1].exit}, orphans {bad[-1].orphans}: "
-                      f"{bad[-1].stderr_tail.strip()[-400:]}")
+                print(
+                    f"  ! {res.label} [{res.command_set}] exit {bad[-1].exit}, orphans {bad[-1].orphans}: "
+                    f"{bad[-1].stderr_tail.strip()[-400:]}"
+                )
 
 
 # --------------------------------------------------------------------------- main
@@ -580,9 +624,11 @@ def parse_sizes(text: str) -> list[int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="measurements (--only): " + ", ".join(KEYS))
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="measurements (--only): " + ", ".join(KEYS),
+    )
     parser.add_argument("--events", default="30000,100000", help="log sizes in events, comma-separated")
     parser.add_argument("--gigabyte", action="store_true", help="also a ~1 GB mixed and invalid log (repeat 1)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; medians are reported")
@@ -605,17 +651,26 @@ def main() -> None:
     if args.compare:
         commands["B"] = shlex.split(args.compare)
     meta = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "host": platform.node(), "python": sys.version.split()[0],
-        "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
-        "VEVENTS_JOBS": os.environ.get("VEVENTS_JOBS"), "commands": commands, "repeat": args.repeat,
-        "startup_runs": args.startup_runs, "interval_s": args.interval, "hyperfine": shutil.which("hyperfine"),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": platform.node(),
+        "python": sys.version.split()[0],
+        "cores": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)),
+        "VEVENTS_JOBS": os.environ.get("VEVENTS_JOBS"),
+        "commands": commands,
+        "repeat": args.repeat,
+        "startup_runs": args.startup_runs,
+        "interval_s": args.interval,
+        "hyperfine": shutil.which("hyperfine"),
     }
     for name, cmd in commands.items():
         version = subprocess.run([*cmd, "--version"], capture_output=True, text=True, check=False)
         meta[f"version_{name}"] = (version.stdout or version.stderr).strip()[-200:]
         print(f"{name}: {shlex.join(cmd)}  ({meta[f'version_{name}']})")
-    print(f"repeat {args.repeat}, {meta['affinity']} cores, VEVENTS_JOBS={meta['VEVENTS_JOBS'] or '(unset)'}, "
-          f"PSS every {args.interval * 1000:.0f} ms, hyperfine: {meta['hyperfine'] or 'not on PATH'}")
+    print(
+        f"repeat {args.repeat}, {meta['affinity']} cores, VEVENTS_JOBS={meta['VEVENTS_JOBS'] or '(unset)'}, "
+        f"PSS every {args.interval * 1000:.0f} ms, hyperfine: {meta['hyperfine'] or 'not on PATH'}"
+    )
 
     OUT.mkdir(parents=True, exist_ok=True)
     events = pool()
@@ -625,23 +680,38 @@ def main() -> None:
 
     def save() -> None:
         if args.json:
-            args.json.write_bytes(orjson.dumps({"meta": meta, "results": [r.to_json() for r in results]},
-                                               option=orjson.OPT_INDENT_2))
+            args.json.write_bytes(
+                orjson.dumps({"meta": meta, "results": [r.to_json() for r in results]}, option=orjson.OPT_INDENT_2)
+            )
 
     def section(title: str, log: Log, table: dict[str, tuple[str, list[str]]], repeat: int) -> None:
         keys = [k for k in table if k in only]
         if not keys and only != {PARSE}:
             return
         size = log.size
-        parse = Result(title, PARSE, "parse bound (orjson.loads/line)", "-",
-                       [sys.executable, "-c", PARSE_BOUND, str(log.path)], log.events, size)
+        parse = Result(
+            title,
+            PARSE,
+            "parse bound (orjson.loads/line)",
+            "-",
+            [sys.executable, "-c", PARSE_BOUND, str(log.path)],
+            log.events,
+            size,
+        )
         rows = [[parse]]
         for key in keys:
             label, argv = table[key]
-            rows.append([Result(title, key, label, name, [*cmd, *argv, str(log.path)], log.events, size)
-                         for name, cmd in commands.items()])
-        print(f"\n{title}: {log.events:,} events, {size / 1e6:,.1f} MB ({size / log.events:,.0f} B/event), "
-              f"{log.path.relative_to(REPO)}", flush=True)
+            rows.append(
+                [
+                    Result(title, key, label, name, [*cmd, *argv, str(log.path)], log.events, size)
+                    for name, cmd in commands.items()
+                ]
+            )
+        print(
+            f"\n{title}: {log.events:,} events, {size / 1e6:,.1f} MB ({size / log.events:,.0f} B/event), "
+            f"{log.path.relative_to(REPO)}",
+            flush=True,
+        )
         measure_all([res for row in rows for res in row], repeat, args.interval)
         for row in rows[1:]:
             for res in row:
@@ -667,8 +737,13 @@ def main() -> None:
     if startup_keys:
         one, folder = startup_files(lines, digest)
         target = {"startup-one": [str(one)], "startup-version": [], "startup-folder": [str(folder)]}
-        rows = [[Result("start-up", key, STARTUP[key][0], name, [*cmd, *STARTUP[key][1], *target[key]])
-                 for name, cmd in commands.items()] for key in startup_keys]
+        rows = [
+            [
+                Result("start-up", key, STARTUP[key][0], name, [*cmd, *STARTUP[key][1], *target[key]])
+                for name, cmd in commands.items()
+            ]
+            for key in startup_keys
+        ]
         print(f"\nstart-up: {args.startup_runs} runs each, after one warm-up run", flush=True)
         for row in rows:
             for res in row:

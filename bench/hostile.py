@@ -29,8 +29,10 @@ from vevents_cli import samples  # noqa: E402
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES  # noqa: E402
 
 MiB = 1 << 20
-LONG_LINE = ("import sys\nw = sys.stdout.buffer.write\nw(b'{\"id\":\"whs_1\",\"data\":{\"note\":\"')\n"
-             "piece = b'a' * (1 << 20)\nfor _ in range(200):\n    w(piece)\nw(b'\"}}\\n')\n")
+LONG_LINE = (
+    'import sys\nw = sys.stdout.buffer.write\nw(b\'{"id":"whs_1","data":{"note":"\')\n'
+    "piece = b'a' * (1 << 20)\nfor _ in range(200):\n    w(piece)\nw(b'\"}}\\n')\n"
+)
 
 
 def events(n: int) -> list[dict]:
@@ -54,8 +56,9 @@ def capture(path: Path, pretty_mb: float) -> Path:
     size = len(orjson.dumps(filler, option=orjson.OPT_INDENT_2))
     event["data"]["padding"] = [filler] * int(pretty_mb * MiB / size)
     body = orjson.dumps(event, option=orjson.OPT_INDENT_2)
-    path.write_bytes(b"POST /hooks HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-                     % (len(body), body))
+    path.write_bytes(
+        b"POST /hooks HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
     return path
 
 
@@ -67,8 +70,9 @@ def cases(folder: Path) -> dict[str, Callable[[], tuple[list[str], str]]]:
         return lambda p: (p.write_bytes(orjson.dumps(events(n), option=orjson.OPT_INDENT_2)), p)[1]
 
     def pretty_values(n: int) -> Callable[[Path], Path]:
-        return lambda p: (p.write_bytes(b"\n".join(orjson.dumps(e, option=orjson.OPT_INDENT_2)
-                                                   for e in events(n))), p)[1]
+        return lambda p: (p.write_bytes(b"\n".join(orjson.dumps(e, option=orjson.OPT_INDENT_2) for e in events(n))), p)[
+            1
+        ]
 
     def cut_first(p: Path) -> Path:
         lines = [orjson.dumps(e) for e in events(2000)]
@@ -87,8 +91,9 @@ def cases(folder: Path) -> dict[str, Callable[[], tuple[list[str], str]]]:
         "pretty array, 4,000 events": file("array4000.json", pretty_array(4000)),
         "pretty values, 2,000 events": file("values2000.json", pretty_values(2000)),
         "pretty values, 4,000 events": file("values4000.json", pretty_values(4000)),
-        "array of 1M empty objects (3 MB)": file("empty.json", lambda p: (p.write_bytes(b"[" + b"{}," * MiB
-                                                                                       + b"{}]\n"), p)[1]),
+        "array of 1M empty objects (3 MB)": file(
+            "empty.json", lambda p: (p.write_bytes(b"[" + b"{}," * MiB + b"{}]\n"), p)[1]
+        ),
         "captured request, 2.5 MB pretty body": file("big.http", lambda p: capture(p, 2.5)),
         "captured request, 10 MB pretty body": file("bigger.http", lambda p: capture(p, 10)),
     }
@@ -114,8 +119,11 @@ def main() -> None:
             built = time.perf_counter() - started
             report = run(paths, generator)
             result = (report["stderr"].strip().splitlines() or [""])[0][:70] or report["stdout"].strip()[-60:]
-            print(f"{name:42} {report['code']:>4} {report['seconds']:>8.2f} {report['cpu']:>7.2f} "
-                  f"{report['peak']:>9.1f}  {result}   (input built in {built:.1f} s)", flush=True)
+            print(
+                f"{name:42} {report['code']:>4} {report['seconds']:>8.2f} {report['cpu']:>7.2f} "
+                f"{report['peak']:>9.1f}  {result}   (input built in {built:.1f} s)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -66,16 +66,71 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 WAYS = ("stdin", "in.json", "in.ndjson", "in.http", "in.ndjson.gz")
 
 TOKENS = (
-    b"\x00", b"\x1b[2J\x1b]0;owned\x07", b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"\r", b"\n",
-    b"\r\n", b"\n\n\n", b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b"\\u0000", b"\\ud800", b"\\u202e",
-    "\u2028".encode(), b"\t", b"123456789012345678901234567890", b"-98765432109876543210987654321",
-    b"18446744073709551616", b"1e999", b"-0.0e-400", b"NaN", b"true", b"null", b"[]", b"{}", b'"data":null',
-    b'"type":42', b'"created_at":"\xff"', b"[" * 300, b'{"a":' * 300, b"[" * 1100, b" " * 5000,
-    b"POST /hooks HTTP/1.1\r\n", b"HTTP/1.1", b"Content-Length: \xc2\xb2\r\n", b"Content-Length: -1\r\n",
-    b"Transfer-Encoding: chunked\r\n", b"0\r\n\r\n", b"ffffffffffff\r\n", b"\r\n\r\n",
+    b"\x00",
+    b"\x1b[2J\x1b]0;owned\x07",
+    b"\xff",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\n\n\n",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b",",
+    b":",
+    b"\\",
+    b"\\u0000",
+    b"\\ud800",
+    b"\\u202e",
+    "\u2028".encode(),
+    b"\t",
+    b"123456789012345678901234567890",
+    b"-98765432109876543210987654321",
+    b"18446744073709551616",
+    b"1e999",
+    b"-0.0e-400",
+    b"NaN",
+    b"true",
+    b"null",
+    b"[]",
+    b"{}",
+    b'"data":null',
+    b'"type":42',
+    b'"created_at":"\xff"',
+    b"[" * 300,
+    b'{"a":' * 300,
+    b"[" * 1100,
+    b" " * 5000,
+    b"POST /hooks HTTP/1.1\r\n",
+    b"HTTP/1.1",
+    b"Content-Length: \xc2\xb2\r\n",
+    b"Content-Length: -1\r\n",
+    b"Transfer-Encoding: chunked\r\n",
+    b"0\r\n\r\n",
+    b"ffffffffffff\r\n",
+    b"\r\n\r\n",
 )
-CONTENT_LENGTHS = (b"\xb2", b"1\xb9", b"\xc2\xb2", b"\xd9\xa3", b"-1", b"", b" 7 ", b"0x10", b"1e3", b"5, 5",
-                   b"99999999999999999999", b"0", b"+3", b"\x00")
+CONTENT_LENGTHS = (
+    b"\xb2",
+    b"1\xb9",
+    b"\xc2\xb2",
+    b"\xd9\xa3",
+    b"-1",
+    b"",
+    b" 7 ",
+    b"0x10",
+    b"1e3",
+    b"5, 5",
+    b"99999999999999999999",
+    b"0",
+    b"+3",
+    b"\x00",
+)
 CHUNK_SIZES = (b"ffffffffffffffff", b"-1", b"", b"zz", b"1;ext=\xff", b"0", b"7fffffffffffffff", b"\xc2\xb2")
 
 
@@ -85,8 +140,12 @@ def sign(body: bytes) -> str:
 
 def capture(body: bytes, chunked: bool = False, signature: str | None = None) -> bytes:
     """A captured HTTP request, as `tcpdump`/`nc -l` would have it."""
-    head = [b"POST /hooks HTTP/1.1", b"Host: localhost:8787", b"Content-Type: application/json",
-            b"X-Voucherify-Signature: " + (signature or sign(body)).encode()]
+    head = [
+        b"POST /hooks HTTP/1.1",
+        b"Host: localhost:8787",
+        b"Content-Type: application/json",
+        b"X-Voucherify-Signature: " + (signature or sign(body)).encode(),
+    ]
     if chunked:
         half = len(body) // 2
         parts = [body[:half], body[half:]]
@@ -97,9 +156,20 @@ def capture(body: bytes, chunked: bool = False, signature: str | None = None) ->
 
 def saved_delivery(payload: dict[str, Any], body: bytes) -> bytes:
     """A line of a `vevents listen --save` file."""
-    return orjson.dumps({"received_at": "2026-03-14T09:00:00.000Z", "method": "POST", "path": "/hooks",
-                         "headers": {"Content-Type": "application/json", "X-Voucherify-Signature": sign(body)},
-                         "body": body.decode(), "event": payload, "status": 200}) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "received_at": "2026-03-14T09:00:00.000Z",
+                "method": "POST",
+                "path": "/hooks",
+                "headers": {"Content-Type": "application/json", "X-Voucherify-Signature": sign(body)},
+                "body": body.decode(),
+                "event": payload,
+                "status": 200,
+            }
+        )
+        + b"\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -139,24 +209,52 @@ def corpus() -> Corpus:
     for e in events[:60:6]:
         compact = orjson.dumps(e)
         captures += [capture(compact), capture(orjson.dumps(e, option=orjson.OPT_INDENT_2), signature=sign(compact))]
-    captures += [capture(orjson.dumps(events[3]), chunked=True), capture(b'"  message  "'),
-                 capture(orjson.dumps(events[7])) + capture(orjson.dumps(events[8]), chunked=True)]
+    captures += [
+        capture(orjson.dumps(events[3]), chunked=True),
+        capture(b'"  message  "'),
+        capture(orjson.dumps(events[7])) + capture(orjson.dumps(events[8]), chunked=True),
+    ]
     return Corpus(tuple(payloads), tuple(captures))
 
 
 # --- mutations ---------------------------------------------------------------------------------------
 
 position = st.integers(0, 1 << 20)
-SPECIAL_VALUES = (None, "", "2026-13-45T99:99:99Z", "not a date", -1, 0, 10**30, -(10**30), 1e308, 0.1, True, [],
-                  {}, {"object": "voucher"}, [None], "\x1b[31mred\u202e", "voucher.published", "../../etc/passwd")
-json_values = st.one_of(st.sampled_from(SPECIAL_VALUES), st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
-    max_leaves=6))
+SPECIAL_VALUES = (
+    None,
+    "",
+    "2026-13-45T99:99:99Z",
+    "not a date",
+    -1,
+    0,
+    10**30,
+    -(10**30),
+    1e308,
+    0.1,
+    True,
+    [],
+    {},
+    {"object": "voucher"},
+    [None],
+    "\x1b[31mred\u202e",
+    "voucher.published",
+    "../../etc/passwd",
+)
+json_values = st.one_of(
+    st.sampled_from(SPECIAL_VALUES),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+        max_leaves=6,
+    ),
+)
 MUTATION = st.one_of(
     st.tuples(st.just("replace"), position, json_values),  # a value anywhere in the tree: still JSON
     st.tuples(st.just("remove"), position),  # a member or item anywhere in the tree
-
     st.tuples(st.just("cut"), position),
     st.tuples(st.just("flip"), position, st.integers(1, 255)),
     st.tuples(st.just("insert"), position, st.sampled_from(TOKENS)),
@@ -175,19 +273,19 @@ def mutate(data: bytes, mutation: tuple[Any, ...]) -> bytes:
     if kind == "cut":
         return data[:at]
     if kind == "flip":
-        return data[:at] + bytes([data[at] ^ args[1]]) + data[at + 1:] if at < len(data) else data
+        return data[:at] + bytes([data[at] ^ args[1]]) + data[at + 1 :] if at < len(data) else data
     if kind == "insert":
         return data[:at] + args[1] + data[at:]
     if kind == "delete":
-        return data[:at] + data[at + args[1]:]
+        return data[:at] + data[at + args[1] :]
     if kind == "duplicate":
-        return data[:at + args[1]] + data[at:]
+        return data[: at + args[1]] + data[at:]
     if kind == "content-length":
         start = data.find(b"Content-Length: ")
         if start < 0:
             return data
         end = data.find(b"\r\n", start)
-        return data[:start + 16] + args[0] + data[end:]
+        return data[: start + 16] + args[0] + data[end:]
     if kind == "chunk-size":
         start = data.find(b"chunked\r\n\r\n")
         if start < 0:
@@ -310,8 +408,10 @@ def run_one(invoke: Callable[..., Any], command: str, way: str, data: bytes) -> 
 
 def describe(command: str, way: str, data: bytes, outcome: Outcome) -> str:
     tail = "\n".join(outcome.output.splitlines()[-8:])
-    return (f"vevents {command} ({way}): {outcome.problem}\ninput ({len(data)} bytes): {data[:3000]!r}\n"
-            f"output (end):\n{tail}")
+    return (
+        f"vevents {command} ({way}): {outcome.problem}\ninput ({len(data)} bytes): {data[:3000]!r}\n"
+        f"output (end):\n{tail}"
+    )
 
 
 # --- the long run ----------------------------------------------------------------------------------
@@ -347,7 +447,8 @@ class Campaign:
         digest = hashlib.sha256(repr(key[:2]).encode() + key[2].encode()).hexdigest()[:12]
         (self.out / f"{digest}.input").write_bytes(data)
         (self.out / f"{digest}.txt").write_text(
-            f"vevents {key[0]}  (input given as {key[1]})\n{outcome.problem}\n\n{outcome.output}")
+            f"vevents {key[0]}  (input given as {key[1]})\n{outcome.problem}\n\n{outcome.output}"
+        )
 
     def round(self, examples: int) -> None:
         corpus_ = corpus()
@@ -366,8 +467,14 @@ class Campaign:
                 print(f"  (hypothesis: {type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
 
     def _property(self, kind: str, strategy: st.SearchStrategy[bytes], examples: int) -> Callable[[], None]:
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-                  suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate, Phase.shrink),
+        )
         @given(command=st.sampled_from(sorted(COMMANDS)), way=st.sampled_from(WAYS), data=strategy)
         def prop(command: str, way: str, data: bytes) -> None:
             self.check(kind, command, way, data)
@@ -376,10 +483,12 @@ class Campaign:
 
     def report(self, seconds: float) -> str:
         total = sum(self.examples.values())
-        lines = [f"fuzz: {total} examples in {seconds / 60:.1f} min ({total / max(seconds, 1):.1f}/s); "
-                 f"{len(self.failures)} distinct failures, {self.failing_runs} failing rounds",
-                 "  by input: " + ", ".join(f"{k} {n}" for k, n in sorted(self.kinds.items())),
-                 "  by exit status: " + ", ".join(f"{k}: {n}" for k, n in sorted(self.statuses.items()))]
+        lines = [
+            f"fuzz: {total} examples in {seconds / 60:.1f} min ({total / max(seconds, 1):.1f}/s); "
+            f"{len(self.failures)} distinct failures, {self.failing_runs} failing rounds",
+            "  by input: " + ", ".join(f"{k} {n}" for k, n in sorted(self.kinds.items())),
+            "  by exit status: " + ", ".join(f"{k}: {n}" for k, n in sorted(self.statuses.items())),
+        ]
         lines += [f"  {n:6d}  vevents {command}" for command, n in sorted(self.examples.items())]
         for (command, way, problem), data in sorted(self.failures.items()):
             lines.append(f"  FAILED vevents {command} ({way}): {problem} -- {len(data)} bytes saved in {self.out}")

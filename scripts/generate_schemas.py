@@ -114,9 +114,7 @@ class Converter:
         if key in MAP_KEYWORDS:
             # At the legacy level nothing is required, so every member is optional (nullable).
             required = set() if self.level == "legacy" else set(node.get("required", ()))
-            out[key] = {
-                name: self.schema(sub, optional=name not in required) for name, sub in value.items()
-            }
+            out[key] = {name: self.schema(sub, optional=name not in required) for name, sub in value.items()}
         elif key in LIST_KEYWORDS:
             out[key] = [self.schema(sub) for sub in value]
         elif key in SCHEMA_KEYWORDS or key == "additionalProperties":
@@ -323,8 +321,13 @@ class Facts:
     """An over-approximation of what a schema accepts: JSON types, the finite set of values
     (canonical JSON) when limited to one, required members, and each member's schema."""
 
-    def __init__(self, types: frozenset[str] = JSON_TYPES, values: frozenset[str] | None = None,
-                 required: frozenset[str] = frozenset(), props: dict[str, Json] | None = None) -> None:
+    def __init__(
+        self,
+        types: frozenset[str] = JSON_TYPES,
+        values: frozenset[str] | None = None,
+        required: frozenset[str] = frozenset(),
+        props: dict[str, Json] | None = None,
+    ) -> None:
         self.types = types
         self.values = values
         self.required = required
@@ -332,8 +335,11 @@ class Facts:
 
     def both(self, other: Facts) -> Facts:
         """What both accept (allOf)."""
-        values = self.values if other.values is None else (
-            other.values if self.values is None else self.values & other.values)
+        values = (
+            self.values
+            if other.values is None
+            else (other.values if self.values is None else self.values & other.values)
+        )
         props = dict(self.props)
         for name, sub in other.props.items():
             props[name] = {"allOf": [props[name], sub]} if name in props else sub
@@ -343,8 +349,9 @@ class Facts:
         """What one or the other accepts (anyOf, oneOf); a member unconstrained in one is
         unconstrained in the union."""
         values = None if self.values is None or other.values is None else self.values | other.values
-        props = {name: {"anyOf": [self.props[name], other.props[name]]}
-                 for name in self.props.keys() & other.props.keys()}
+        props = {
+            name: {"anyOf": [self.props[name], other.props[name]]} for name in self.props.keys() & other.props.keys()
+        }
         return Facts(self.types | other.types, values, self.required & other.required, props)
 
 
@@ -360,8 +367,7 @@ class Analyser:
             return Facts(types=frozenset())
         if not isinstance(schema, dict) or depth > ANALYSIS_DEPTH:
             return Facts()
-        out = Facts(required=frozenset(schema.get("required", ())),
-                    props=dict(schema.get("properties", {})))
+        out = Facts(required=frozenset(schema.get("required", ())), props=dict(schema.get("properties", {})))
         if "type" in schema:
             declared = schema["type"]
             declared = [declared] if isinstance(declared, str) else declared
@@ -437,8 +443,12 @@ def relax_one_of(files: Files, level: str) -> list[dict[str, str]]:
     conversions (file, JSON pointer into it, reason). Analysis sees the files as they were:
     oneOf and anyOf accept the same over-approximation, so the order does not matter."""
     analyser = Analyser(files[f"{level}/defs.json"])
-    found = [(rel, pointer, node) for rel in sorted(files) if rel.startswith(level + "/")
-             for pointer, node in one_of_nodes(files[rel])]
+    found = [
+        (rel, pointer, node)
+        for rel in sorted(files)
+        if rel.startswith(level + "/")
+        for pointer, node in one_of_nodes(files[rel])
+    ]
     conversions = []
     for rel, pointer, node in found:
         why = analyser.one_of(node["oneOf"])
@@ -450,6 +460,7 @@ def relax_one_of(files: Files, level: str) -> list[dict[str, str]]:
     for c in conversions:  # the pointer names the keyword as it is now written
         c["pointer"] = c["pointer"][: -len("oneOf")] + "anyOf"
     return conversions
+
 
 # --------------------------------------------------------------------------- envelopes
 
@@ -534,10 +545,7 @@ def members(defs: dict[str, Json], schema: Json) -> tuple[set[str], set[str]]:
         p, r = members(defs, sub)
         props, required = props | p, required | r
     branches = [
-        members(defs, sub)
-        for key in ("anyOf", "oneOf")
-        for sub in schema.get(key, ())
-        if sub != {"type": "null"}
+        members(defs, sub) for key in ("anyOf", "oneOf") for sub in schema.get(key, ()) if sub != {"type": "null"}
     ]
     if branches:
         props |= set().union(*(p for p, _ in branches))
@@ -580,9 +588,7 @@ def build_level(
         apply_overrides(components, overrides)
     envelopes = {name: vendor_envelope(components, c, level) for name, c in ENVELOPES.items()}
     envelopes["legacy"] = legacy_envelope(level)
-    roots = set(data.values()) | {
-        component_name(ref) for env in envelopes.values() for ref in refs_in(env)
-    }
+    roots = set(data.values()) | {component_name(ref) for env in envelopes.values() for ref in refs_in(env)}
     converter = Converter(level)
     defs = {name: converter.schema(components[name]) for name in reachable(components, roots)}
     files: Files = {f"{level}/defs.json": {"$schema": DRAFT, "$defs": defs}}
@@ -620,8 +626,9 @@ def build(overrides: list[dict[str, Json]] | None = None, report: bool = False) 
     files: Files = {}
     for level in LEVELS:
         level_files = build_level(level, overrides, data, dropped, analysis)
-        files.update({rel: with_id(rel, obj) if rel.startswith(f"{level}/") else obj
-                      for rel, obj in level_files.items()})
+        files.update(
+            {rel: with_id(rel, obj) if rel.startswith(f"{level}/") else obj for rel, obj in level_files.items()}
+        )
     files[ANALYSIS_FILE] = {
         "rule": "oneOf -> anyOf where two branches can match the same instance "
         "(scripts/generate_schemas.py, oneOf analysis); strict keeps every oneOf",
@@ -643,9 +650,7 @@ def validator(files: Files, rel: str) -> Draft202012Validator:
     registry: Registry = Registry().with_resources(
         (BASE_URI + name, DRAFT202012.create_resource(obj)) for name, obj in files.items()
     )
-    return Draft202012Validator(
-        {"$ref": BASE_URI + rel}, registry=registry, format_checker=FormatChecker()
-    )
+    return Draft202012Validator({"$ref": BASE_URI + rel}, registry=registry, format_checker=FormatChecker())
 
 
 # --------------------------------------------------------------------------- files

@@ -34,8 +34,9 @@ print(json.dumps({"code": proc.returncode, "seconds": seconds, "cpu": usage.ru_u
 
 def measured(command: list[str], generator: str = "", timeout: float = 600) -> dict[str, Any]:
     """`command`'s exit code, stdout, stderr, wall and CPU seconds and peak RSS in bytes (Linux)."""
-    proc = subprocess.run([sys.executable, "-c", HELPER, json.dumps(command), generator], capture_output=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", HELPER, json.dumps(command), generator], capture_output=True, timeout=timeout
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.decode("utf-8", "replace"))
     return json.loads(proc.stdout)  # type: ignore[no-any-return]

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-VENDOR_DIR = Path(
-    os.environ.get("VEVENTS_VENDOR_DIR", REPO.parent / "shared" / "vendor" / "voucherify")
-)
+VENDOR_DIR = Path(os.environ.get("VEVENTS_VENDOR_DIR", REPO.parent / "shared" / "vendor" / "voucherify"))
 SPEC_PATH = VENDOR_DIR / "OpenAPIWebhooks.json"
 LEGACY_PATH = VENDOR_DIR / "legacy-event-object.md"
 
@@ -111,7 +109,8 @@ def documented_types(page: Path) -> dict[str, list[str]]:
         out["type"] = re.findall(r"`([^`]+)`", available.group(1))
     event = re.search(
         r"^  - `type` \(`string`\): Determines the type of the event\.[^\n]*\n((?:    - `[^\n]*\n)+)",
-        text, re.M,
+        text,
+        re.M,
     )
     if event:
         out["event.type"] = re.findall(r"`([^`]+)`", event.group(1))

@@ -124,8 +124,7 @@ def variants(schema: Any, depth: int = 0, required: frozenset[str] = frozenset()
     required = required | _all_required(schema)
     if "$ref" in schema:  # beside other keywords: both apply
         rest = {k: v for k, v in schema.items() if k != "$ref"}
-        return _combine([variants({"$ref": schema["$ref"]}, depth, required),
-                         variants(rest, depth, required)], depth)
+        return _combine([variants({"$ref": schema["$ref"]}, depth, required), variants(rest, depth, required)], depth)
     parts = [variants(part, depth, required) for part in schema.get("allOf", ())]
     for key in ("anyOf", "oneOf"):
         if key in schema:
@@ -190,7 +189,7 @@ def _combine(parts: list[list[Any]], depth: int) -> list[Any]:
     if depth < VARIANT_DEPTH:
         for i, part in enumerate(parts):
             for alt in part[1:]:
-                others = [*bases[:i], alt, *bases[i + 1:]]
+                others = [*bases[:i], alt, *bases[i + 1 :]]
                 out.append(functools.reduce(_merge, others, None) if alt is not None else None)
     return _dedupe(out)
 
@@ -231,8 +230,11 @@ def validate_log(tmp_path: Path, name: str, events: list[Any], *args: str) -> li
     log = write_ndjson(tmp_path / f"{name}.ndjson", events)
     report = orjson.loads(invoke("validate", "--format", "json", *args, str(log)).stdout)
     assert len(report["events"]) == len(events) and not report["unreadable"]
-    return [f"{name}:{e['line']} {e['type']}: {[(x['path'], x['message'][:90]) for x in e['errors'][:2]]}"
-            for e in report["events"] if not e["valid"]]
+    return [
+        f"{name}:{e['line']} {e['type']}: {[(x['path'], x['message'][:90]) for x in e['errors'][:2]]}"
+        for e in report["events"]
+        if not e["valid"]
+    ]
 
 
 def test_generation_is_bounded() -> None:
@@ -290,8 +292,12 @@ def test_vendor_examples_without_optional_members_or_with_unknown_ones(tmp_path:
         for etype, data in vendor_examples():
             failures += validate_log(tmp_path, etype, optional_trims(etype, data), "--as", etype)
     else:
-        events = [wrap(v, t, dialect) for t, data in vendor_examples() if dialect in dialects(t)
-                  for v in optional_trims(t, data)]
+        events = [
+            wrap(v, t, dialect)
+            for t, data in vendor_examples()
+            if dialect in dialects(t)
+            for v in optional_trims(t, data)
+        ]
         failures = validate_log(tmp_path, dialect, events)
     assert not failures, f"{len(failures)} refused:\n" + "\n".join(failures[:15])
 
@@ -321,8 +327,9 @@ def test_default_accepts_whatever_strict_accepts(tmp_path: Path, dialect: str) -
     log = write_ndjson(tmp_path / f"{dialect}.ndjson", events)
     strict = orjson.loads(invoke("validate", "--strict", "--format", "json", str(log)).stdout)["events"]
     default = orjson.loads(invoke("validate", "--format", "json", str(log)).stdout)["events"]
-    refused = [f"{s['line']} {s['type']}" for s, d in zip(strict, default, strict=True)
-               if s["valid"] and not d["valid"]]
+    refused = [
+        f"{s['line']} {s['type']}" for s, d in zip(strict, default, strict=True) if s["valid"] and not d["valid"]
+    ]
     print(f"{dialect}: strict accepts {sum(s['valid'] for s in strict)}/{len(events)}")
     assert refused == []
 
@@ -330,11 +337,15 @@ def test_default_accepts_whatever_strict_accepts(tmp_path: Path, dialect: str) -
 # --------------------------------------------------------------------------- known failures
 
 
-@pytest.mark.parametrize("parameters", [
-    {"product": {"id": "prod_0a1b2c3d", "sku_id": None}},  # a MATERIAL reward
-    {"coin": {"exchange_ratio": 1, "points_ratio": 1}},  # a COIN reward
-    {"campaign": {"id": "camp_0a1b2c3d", "balance": 500, "type": "GIFT_VOUCHERS"}},
-], ids=["material", "coin", "campaign"])
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"product": {"id": "prod_0a1b2c3d", "sku_id": None}},  # a MATERIAL reward
+        {"coin": {"exchange_ratio": 1, "points_ratio": 1}},  # a COIN reward
+        {"campaign": {"id": "camp_0a1b2c3d", "balance": 500, "type": "GIFT_VOUCHERS"}},
+    ],
+    ids=["material", "coin", "campaign"],
+)
 def test_customer_rewarded_reward_parameters(tmp_path: Path, parameters: dict[str, Any]) -> None:
     """The CAMPAIGN, COIN and MATERIAL branches of the reward parameters require nothing:
     a real reward matched several of them and was refused ("more than one ... (oneOf)")."""

@@ -41,20 +41,32 @@ CHUNK = 4 * 1024 * 1024  # the chunk size of the parallel path today (a cut fall
 TARGET = 17 * 1024 * 1024  # above the 16 MiB threshold of the parallel path
 TIMEOUT = 120
 SIGNATURE = "ab" * 32
-BASE_ENV = {**os.environ, "COLUMNS": "120", "LINES": "40", "NO_COLOR": "", "FORCE_COLOR": "",
-            "PYTHONPATH": str(REPO)}
+BASE_ENV = {**os.environ, "COLUMNS": "120", "LINES": "40", "NO_COLOR": "", "FORCE_COLOR": "", "PYTHONPATH": str(REPO)}
 for _name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
     BASE_ENV.pop(_name, None)
 TRACEBACK = "Traceback (most recent call last)"
 
 
-def cli(*args: str, jobs: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = TIMEOUT, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def cli(
+    *args: str,
+    jobs: str | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = TIMEOUT,
+    input: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
     run_env = {**BASE_ENV, **(env or {})}
     if jobs is not None:
         run_env["VEVENTS_JOBS"] = jobs
-    return subprocess.run([*PY, *args], capture_output=True, timeout=timeout, cwd=cwd, env=run_env, input=input,
-                          stdin=None if input is not None else subprocess.DEVNULL)
+    return subprocess.run(
+        [*PY, *args],
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=run_env,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
 
 
 # === 1. differential: chunked runs are serial runs, nothing is lost =================================
@@ -129,18 +141,28 @@ def run_on(log: Log, args: tuple[str, ...], jobs: str, tmp: Path) -> tuple[int, 
         proc = cli(*args, log.path.name, jobs=jobs, cwd=cwd)
         assert TRACEBACK not in proc.stderr.decode(errors="replace"), proc.stderr.decode(errors="replace")[-3000:]
         out = cwd / "out"
-        tree = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} \
-            if out.is_dir() else {}
+        tree = (
+            {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+            if out.is_dir()
+            else {}
+        )
         _RUNS[key] = (proc.returncode, proc.stdout, proc.stderr.splitlines(), tree)
     return _RUNS[key]
 
 
 COMMANDS: list[tuple[str, ...]] = [
-    ("show", "--format", "json"), ("show", "--table"), ("show",),
-    ("validate",), ("validate", "-q"), ("validate", "--format", "json"), ("validate", "--format", "junit"),
+    ("show", "--format", "json"),
+    ("show", "--table"),
+    ("show",),
+    ("validate",),
+    ("validate", "-q"),
+    ("validate", "--format", "json"),
+    ("validate", "--format", "junit"),
     ("validate", "--format", "github"),
-    ("stats",), ("stats", "--format", "json"),
-    ("redact", "--salt", "x"), ("split", "--out", "out"),
+    ("stats",),
+    ("stats", "--format", "json"),
+    ("redact", "--salt", "x"),
+    ("split", "--out", "out"),
     ("verify", "--secret", "s", "--signature", SIGNATURE),
 ]
 ALSO_THREE = {("show", "--format", "json"), ("validate", "--format", "json")}
@@ -152,8 +174,9 @@ def _differential_cases() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("which", "args"), list(_differential_cases()))
-def test_parallel_run_matches_serial(logs: dict[str, Log], tmp_path_factory: pytest.TempPathFactory,
-                                     which: str, args: tuple[str, ...]) -> None:
+def test_parallel_run_matches_serial(
+    logs: dict[str, Log], tmp_path_factory: pytest.TempPathFactory, which: str, args: tuple[str, ...]
+) -> None:
     log = logs[which]
     tmp = tmp_path_factory.getbasetemp()
     serial = run_on(log, args, "1", tmp)
@@ -165,8 +188,10 @@ def test_parallel_run_matches_serial(logs: dict[str, Log], tmp_path_factory: pyt
         if other[1] != serial[1]:
             a, b = serial[1].splitlines(), other[1].splitlines()
             first = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-            pytest.fail(f"{where}: stdout differs ({len(a)} vs {len(b)} lines); first difference at stdout line "
-                        f"{first + 1}: {a[first:first + 1]!r:.300} vs {b[first:first + 1]!r:.300}")
+            pytest.fail(
+                f"{where}: stdout differs ({len(a)} vs {len(b)} lines); first difference at stdout line "
+                f"{first + 1}: {a[first : first + 1]!r:.300} vs {b[first : first + 1]!r:.300}"
+            )
         assert sorted(other[2]) == sorted(serial[2]), f"{where}: stderr lines differ"
         if serial[3] or other[3]:
             assert sorted(other[3]) == sorted(serial[3]), f"{where}: split wrote other files"
@@ -184,8 +209,9 @@ def test_nothing_lost(logs: dict[str, Log], tmp_path_factory: pytest.TempPathFac
     _, out, _, _ = run_on(log, ("validate", "--format", "json"), jobs, tmp)
     doc = orjson.loads(out)
     summary = doc["summary"]
-    assert summary["events"] + summary["unreadable"] == log.lines, \
+    assert summary["events"] + summary["unreadable"] == log.lines, (
         f"{summary} does not account for the {log.lines} lines of {name}"
+    )
     assert sorted(u["line"] for u in doc["unreadable"]) == log.bad, doc["unreadable"][:5]
     assert {e["line"] for e in doc["events"]} == log.good
     code, out, err, _ = run_on(log, ("show", "--format", "json"), jobs, tmp)
@@ -193,8 +219,11 @@ def test_nothing_lost(logs: dict[str, Log], tmp_path_factory: pytest.TempPathFac
     missing = sorted(log.good - set(lines))
     assert not missing, f"show --format json lost {len(missing)} events, from line {missing[0]}"
     assert sorted(lines) == sorted(log.good), "show --format json printed an event twice or at a bad line"
-    reported = sorted(int(m.group(1)) for line in err
-                      if (m := re.match(rb"vevents: " + re.escape(name.encode()) + rb":(\d+)[:\s]", line)))
+    reported = sorted(
+        int(m.group(1))
+        for line in err
+        if (m := re.match(rb"vevents: " + re.escape(name.encode()) + rb":(\d+)[:\s]", line))
+    )
     assert reported == log.bad, f"stderr: {err[:6]}"
     assert code == 1
 
@@ -250,9 +279,13 @@ def _communicate(proc: subprocess.Popen[bytes], log: Log, timeout: float, what: 
 @pytest.mark.parametrize("which", ["big"])
 def test_no_orphans_after_head(logs: dict[str, Log], which: str) -> None:
     log = logs[which]
-    proc = subprocess.run(["sh", "-c", f"{sys.executable} -m vevents_cli show '{log.path}' --format json | head -1"],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=TIMEOUT,
-                          env={**BASE_ENV, "VEVENTS_JOBS": "2"})
+    proc = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m vevents_cli show '{log.path}' --format json | head -1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        timeout=TIMEOUT,
+        env={**BASE_ENV, "VEVENTS_JOBS": "2"},
+    )
     assert proc.stdout.count(b"\n") <= 1
     _assert_gone(log.path)
 
@@ -261,20 +294,32 @@ def test_no_orphans_after_head(logs: dict[str, Log], which: str) -> None:
 def test_no_orphans_with_stderr_captured(logs: dict[str, Log], which: str) -> None:
     """A worker left behind would hold the stderr pipe open: communicate() would hang."""
     log = logs[which]
-    proc = subprocess.Popen(["sh", "-c", f"{sys.executable} -m vevents_cli show '{log.path}' --format json | head -1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**BASE_ENV, "VEVENTS_JOBS": "2"})
+    proc = subprocess.Popen(
+        ["sh", "-c", f"{sys.executable} -m vevents_cli show '{log.path}' --format json | head -1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**BASE_ENV, "VEVENTS_JOBS": "2"},
+    )
     err = _communicate(proc, log, 15, "`show | head -1` with stderr captured")
     assert TRACEBACK not in err.decode(errors="replace")
     _assert_gone(log.path)
 
 
 @pytest.mark.parametrize("which", ["big"])
-@pytest.mark.parametrize(("signum", "codes"), [(signal.SIGINT, (130, -signal.SIGINT)),
-                                               (signal.SIGTERM, (143, -signal.SIGTERM))], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    ("signum", "codes"),
+    [(signal.SIGINT, (130, -signal.SIGINT)), (signal.SIGTERM, (143, -signal.SIGTERM))],
+    ids=["SIGINT", "SIGTERM"],
+)
 def test_signal_leaves_no_process(logs: dict[str, Log], which: str, signum: int, codes: tuple[int, ...]) -> None:
     log = logs[which]
-    proc = subprocess.Popen([*PY, "validate", str(log.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**BASE_ENV, "VEVENTS_JOBS": "2"}, preexec_fn=interruptible)
+    proc = subprocess.Popen(
+        [*PY, "validate", str(log.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**BASE_ENV, "VEVENTS_JOBS": "2"},
+        preexec_fn=interruptible,
+    )
     time.sleep(0.5)
     proc.send_signal(signum)
     err = _communicate(proc, log, 15, f"validate after {signal.Signals(signum).name}")
@@ -303,8 +348,9 @@ def _validate_json(path: Path, *extra: str) -> tuple[subprocess.CompletedProcess
 def test_unknown_v2024_type_with_a_long_name(tmp_path: Path) -> None:
     long_type = "a" * 300 + ".b"
     path = tmp_path / "long.ndjson"
-    path.write_bytes(b"\n".join(orjson.dumps(p) for p in (PUBLISHED, {**PUBLISHED, "type": long_type}, PUBLISHED))
-                     + b"\n")
+    path.write_bytes(
+        b"\n".join(orjson.dumps(p) for p in (PUBLISHED, {**PUBLISHED, "type": long_type}, PUBLISHED)) + b"\n"
+    )
     for args in (("validate",), ("validate", "--strict"), ("show",), ("show", "--table"), ("show", "--format", "json")):
         proc = cli(*args, str(path))
         text = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
@@ -344,8 +390,9 @@ def test_legacy_related_type_never_selects_a_file(tmp_path: Path) -> None:
         said = (default.stdout + default.stderr).decode(errors="replace")
         _, doc = _validate_json(path)
         assert doc["summary"]["events"] == 3
-        assert doc["events"][1]["valid"] is False or "unknown event type" in said, \
+        assert doc["events"][1]["valid"] is False or "unknown event type" in said, (
             f"{name!r} reported valid with no word of an unknown type: a schema file was selected\n{said}"
+        )
         control = tmp_path / "control.ndjson"
         control.write_bytes(orjson.dumps(_legacy("voucher.teleported")) + b"\n")
         _, control_doc = _validate_json(control)
@@ -407,9 +454,16 @@ def _poison(value: Any, text: str) -> Any:
     return value
 
 
-POISONED_TYPES = ["voucher.published", "customer.order.paid", "redemption.succeeded", "customer.rewarded",
-                  "customer.segment.entered", "customer.loyalty.tier.upgraded",
-                  "customer.voucher.loyalty_card.points_added", "campaign.created"]
+POISONED_TYPES = [
+    "voucher.published",
+    "customer.order.paid",
+    "redemption.succeeded",
+    "customer.rewarded",
+    "customer.segment.entered",
+    "customer.loyalty.tier.upgraded",
+    "customer.voucher.loyalty_card.points_added",
+    "campaign.created",
+]
 
 
 def poisoned_events(text: str) -> list[dict[str, Any]]:
@@ -434,7 +488,7 @@ def _terminal_safe(data: bytes, where: str) -> None:
     assert b"\x1b]8;" not in data, f"{where}: an OSC 8 hyperlink reached the terminal"
     bad = BAD_BYTES.search(rest)
     if bad is not None:
-        context = rest[max(0, bad.start() - 80):bad.end() + 40]
+        context = rest[max(0, bad.start() - 80) : bad.end() + 40]
         pytest.fail(f"{where}: raw control byte {bad.group()!r} at {bad.start()}: {context!r}")
     text = data.decode(errors="replace")
     assert TRACEBACK not in text and "MarkupError" not in text, f"{where}: {text[-2000:]}"
@@ -522,9 +576,32 @@ def test_markup_and_control_property() -> None:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    pieces = st.sampled_from(["\x1b", "\x07", "\r", "\x08", "\x9b", "\x7f", "\x00", "\x1b]0;T\x07", "\x1b[2J",
-                              "[", "]", "/", "[/]", "[bold]", "[link=https://evil.test]", "[/link]", "\\", "x", " ",
-                              ":", "é", "\u202e"])
+    pieces = st.sampled_from(
+        [
+            "\x1b",
+            "\x07",
+            "\r",
+            "\x08",
+            "\x9b",
+            "\x7f",
+            "\x00",
+            "\x1b]0;T\x07",
+            "\x1b[2J",
+            "[",
+            "]",
+            "/",
+            "[/]",
+            "[bold]",
+            "[link=https://evil.test]",
+            "[/link]",
+            "\\",
+            "x",
+            " ",
+            ":",
+            "é",
+            "\u202e",
+        ]
+    )
     texts = st.lists(pieces, min_size=1, max_size=12).map("".join)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -549,8 +626,14 @@ def test_listen_echo_never_drives_the_terminal(tmp_path: Path) -> None:
     payload["data"]["customer"]["name"] = "[/]"
     payload["data"]["voucher"]["code"] = "[link=https://evil.test]x[/link]"
     master, slave = _openpty()
-    proc = subprocess.Popen([*PY, "listen", "--port", "0"], stdin=subprocess.DEVNULL, stdout=slave,
-                            stderr=subprocess.PIPE, env=PTY_ENV, preexec_fn=interruptible)
+    proc = subprocess.Popen(
+        [*PY, "listen", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=PTY_ENV,
+        preexec_fn=interruptible,
+    )
     os.close(slave)
     out = b""
     try:
@@ -603,15 +686,21 @@ def test_missing_file_is_one_error_line(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    for args in (("show", "--bogus"), ("validate", "--format", "yaml"), ("show", "--as", "no.such.type", "-"),
-                 ("nosuchcommand",), ("sample", "voucher.teleported")):
+    for args in (
+        ("show", "--bogus"),
+        ("validate", "--format", "yaml"),
+        ("show", "--as", "no.such.type", "-"),
+        ("nosuchcommand",),
+        ("sample", "voucher.teleported"),
+    ):
         proc = cli(*args, cwd=tmp_path, input=b"")
         assert proc.returncode == 2, f"{args}: exit {proc.returncode}"
         assert TRACEBACK not in proc.stderr.decode(errors="replace")
 
 
-def test_internal_error_is_one_line_exit_70(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-                                            ) -> None:
+def test_internal_error_is_one_line_exit_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     recognise = pytest.importorskip("vevents_cli.pipeline.recognise")
     from vevents_cli.cli import app as cli_module  # (the console script ends the process with os._exit)
 
@@ -629,4 +718,3 @@ def test_internal_error_is_one_line_exit_70(monkeypatch: pytest.MonkeyPatch, cap
     assert lines[0].startswith("vevents: internal error:") and "boom" in lines[0], lines[0]
     assert "report" in lines[0].lower(), "the line must ask the user to report the error"
     assert "Traceback" not in err
-

@@ -25,7 +25,7 @@ MiB = 1024 * 1024
 LONG_LINE = (
     "import sys\n"
     "w = sys.stdout.buffer.write\n"
-    "w(b'{\"id\":\"whs_1\",\"type\":\"voucher.published\",\"data\":{\"note\":\"')\n"
+    'w(b\'{"id":"whs_1","type":"voucher.published","data":{"note":"\')\n'
     "piece = b'a' * (1 << 20)\n"
     "for _ in range(200):\n"
     "    w(piece)\n"
@@ -72,8 +72,9 @@ def test_a_gzip_bomb_of_zeros_is_one_error_with_bounded_memory(zeros_gz: Path) -
     assert report["peak"] < 100 * MiB, report["peak"]
 
 
-@pytest.mark.parametrize(("option", "bound"), [((), 64 * MiB), (("--max-value-size", "4M"), 4 * MiB)],
-                         ids=["default-64M", "4M"])
+@pytest.mark.parametrize(
+    ("option", "bound"), [((), 64 * MiB), (("--max-value-size", "4M"), 4 * MiB)], ids=["default-64M", "4M"]
+)
 def test_a_200_mib_line_is_one_error_and_memory_follows_the_limit(option: tuple[str, ...], bound: int) -> None:
     good = orjson.dumps(samples.sample("voucher.published")).decode()
     report = peak_run("validate", *option, "-", generator=LONG_LINE, generator_arg=good)

@@ -84,16 +84,19 @@ def test_expect_invalid_junit_fails_exactly_the_valid_fixture(fixtures: Path) ->
 def test_expect_invalid_github_annotates_exactly_the_valid_fixture(fixtures: Path) -> None:
     result = invoke("validate", "--expect", "invalid", "--format", "github", str(fixtures))
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
-    assert annotations == [f"::error file={fixtures / 'valid.json'},line=1,title=voucher.published::"
-                           "expected invalid, but it is valid"]
+    assert annotations == [
+        f"::error file={fixtures / 'valid.json'},line=1,title=voucher.published::expected invalid, but it is valid"
+    ]
     assert result.exit_code == 1
 
 
 def test_expect_invalid_text_names_each_event_not_as_expected(fixtures: Path) -> None:
     result = invoke("validate", "--expect", "invalid", str(fixtures))
     lines = result.stdout.splitlines()
-    assert lines == [f"{fixtures / 'valid.json'}:1 voucher.published: expected invalid, but it is valid",
-                     "1 valid, 6 invalid, 0 unreadable; 1 not as expected (--expect invalid)"]
+    assert lines == [
+        f"{fixtures / 'valid.json'}:1 voucher.published: expected invalid, but it is valid",
+        "1 valid, 6 invalid, 0 unreadable; 1 not as expected (--expect invalid)",
+    ]
     assert result.exit_code == 1
     (fixtures / "valid.json").unlink()
     result = invoke("validate", "--expect", "invalid", str(fixtures))
@@ -165,8 +168,7 @@ def test_filters_that_keep_nothing_count_as_nothing_found(tmp_path: Path) -> Non
     log = write_ndjson(tmp_path / "log.ndjson", [samples.sample("voucher.published")])
     result = invoke("validate", "--type", "customer.*", str(log))
     assert result.exit_code == 1
-    assert f"vevents: no events matched the filters in {log} (1 event filtered out; use --allow-empty" \
-        in result.stderr
+    assert f"vevents: no events matched the filters in {log} (1 event filtered out; use --allow-empty" in result.stderr
 
 
 # --- error locations -----------------------------------------------------------------------------
@@ -180,8 +182,9 @@ def test_github_annotates_the_failing_members_line_not_the_events(fixtures: Path
         path = fixtures / f"broken{i}.json"
         line, column = mark_line(path)
         assert line > 5  # inside the event, not its first line
-        assert f"::error file={path},line={line},col={column},title={etype}::{pointer}: expected" \
-            in "\n".join(annotations)
+        assert f"::error file={path},line={line},col={column},title={etype}::{pointer}: expected" in "\n".join(
+            annotations
+        )
 
 
 def test_text_junit_and_json_give_the_same_line_and_column(fixtures: Path) -> None:
@@ -214,8 +217,9 @@ def test_a_missing_required_member_points_at_its_parent(tmp_path: Path) -> None:
     path.write_bytes(pretty(payload))
     parent = path.read_text().splitlines().index('    "voucher": {') + 1  # data's own voucher
     result = invoke("validate", "--strict", "--format", "github", str(path))
-    assert f"line={parent},col=5,title=voucher.published::/data/voucher/code: required member is missing" \
-        in result.stdout
+    assert (
+        f"line={parent},col=5,title=voucher.published::/data/voucher/code: required member is missing" in result.stdout
+    )
 
 
 def test_one_line_events_keep_their_line(tmp_path: Path) -> None:

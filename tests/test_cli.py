@@ -60,16 +60,29 @@ def test_validate_json_document(mixed: Path) -> None:
     doc = orjson.loads(result.stdout)
     assert result.exit_code == 1
     assert set(doc) == {"events", "unreadable", "summary"}
-    assert doc["summary"] == {"events": 2, "valid": 1, "invalid": 1, "unreadable": 1, "warnings": 0,
-                              "expected": "valid", "not_as_expected": 2, "ok": False}
+    assert doc["summary"] == {
+        "events": 2,
+        "valid": 1,
+        "invalid": 1,
+        "unreadable": 1,
+        "warnings": 0,
+        "expected": "valid",
+        "not_as_expected": 2,
+        "ok": False,
+    }
     valid, invalid = doc["events"]
-    assert set(valid) == {"source", "line", "index", "dialect", "type", "valid", "expected", "ok", "errors",
-                          "warnings"}
+    assert set(valid) == {"source", "line", "index", "dialect", "type", "valid", "expected", "ok", "errors", "warnings"}
     assert valid["valid"] is True and valid["errors"] == [] and valid["ok"] is True and valid["warnings"] == []
-    assert {"path": "/data/voucher/code", "message": "required member is missing", "validator": "required",
-            "line": 2, "column": None} in invalid["errors"]
-    assert doc["unreadable"] == [{"source": str(mixed), "line": 3, "column": 2, "error": doc["unreadable"][0]["error"],
-                                  "ok": False}]
+    assert {
+        "path": "/data/voucher/code",
+        "message": "required member is missing",
+        "validator": "required",
+        "line": 2,
+        "column": None,
+    } in invalid["errors"]
+    assert doc["unreadable"] == [
+        {"source": str(mixed), "line": 3, "column": 2, "error": doc["unreadable"][0]["error"], "ok": False}
+    ]
     only = orjson.loads(invoke("validate", "--format", "json", "--only-invalid", str(mixed)).stdout)
     assert [e["line"] for e in only["events"]] == [2]
 
@@ -89,8 +102,9 @@ def test_validate_github_annotations(mixed: Path) -> None:
     result = invoke("validate", "--format", "github", str(mixed))
     lines = result.stdout.splitlines()
     # Properties escape ':' and ','; the message part only '%' and newlines.
-    assert f"::error file={mixed},line=2,title=voucher.published::/data/voucher/code: required member is missing" \
-        in lines
+    assert (
+        f"::error file={mixed},line=2,title=voucher.published::/data/voucher/code: required member is missing" in lines
+    )
     assert any(line.startswith(f"::error file={mixed},line=3,col=2,title=unreadable::") for line in lines)
     assert result.exit_code == 1
 
@@ -119,11 +133,18 @@ def test_expect_invalid_for_broken_fixture_folders(tmp_path: Path) -> None:
 def test_user_schemas_override_and_extend(tmp_path: Path) -> None:
     schemas = tmp_path / "schemas"
     schemas.mkdir()
-    (schemas / "Order paid → SMS.json").write_text(orjson.dumps({
-        "type": "object", "required": ["sms"], "properties": {"sms": {"type": "string", "maxLength": 10}},
-    }).decode())
-    custom = samples.wrap({"sms": "a message that is far too long"}, "customer.order.paid", "distribution",
-                          name="Order paid → SMS")
+    (schemas / "Order paid → SMS.json").write_text(
+        orjson.dumps(
+            {
+                "type": "object",
+                "required": ["sms"],
+                "properties": {"sms": {"type": "string", "maxLength": 10}},
+            }
+        ).decode()
+    )
+    custom = samples.wrap(
+        {"sms": "a message that is far too long"}, "customer.order.paid", "distribution", name="Order paid → SMS"
+    )
     path = write_ndjson(tmp_path / "custom.ndjson", [custom])
     without = invoke("validate", str(path))
     assert without.exit_code == 0 and "custom payload, envelope checked" in without.stderr
@@ -135,11 +156,17 @@ def test_user_schemas_override_and_extend(tmp_path: Path) -> None:
 def test_remote_refs_are_refused_not_fetched(tmp_path: Path) -> None:
     schemas = tmp_path / "schemas"
     schemas.mkdir()
-    (schemas / "voucher.published.json").write_text(orjson.dumps(
-        {"$ref": "https://example.invalid/schema.json"}).decode())
+    (schemas / "voucher.published.json").write_text(
+        orjson.dumps({"$ref": "https://example.invalid/schema.json"}).decode()
+    )
     path = write_ndjson(tmp_path / "one.ndjson", [PUBLISHED])
-    result = subprocess.run([sys.executable, "-m", "vevents_cli", "validate", "--schemas", str(schemas), str(path)],
-                            capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "250"})
+    result = subprocess.run(
+        [sys.executable, "-m", "vevents_cli", "validate", "--schemas", str(schemas), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "250"},
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "remote schema reference refused" in result.stderr + result.stdout
@@ -150,8 +177,24 @@ def test_remote_refs_are_refused_not_fetched(tmp_path: Path) -> None:
 
 def test_show_json_has_exactly_the_documented_keys() -> None:
     (event,) = ndjson(invoke("show", "--format", "json", input=orjson.dumps(PUBLISHED)).stdout)
-    assert list(event) == ["source", "line", "index", "dialect", "type", "name", "id", "created_at", "customer",
-                           "voucher", "campaign", "points", "gift", "order", "redemption", "valid"]
+    assert list(event) == [
+        "source",
+        "line",
+        "index",
+        "dialect",
+        "type",
+        "name",
+        "id",
+        "created_at",
+        "customer",
+        "voucher",
+        "campaign",
+        "points",
+        "gift",
+        "order",
+        "redemption",
+        "valid",
+    ]
     assert list(event["customer"]) == ["id", "source_id", "name", "email"]
     assert event["valid"] is True
 
@@ -189,8 +232,12 @@ def test_no_colour_when_piped_or_no_color(tmp_path: Path) -> None:
     path = write_ndjson(tmp_path / "one.ndjson", [PUBLISHED])
     env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": ""}
     for extra in ({}, {"TERM": "xterm-256color"}):
-        proc = subprocess.run([sys.executable, "-m", "vevents_cli", "show", str(path)], capture_output=True,
-                              env={**env, **extra}, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "vevents_cli", "show", str(path)],
+            capture_output=True,
+            env={**env, **extra},
+            timeout=60,
+        )
         assert proc.returncode == 0
         assert b"\x1b[" not in proc.stdout
 
@@ -245,15 +292,22 @@ def test_version_and_help_with_examples() -> None:
 
 def test_broken_pipe_ends_quietly(tmp_path: Path) -> None:
     log = write_ndjson(tmp_path / "big.ndjson", [PUBLISHED] * 5000)
-    proc = subprocess.run(f"{sys.executable} -m vevents_cli show {log} | head -1", shell=True, capture_output=True,
-                          timeout=120)
+    proc = subprocess.run(
+        f"{sys.executable} -m vevents_cli show {log} | head -1", shell=True, capture_output=True, timeout=120
+    )
     assert proc.stdout.count(b"\n") == 1
     assert proc.stderr == b""
 
 
 def test_ctrl_c_exits_quietly(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "show", "--table"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, preexec_fn=interruptible)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vevents_cli", "show", "--table"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        preexec_fn=interruptible,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(orjson.dumps(PUBLISHED) + b"\n")
     proc.stdin.flush()

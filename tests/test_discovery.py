@@ -22,8 +22,9 @@ WITH_SCHEMA = sorted(name for name, entry in catalogue.CATALOGUE.items() if entr
 
 def refs(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return ([node["$ref"]] if isinstance(node.get("$ref"), str) else []) + [r for v in node.values()
-                                                                                for r in refs(v)]
+        return ([node["$ref"]] if isinstance(node.get("$ref"), str) else []) + [
+            r for v in node.values() for r in refs(v)
+        ]
     return [r for v in node for r in refs(v)] if isinstance(node, list) else []
 
 
@@ -42,8 +43,9 @@ def test_schema_is_one_self_contained_document_a_plain_validator_applies(strict:
         assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert all(ref.startswith("#/$defs/") for ref in refs(document)), etype
         jsonschema.Draft202012Validator.check_schema(document)
-        validator = jsonschema.Draft202012Validator(document, registry=Registry(retrieve=no_retrieval),
-                                                    format_checker=jsonschema.FormatChecker())
+        validator = jsonschema.Draft202012Validator(
+            document, registry=Registry(retrieve=no_retrieval), format_checker=jsonschema.FormatChecker()
+        )
         data = samples.sample(etype)["data"]
         if not strict:  # the bundled samples are what Voucherify sends: default accepts them
             assert list(validator.iter_errors(data)) == [], etype
@@ -88,13 +90,16 @@ def test_schema_list_and_usage() -> None:
 # --- did you mean -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ("sample", "voucher.publishd"),
-    ("schema", "voucher.publishd"),
-    ("show", "--as", "voucher.publishd", "-"),
-    ("validate", "--as", "voucher.publishd", "-"),
-    ("stats", "--as", "voucher.publishd", "-"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sample", "voucher.publishd"),
+        ("schema", "voucher.publishd"),
+        ("show", "--as", "voucher.publishd", "-"),
+        ("validate", "--as", "voucher.publishd", "-"),
+        ("stats", "--as", "voucher.publishd", "-"),
+    ],
+)
 def test_a_misspelt_type_gets_a_suggestion(args: tuple[str, ...]) -> None:
     result = invoke(*args, input=b"{}")
     assert result.exit_code == 2
@@ -116,20 +121,27 @@ def test_a_type_glob_that_matches_no_type_gets_a_note_not_an_error(tmp_path) -> 
 def complete(*words: str) -> list[str]:
     """What bash completion offers for the last word (the completion env var protocol)."""
     line = ["vevents", *words]
-    env = {**os.environ, "_VEVENTS_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(line),
-           "COMP_CWORD": str(len(line) - 1)}
+    env = {
+        **os.environ,
+        "_VEVENTS_COMPLETE": "complete_bash",
+        "COMP_WORDS": " ".join(line),
+        "COMP_CWORD": str(len(line) - 1),
+    }
     proc = subprocess.run([sys.executable, "-m", "vevents_cli"], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.split()
 
 
-@pytest.mark.parametrize(("words", "expected"), [
-    (("sample", "voucher.pub"), ["voucher.published"]),
-    (("schema", "envelope/"), sorted(f"envelope/{d.name}" for d in dialects.DIALECTS.values() if d.envelope)),
-    (("show", "--as", "customer.rewarded."), ["customer.rewarded.loyalty_points"]),
-    (("validate", "--type", "customer.confirm"), ["customer.confirmed"]),
-    (("sample", "voucher.published", "--dialect", ""), list(dialects.NAMES)),
-])
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (("sample", "voucher.pub"), ["voucher.published"]),
+        (("schema", "envelope/"), sorted(f"envelope/{d.name}" for d in dialects.DIALECTS.values() if d.envelope)),
+        (("show", "--as", "customer.rewarded."), ["customer.rewarded.loyalty_points"]),
+        (("validate", "--type", "customer.confirm"), ["customer.confirmed"]),
+        (("sample", "voucher.published", "--dialect", ""), list(dialects.NAMES)),
+    ],
+)
 def test_types_and_dialects_complete_in_the_shell(words: tuple[str, ...], expected: list[str]) -> None:
     assert sorted(complete(*words)) == sorted(expected)
 

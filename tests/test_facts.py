@@ -54,14 +54,25 @@ def test_activation_moves_pending_points_into_the_balance(tmp_path: Path) -> Non
 
 def test_stats_totals_pending_points_apart(tmp_path: Path) -> None:
     """+60 pending, then those 60 activated: +60 points (not +120), nothing left pending."""
-    doc = stats(tmp_path, [samples.sample("customer.voucher.loyalty_card.pending_points.added"),
-                           samples.sample("customer.voucher.loyalty_card.pending_points.activated")])
+    doc = stats(
+        tmp_path,
+        [
+            samples.sample("customer.voucher.loyalty_card.pending_points.added"),
+            samples.sample("customer.voucher.loyalty_card.pending_points.activated"),
+        ],
+    )
     (customer,) = doc["customers"]["rows"]
     assert (customer["points"], customer["pending"]) == (60, 0)
     (campaign,) = doc["campaigns"]["rows"]
     assert (campaign["points_issued"], campaign["points_spent"], campaign["pending"]) == (60, 0, 0)
-    table = invoke("stats", str(write_ndjson(tmp_path / "log.ndjson", [
-        samples.sample("customer.voucher.loyalty_card.pending_points.added")])))
+    table = invoke(
+        "stats",
+        str(
+            write_ndjson(
+                tmp_path / "log.ndjson", [samples.sample("customer.voucher.loyalty_card.pending_points.added")]
+            )
+        ),
+    )
     assert "Δpending" in table.stdout
 
 
@@ -69,10 +80,15 @@ def test_stats_totals_pending_points_apart(tmp_path: Path) -> None:
 def test_stats_on_the_vendors_pending_examples(tmp_path: Path) -> None:
     """The issue's case: +1 pending, then 5 activated: +5 points, not +6; pending 1 - 5."""
     examples = dict(vendor_examples())
-    events = [samples.wrap(examples[f"customer.voucher.loyalty_card.pending_points.{what}"],
-                           f"customer.voucher.loyalty_card.pending_points.{what}", "v2024",
-                           created_at=f"2026-03-14T09:0{n}:00.000Z")
-              for n, what in enumerate(("added", "activated"))]
+    events = [
+        samples.wrap(
+            examples[f"customer.voucher.loyalty_card.pending_points.{what}"],
+            f"customer.voucher.loyalty_card.pending_points.{what}",
+            "v2024",
+            created_at=f"2026-03-14T09:0{n}:00.000Z",
+        )
+        for n, what in enumerate(("added", "activated"))
+    ]
     (customer,) = stats(tmp_path, events)["customers"]["rows"]
     assert (customer["points"], customer["pending"]) == (5, 1 - 5)
     canceled = "customer.voucher.loyalty_card.pending_points.canceled"

@@ -38,20 +38,28 @@ def _name(name: str) -> str:
 
 
 def test_every_dependency_has_a_floor() -> None:
-    assert {pin.split("==")[0] for pin in floors()} >= {"typer", "click", "rich", "orjson", "jsonschema",
-                                                        "jsonschema-rs"}
+    assert {pin.split("==")[0] for pin in floors()} >= {
+        "typer",
+        "click",
+        "rich",
+        "orjson",
+        "jsonschema",
+        "jsonschema-rs",
+    }
 
 
 def test_the_lowest_allowed_versions_work(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
-    install = subprocess.run([py, "-m", "pip", "install", "-q", str(REPO), *floors()], capture_output=True,
-                             text=True, timeout=900)
+    install = subprocess.run(
+        [py, "-m", "pip", "install", "-q", str(REPO), *floors()], capture_output=True, text=True, timeout=900
+    )
     assert install.returncode == 0, install.stderr[-2000:]
     listed = subprocess.run([py, "-m", "pip", "freeze"], capture_output=True, text=True, check=True).stdout
-    installed = {_name(line.split("==")[0]): Version(line.split("==")[1]) for line in listed.splitlines()
-                 if "==" in line}
+    installed = {
+        _name(line.split("==")[0]): Version(line.split("==")[1]) for line in listed.splitlines() if "==" in line
+    }
     for pin in floors():
         name, floor = pin.split("==")
         assert installed[_name(name)] == Version(floor), f"{name}: {installed[_name(name)]} installed, not {floor}"
@@ -60,16 +68,16 @@ def test_the_lowest_allowed_versions_work(tmp_path: Path) -> None:
     ok = subprocess.run([exe, "validate", str(REPO / "samples")], capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.endswith(" valid, 0 invalid, 0 unreadable\n")
-    shown = subprocess.run([exe, "show", str(REPO / "samples" / "voucher.published.json")], capture_output=True,
-                           text=True, timeout=120)
+    shown = subprocess.run(
+        [exe, "show", str(REPO / "samples" / "voucher.published.json")], capture_output=True, text=True, timeout=120
+    )
     assert shown.returncode == 0 and "voucher.published" in shown.stdout, shown.stderr
 
     broken = samples.sample("voucher.published")
     broken["data"]["voucher"] = {**broken["data"]["voucher"], "type": "WRONG"}
     del broken["data"]["voucher"]["code"]
     (tmp_path / "broken.json").write_bytes(orjson.dumps(broken))
-    bad = subprocess.run([exe, "validate", str(tmp_path / "broken.json")], capture_output=True, text=True,
-                         timeout=120)
+    bad = subprocess.run([exe, "validate", str(tmp_path / "broken.json")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1, bad.stderr
     assert "/data/voucher/code: required member is missing" in bad.stdout
     assert "/data/voucher/type: 'WRONG' is not one of 'DISCOUNT_VOUCHER'" in bad.stdout

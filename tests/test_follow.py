@@ -134,9 +134,23 @@ def test_rotation_reopens_the_new_file(logfile: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
 def test_show_follow_prints_new_events_and_stops_quietly_on_ctrl_c(logfile: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "show", "--follow", str(logfile),
-                             "--format", "json", "--type", "customer.*"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vevents_cli",
+            "show",
+            "--follow",
+            str(logfile),
+            "--format",
+            "json",
+            "--type",
+            "customer.*",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
+    )
     assert proc.stdout and proc.stderr
     try:
         append(logfile, line("voucher.deleted", 1) + line("customer.created", 2))
@@ -176,14 +190,20 @@ def test_a_file_rewritten_larger_within_one_poll_is_read_again_from_the_top(logf
     reader = Follower(logfile, interval=1.0)  # the rewrite below lands while it waits
     try:
         assert events(reader, 2) == [(1, "voucher.published"), (2, "customer.created")]
-        rewritten = b"".join(line(t, m) for m, t in enumerate(["redemption.failed", "customer.deleted",
-                                                                "voucher.deleted", "customer.rewarded"], 10))
+        rewritten = b"".join(
+            line(t, m)
+            for m, t in enumerate(["redemption.failed", "customer.deleted", "voucher.deleted", "customer.rewarded"], 10)
+        )
         assert len(rewritten) > logfile.stat().st_size
         with logfile.open("r+b") as f:  # truncate and write, keeping the inode
             f.truncate(0)
             f.write(rewritten)
-        assert events(reader, 4) == [(1, "redemption.failed"), (2, "customer.deleted"), (3, "voucher.deleted"),
-                                     (4, "customer.rewarded")]
+        assert events(reader, 4) == [
+            (1, "redemption.failed"),
+            (2, "customer.deleted"),
+            (3, "voucher.deleted"),
+            (4, "customer.rewarded"),
+        ]
         assert [str(n) for n in reader.notes] == [f"{logfile}: {follow.TRUNCATED}"]
     finally:
         reader.close()
@@ -234,9 +254,12 @@ def test_a_line_longer_than_the_limit_is_dropped_while_following(logfile: Path) 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
 def test_show_follow_notes_a_truncation_on_stderr(logfile: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "show", "--follow", str(logfile),
-                             "--format", "json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vevents_cli", "show", "--follow", str(logfile), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
+    )
     assert proc.stdout and proc.stderr
     try:
         assert orjson.loads(proc.stdout.readline())["line"] == 1

@@ -19,8 +19,11 @@ from scripts import fuzz
 
 COMMANDS = st.sampled_from(sorted(fuzz.COMMANDS))
 WAYS = st.sampled_from(fuzz.WAYS)
-SETTINGS = {"deadline": None, "derandomize": False,
-            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]}
+SETTINGS = {
+    "deadline": None,
+    "derandomize": False,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+}
 SEEDS = fuzz.corpus()
 
 
@@ -45,8 +48,11 @@ def test_the_seeds_are_read_as_events() -> None:
 @example(command="redact", way="in.ndjson", data=b'{"a":' * 300 + b"1" + b"}" * 300)
 @example(command="split", way="stdin", data=fuzz.mutate(SEEDS.payloads[0], ("deepen", 600)))
 @example(command="show", way="stdin", data=b"[]")
-@example(command="show", way="stdin",  # an envelope member nested beyond jsonschema-rs's limit: its error walk
-         data=SEEDS.payloads[0].rstrip()[:-1] + b',"id":' + b"[" * 300 + b"1" + b"]" * 300 + b"}\n")
+@example(
+    command="show",
+    way="stdin",  # an envelope member nested beyond jsonschema-rs's limit: its error walk
+    data=SEEDS.payloads[0].rstrip()[:-1] + b',"id":' + b"[" * 300 + b"1" + b"]" * 300 + b"}\n",
+)
 @example(command="validate", way="stdin", data=b"null\n42\n")
 def test_mutated_payloads_get_only_vevents_output(command: str, way: str, data: bytes) -> None:
     check(command, way, data)

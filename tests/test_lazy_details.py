@@ -26,10 +26,12 @@ def invalid_log(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("args", [("validate", "-q"), ("show", "--format", "json"), ("show", "--table"),
-                                  ("stats", "--format", "json")])
-def test_outputs_without_details_never_walk_the_errors(invalid_log: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args", [("validate", "-q"), ("show", "--format", "json"), ("show", "--table"), ("stats", "--format", "json")]
+)
+def test_outputs_without_details_never_walk_the_errors(
+    invalid_log: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
     expected = invoke(*args, str(invalid_log))
 
     def walk(*_: object) -> None:
@@ -37,8 +39,7 @@ def test_outputs_without_details_never_walk_the_errors(invalid_log: Path, monkey
 
     monkeypatch.setattr(SchemaSet, "explain_all", walk)
     result = invoke(*args, str(invalid_log))
-    assert (result.exit_code, result.stdout, result.stderr) == (expected.exit_code, expected.stdout,
-                                                                expected.stderr)
+    assert (result.exit_code, result.stdout, result.stderr) == (expected.exit_code, expected.stdout, expected.stderr)
     if args[0] == "validate":
         assert result.stdout.startswith("0 valid, 3 invalid")
 

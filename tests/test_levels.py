@@ -32,8 +32,9 @@ SCHEMAS = resources.schemas_dir()
 @functools.cache
 def validator(level: str, etype: str) -> Any:
     path = SCHEMAS / level / "data" / f"{etype}.json"
-    return jsonschema_rs.validator_for(_load(path), validate_formats=True, registry=_registry(SCHEMAS / level),
-                                       base_uri=path.as_uri())
+    return jsonschema_rs.validator_for(
+        _load(path), validate_formats=True, registry=_registry(SCHEMAS / level), base_uri=path.as_uri()
+    )
 
 
 def _changed(data: dict[str, Any]) -> list[Any]:
@@ -92,9 +93,9 @@ def test_legacy_verdicts_are_the_legacy_levels(tmp_path) -> None:
     wrong = wrap({**sample("voucher.published")["data"], "voucher": "not an object"}, "voucher.published", "legacy")
     log = write_ndjson(tmp_path / "log.ndjson", [*events, wrong, *(e for _, e in legacy_examples())])
     report = orjson.loads(invoke("validate", "--format", "json", str(log)).stdout)["events"]
-    verdicts = [e["valid"] for e in report[:len(events)]]
+    verdicts = [e["valid"] for e in report[: len(events)]]
     assert verdicts == [True, False] * len(types)
     errors = report[len(events)]["errors"]
     assert not report[len(events)]["valid"]
     assert [(e["path"], e["message"]) for e in errors] == [("/data/object/voucher", "expected object, got string")]
-    assert all(e["valid"] for e in report[len(events) + 1:])  # the vendor's legacy payloads
+    assert all(e["valid"] for e in report[len(events) + 1 :])  # the vendor's legacy payloads

@@ -54,8 +54,9 @@ class Listening:
         self.receiver, self.host, self.port, self.echoed = receiver, host, port, echoed
         self.printer: listen_output.Printer | None = None
 
-    def post(self, body: bytes, headers: dict[str, str] | None = None, path: str = "/hooks",
-             method: str = "POST") -> tuple[int, bytes]:
+    def post(
+        self, body: bytes, headers: dict[str, str] | None = None, path: str = "/hooks", method: str = "POST"
+    ) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
             sent = {"Content-Type": "application/json", **(headers or {})}
@@ -77,11 +78,11 @@ def listening(config: Config) -> Iterator[Listening]:
     echoed = io.BytesIO()
     out = io.TextIOWrapper(echoed, write_through=True)
     printer = listen_output.Printer(Streams(out, io.TextIOWrapper(io.BytesIO())))
-    receiver = Receiver(replace(config, host="127.0.0.1", port=0), on_forward=printer.forwarded,
-                        on_note=printer.note)
+    receiver = Receiver(replace(config, host="127.0.0.1", port=0), on_forward=printer.forwarded, on_note=printer.note)
     host, port = receiver.start()
     consumer = threading.Thread(
-        target=listen_output.write, args=(pipeline.run(RunConfig(), records=receiver.deliveries()), printer))
+        target=listen_output.write, args=(pipeline.run(RunConfig(), records=receiver.deliveries()), printer)
+    )
     consumer.start()
     srv = Listening(receiver, host, port, echoed)
     srv.printer = printer  # the console's streams live as long as the test looks at them
@@ -180,7 +181,7 @@ def test_forward_passes_the_same_bytes_and_signature_on(payload: dict) -> None:
     finally:
         target.shutdown()
         target.server_close()
-    (got_body, got_headers), = _Target.got
+    ((got_body, got_headers),) = _Target.got
     assert got_body == body
     assert got_headers["X-Voucherify-Signature"] == signature
     assert got_headers["Content-Type"] == "application/json"
@@ -191,7 +192,10 @@ def test_cli_listen_stops_cleanly_on_ctrl_c_with_a_count(tmp_path: Path, payload
     env = {**os.environ, "COLUMNS": "250", "VOUCHERIFY_WEBHOOK_SECRET": SECRET}
     proc = subprocess.Popen(
         [sys.executable, "-m", "vevents_cli", "listen", "--port", "0", "--save", str(tmp_path / "s.ndjson")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, preexec_fn=interruptible,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=interruptible,
     )
     try:
         banner = first_line(proc.stderr)
@@ -231,8 +235,9 @@ def test_a_content_length_that_is_not_ascii_digits_is_answered_400(payload: dict
     body = orjson.dumps(payload)
     with listening(Config(path="/hooks")) as srv:
         for length in (b"\xb2", b"1\xb9", b"-1", b"0x10", b"\xd9\xa3"):  # ², ¹, Arabic-Indic 3...
-            answer = raw_request(srv, b"POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Length: " + length +
-                                 b"\r\n\r\n" + body)
+            answer = raw_request(
+                srv, b"POST /hooks HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n" + body
+            )
             assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
             assert b"bad Content-Length" in answer
         assert srv.post(body, path="/hooks")[0] == 200  # and the receiver goes on
@@ -311,15 +316,20 @@ def test_at_the_cap_waiting_connections_make_room_for_deliveries(payload: dict) 
             for conn in idle:
                 conn.close()
     assert srv.receiver.closed == 2
-    assert "2 connections open, the most served at once: new ones wait; idle and slow ones are closed first" in \
-        srv.printer.streams.err.getvalue().decode()  # type: ignore[union-attr]
+    assert (
+        "2 connections open, the most served at once: new ones wait; idle and slow ones are closed first"
+        in srv.printer.streams.err.getvalue().decode()
+    )  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("partial", [
-    b"POST /hooks HTTP/1.1\r\nHost: slow\r\n",  # the head never ends
-    b"POST /hooks HTTP/1.1\r\nHost: slow\r\nContent-Length: 100\r\n\r\n{\"id\":",  # nor the body
-    b"",  # nothing at all, after a first request (kept alive)
-])
+@pytest.mark.parametrize(
+    "partial",
+    [
+        b"POST /hooks HTTP/1.1\r\nHost: slow\r\n",  # the head never ends
+        b'POST /hooks HTTP/1.1\r\nHost: slow\r\nContent-Length: 100\r\n\r\n{"id":',  # nor the body
+        b"",  # nothing at all, after a first request (kept alive)
+    ],
+)
 def test_slow_or_idle_connections_are_closed_after_their_timeout(payload: dict, partial: bytes) -> None:
     config = Config(path="/hooks", head_timeout=0.5, body_timeout=0.5, idle_timeout=0.5)
     with listening(config) as srv:
@@ -358,9 +368,13 @@ def first_line(stream: IO[bytes] | None) -> str:
 
 def start_cli(*args: str, limit_files: bool = False) -> tuple[subprocess.Popen[bytes], int]:
     env = {**os.environ, "COLUMNS": "250", "VOUCHERIFY_WEBHOOK_SECRET": SECRET}
-    proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", "listen", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            preexec_fn=_limit_files if limit_files else interruptible)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vevents_cli", "listen", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_limit_files if limit_files else interruptible,
+    )
     banner = first_line(proc.stderr)
     m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", banner)
     assert m, banner
@@ -427,8 +441,10 @@ def test_300_slow_connections_with_256_files_neither_spin_nor_starve_deliveries(
         if proc.poll() is None:
             proc.kill()
     errors = err.decode()
-    print(f"\nlisten --max-connections {cap}, 256 files, 300 slow connections: 20 deliveries served in "
-          f"{wall:.1f} s, {cpu:.2f} s CPU")
+    print(
+        f"\nlisten --max-connections {cap}, 256 files, 300 slow connections: 20 deliveries served in "
+        f"{wall:.1f} s, {cpu:.2f} s CPU"
+    )
     assert statuses == [200] * 20
     assert cpu < 0.6 * wall, f"{cpu:.2f} s of CPU in {wall:.2f} s: spinning"
     assert "Traceback" not in errors and proc.returncode == 0
@@ -458,8 +474,9 @@ print("summary:", receiver.summary_line(), flush=True)
 @pytest.mark.slow
 @needs_proc
 def test_out_of_files_on_accept_backs_off_and_still_serves(payload: dict) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", EATER, SECRET], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=_limit_files)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EATER, SECRET], stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_limit_files
+    )
     try:
         port = int(first_line(proc.stdout))
         statuses, cpu, wall = flood(port, proc.pid, payload)
@@ -474,8 +491,10 @@ def test_out_of_files_on_accept_backs_off_and_still_serves(payload: dict) -> Non
     lines = out.decode().splitlines()
     assert lines.count("delivery: 200 raw") == 20, out.decode()
     notes = [line for line in lines if line.startswith("note: ")]
-    assert notes[0] == "note: out of file descriptors (Too many open files): new connections wait; idle and slow " \
-                       "ones are closed first", notes
+    assert (
+        notes[0] == "note: out of file descriptors (Too many open files): new connections wait; idle and slow "
+        "ones are closed first"
+    ), notes
     assert re.fullmatch(r"note: \d+ connections open, the most served at once: .*", notes[1]) and len(notes) == 2
     assert "Traceback" not in err.decode()
 
@@ -555,8 +574,9 @@ EXPECTED = {0: (200, "raw", "MATCH (raw)"), 1: (401, "mismatch", "MISMATCH"), 2:
 def test_load_8_client_processes_x_500_deliveries_all_answered_saved_once_and_verified(tmp_path: Path) -> None:
     save = tmp_path / "load.ndjson"
     clients, per_client = 8, 500
-    receiver = Receiver(Config(host="127.0.0.1", port=0, path="/hooks", secret=SECRET, require_signature=True,
-                               save=save))
+    receiver = Receiver(
+        Config(host="127.0.0.1", port=0, path="/hooks", secret=SECRET, require_signature=True, save=save)
+    )
     host, port = receiver.start()
     verdicts: dict[str, str] = {}
 
@@ -569,8 +589,14 @@ def test_load_8_client_processes_x_500_deliveries_all_answered_saved_once_and_ve
     consumer.start()
     try:
         start = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-c", CLIENT, host, str(port), str(n), str(per_client), SECRET],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(clients)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", CLIENT, host, str(port), str(n), str(per_client), SECRET],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for n in range(clients)
+        ]
         answers = [proc.communicate(timeout=300) for proc in procs]
         elapsed = time.perf_counter() - start
     finally:
@@ -582,8 +608,10 @@ def test_load_8_client_processes_x_500_deliveries_all_answered_saved_once_and_ve
         assert proc.returncode == 0, err.decode()[-2000:]
         statuses = orjson.loads(out)
         assert statuses == [EXPECTED[i % 3][0] for i in range(per_client)]  # every delivery answered, rightly
-    assert receiver.counts == {200: sum(i % 3 != 1 for i in range(per_client)) * clients,
-                               401: sum(i % 3 == 1 for i in range(per_client)) * clients}
+    assert receiver.counts == {
+        200: sum(i % 3 != 1 for i in range(per_client)) * clients,
+        401: sum(i % 3 == 1 for i in range(per_client)) * clients,
+    }
     expected_ids = {f"whs_{n}_{i}" for n in range(clients) for i in range(per_client)}
     assert set(verdicts) == expected_ids
     assert all(verdicts[f"whs_{n}_{i}"] == EXPECTED[i % 3][1] for n in range(clients) for i in range(per_client))

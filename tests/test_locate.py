@@ -19,10 +19,16 @@ from vevents_cli.output.locate import Position, offset, position
 
 MARKER = "\u2603marker\u2603"
 keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
-scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False) \
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=8)
-documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
-                         max_leaves=30)
+)
+documents = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4), max_leaves=30
+)
 objects = st.dictionaries(keys, documents, min_size=1, max_size=5)
 
 

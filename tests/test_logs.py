@@ -24,8 +24,13 @@ def at(minutes: int) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def event(etype: str, dialect: str = "v2024", created_at: str = T0, name: str | None = None,
-          customer: dict[str, Any] | None = None) -> dict[str, Any]:
+def event(
+    etype: str,
+    dialect: str = "v2024",
+    created_at: str = T0,
+    name: str | None = None,
+    customer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A bundled sample of `etype`, re-wrapped with its own time (hence its own ids)."""
     data = copy.deepcopy(samples.sample(etype)["data"])
     if customer is not None:
@@ -33,23 +38,25 @@ def event(etype: str, dialect: str = "v2024", created_at: str = T0, name: str | 
     return samples.wrap(data, etype, dialect, created_at=created_at, name=name)
 
 
-GRACE = {"id": "cust_grace0hopper002", "source_id": "grace-h", "email": "grace@example.test",
-         "name": "Grace Hopper"}
+GRACE = {"id": "cust_grace0hopper002", "source_id": "grace-h", "email": "grace@example.test", "name": "Grace Hopper"}
 
 
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
     """A day of webhooks: two customers, loyalty, gift, redemptions, a legacy and a distribution event."""
-    return write_ndjson(tmp_path / "webhooks.ndjson", [
-        event("customer.created", created_at=at(0)),                                       # 1 ada
-        event("voucher.loyalty_card.points_added", created_at=at(10)),                     # 2 ada +40
-        event("customer.rewarded", created_at=at(20)),                                     # 3 ada -300
-        event("customer.voucher.gift.balance_added", created_at=at(30), customer=GRACE),   # 4 grace gift
-        event("redemption.succeeded", created_at=at(40), customer=GRACE),                  # 5
-        event("redemption.failed", created_at=at(50)),                                     # 6
-        event("customer.rewarded.loyalty_points", "legacy", created_at=at(60), name="points_earned"),  # 7
-        event("voucher.published", "distribution", created_at=at(70), name="Welcome email"),  # 8
-    ])
+    return write_ndjson(
+        tmp_path / "webhooks.ndjson",
+        [
+            event("customer.created", created_at=at(0)),  # 1 ada
+            event("voucher.loyalty_card.points_added", created_at=at(10)),  # 2 ada +40
+            event("customer.rewarded", created_at=at(20)),  # 3 ada -300
+            event("customer.voucher.gift.balance_added", created_at=at(30), customer=GRACE),  # 4 grace gift
+            event("redemption.succeeded", created_at=at(40), customer=GRACE),  # 5
+            event("redemption.failed", created_at=at(50)),  # 6
+            event("customer.rewarded.loyalty_points", "legacy", created_at=at(60), name="points_earned"),  # 7
+            event("voucher.published", "distribution", created_at=at(70), name="Welcome email"),  # 8
+        ],
+    )
 
 
 def shown(*args: str) -> list[int]:
@@ -92,8 +99,10 @@ def test_relative_since_counts_back_from_now(tmp_path: Path) -> None:
     old = (now - timedelta(days=2)).isoformat()
     undated = event("voucher.published")
     del undated["created_at"], undated["event"]["created_at"]
-    log = write_ndjson(tmp_path / "l.ndjson", [event("voucher.published", created_at=old),
-                                               event("voucher.published", created_at=recent), undated])
+    log = write_ndjson(
+        tmp_path / "l.ndjson",
+        [event("voucher.published", created_at=old), event("voucher.published", created_at=recent), undated],
+    )
     assert shown(str(log), "--since", "30m") == [2]
     assert shown(str(log), "--since", "1w", "--until", "1d") == [1]
     assert shown(str(log)) == [1, 2, 3]  # no time filter: undated kept
@@ -129,7 +138,10 @@ def test_stats_counts_types_dialects_customers_campaigns(log: Path) -> None:
     doc = stats_doc(str(log))
     assert doc["events"] == 8 and doc["invalid"] == 0 and doc["unreadable"] == 0
     assert {r["dialect"]: r["events"] for r in doc["by_dialect"]["rows"]} == {
-        "v2024": 6, "legacy": 1, "distribution": 1}
+        "v2024": 6,
+        "legacy": 1,
+        "distribution": 1,
+    }
     assert {"type": "redemption.succeeded", "events": 1} in doc["by_type"]["rows"]
     customers = {r["id"]: r for r in doc["customers"]["rows"]}
     ada, grace = customers["cust_ada0lovelace001"], customers["cust_grace0hopper002"]
@@ -137,8 +149,7 @@ def test_stats_counts_types_dialects_customers_campaigns(log: Path) -> None:
     assert ada["points"] == 40 - 300 + 120  # points added, reward bought, points earned (legacy)
     stardust = next(r for r in doc["campaigns"]["rows"] if r["name"] == "Stardust Rewards")
     assert stardust["points_issued"] == 160 and stardust["points_spent"] == -300
-    assert doc["redemptions"] == {"succeeded": 2, "failed": 1, "rollbacks_succeeded": 0,
-                                  "rollbacks_failed": 0}
+    assert doc["redemptions"] == {"succeeded": 2, "failed": 1, "rollbacks_succeeded": 0, "rollbacks_failed": 0}
     assert doc["time_span"] == {"first": at(0), "last": at(70)}
 
 
@@ -211,8 +222,13 @@ def test_split_writes_one_pretty_file_per_event(log: Path, tmp_path: Path) -> No
     assert result.exit_code == 0
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
     assert len(files) == 8
-    published = samples.wrap(samples.sample("voucher.published")["data"], "voucher.published", "distribution",
-                             created_at=at(70), name="Welcome email")
+    published = samples.wrap(
+        samples.sample("voucher.published")["data"],
+        "voucher.published",
+        "distribution",
+        created_at=at(70),
+        name="Welcome email",
+    )
     name = f"voucher.published/2026-03-14T10-10-00.000Z-{published['id']}.json"
     assert name in files
     assert orjson.loads((out / name).read_bytes()) == published
@@ -261,8 +277,15 @@ def test_redact_removes_personal_data_and_keeps_the_rest(log: Path, tmp_path: Pa
     result = invoke("redact", str(log), "--salt", "s3cret")
     assert result.exit_code == 0
     text = result.stdout
-    for personal in ("ada@example.test", "grace@example.test", "Ada Lovelace", "Grace Hopper", "+44 20 7946",
-                     "12 Analytical Row", "N1 9GU"):
+    for personal in (
+        "ada@example.test",
+        "grace@example.test",
+        "Ada Lovelace",
+        "Grace Hopper",
+        "+44 20 7946",
+        "12 Analytical Row",
+        "N1 9GU",
+    ):
         assert personal not in text
     out = ndjson(text)
     original = ndjson(log.read_text())
@@ -315,7 +338,10 @@ def test_redact_writes_a_file_but_never_over_its_input(log: Path, tmp_path: Path
 def test_legacy_previous_attributes_are_shown_as_changes(tmp_path: Path) -> None:
     customer = samples.sample("customer.updated")["data"]["customer"]
     payload = {
-        "id": "evcus_legacy0update", "object": "event", "type": "customer.updated", "created_at": T0,
+        "id": "evcus_legacy0update",
+        "object": "event",
+        "type": "customer.updated",
+        "created_at": T0,
         "data": {"object": customer, "previous_attributes": {"email": "old@example.test", "phone": None}},
     }
     result = invoke("show", "-", input=orjson.dumps(payload))
@@ -332,8 +358,9 @@ def vevents(*args: str) -> list[str]:
 
 
 def test_piped_stdin_is_processed_line_by_line() -> None:
-    proc = subprocess.Popen(vevents("show", "--format", "json"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        vevents("show", "--format", "json"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdin and proc.stdout
     try:
         for minute, etype in ((1, "voucher.published"), (2, "customer.created")):
@@ -352,8 +379,9 @@ def test_progress_goes_to_a_terminal_stderr_never_to_json_stdout(log: Path) -> N
     import pty
 
     leader, follower = pty.openpty()
-    result = subprocess.run(vevents("stats", "--format", "json", str(log)), stdout=subprocess.PIPE,
-                            stderr=follower, timeout=30, check=False)
+    result = subprocess.run(
+        vevents("stats", "--format", "json", str(log)), stdout=subprocess.PIPE, stderr=follower, timeout=30, check=False
+    )
     os.close(follower)
     seen = read_pty(leader)
     assert orjson.loads(result.stdout)["events"] == 8

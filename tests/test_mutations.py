@@ -31,8 +31,11 @@ def resolve(node: Any) -> dict[str, Any]:
         return {}
     if "$ref" in node:
         return resolve(DEFS[node["$ref"].rsplit("/", 1)[-1]])
-    out: dict[str, Any] = {"properties": dict(node.get("properties", {})), "required": list(node.get("required", [])),
-                           "type": node.get("type")}
+    out: dict[str, Any] = {
+        "properties": dict(node.get("properties", {})),
+        "required": list(node.get("required", [])),
+        "type": node.get("type"),
+    }
     for part in node.get("allOf", []):
         sub = resolve(part)
         out["properties"].update(sub["properties"])
@@ -77,15 +80,25 @@ def mutations(etype: str, data: dict[str, Any]) -> Iterator[tuple[str, dict[str,
             for inner in sub["required"]:
                 if inner in value:
                     broken_inner = {k: v for k, v in value.items() if k != inner}
-                    yield (f"{member} without {inner}", wrap({**data, member: broken_inner}, etype, "v2024"),
-                           f"/data/{member}/{inner}")
+                    yield (
+                        f"{member} without {inner}",
+                        wrap({**data, member: broken_inner}, etype, "v2024"),
+                        f"/data/{member}/{inner}",
+                    )
             for inner, inner_value in value.items():
                 declared = _types(resolve(sub["properties"].get(inner)))
-                if isinstance(inner_value, int) and not isinstance(inner_value, bool) and declared and \
-                        declared <= {"integer", "number", "null"}:
+                if (
+                    isinstance(inner_value, int)
+                    and not isinstance(inner_value, bool)
+                    and declared
+                    and declared <= {"integer", "number", "null"}
+                ):
                     broken_inner = {**value, inner: str(inner_value)}
-                    yield (f"{member}.{inner} as string", wrap({**data, member: broken_inner}, etype, "v2024"),
-                           f"/data/{member}/{inner}")
+                    yield (
+                        f"{member}.{inner} as string",
+                        wrap({**data, member: broken_inner}, etype, "v2024"),
+                        f"/data/{member}/{inner}",
+                    )
     other = disagreeing_type(data)
     yield f"sent as {other}", wrap(data, other, "v2024"), "/data"
 

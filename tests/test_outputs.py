@@ -32,8 +32,14 @@ def log(tmp_path: Path) -> Path:
 
 def run_cli(*args: str, stdin: Path | None = None) -> subprocess.CompletedProcess[str]:
     with open(stdin if stdin else os.devnull, "rb") as given:
-        return subprocess.run([sys.executable, "-m", "vevents_cli", *args], stdin=given, capture_output=True,
-                              text=True, timeout=60, env={**os.environ, "COLUMNS": "250"})
+        return subprocess.run(
+            [sys.executable, "-m", "vevents_cli", *args],
+            stdin=given,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "250"},
+        )
 
 
 # --- inputs are never written ------------------------------------------------------------------
@@ -108,15 +114,17 @@ def test_dumps_writes_what_orjson_cannot_with_the_same_layout() -> None:
     payload = samples.sample("customer.rewarded")
     assert jsonout.dumps(payload) == orjson.dumps(payload)
     assert jsonout.dumps(payload, pretty=True, newline=True) == orjson.dumps(
-        payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    )
     big = {**payload, "data": {**payload["data"], "amount": BIG, "debt": -BIG, "list": [BIG, 1.5, "é"]}}
     compact = jsonout.dumps(big)
     assert b'"amount":123456789012345678901234567890,"debt":-123456789012345678901234567890' in compact
     assert "é".encode() in compact
     small = {**big, "data": {**big["data"], "amount": 7, "debt": -7, "list": [7, 1.5, "é"]}}
     expected = orjson.dumps(small, option=orjson.OPT_INDENT_2).decode()
-    assert jsonout.dumps(big, pretty=True).decode() == expected.replace(
-        '"amount": 7', f'"amount": {BIG}').replace('"debt": -7', f'"debt": {-BIG}').replace("    7,", f"    {BIG},")
+    assert jsonout.dumps(big, pretty=True).decode() == expected.replace('"amount": 7', f'"amount": {BIG}').replace(
+        '"debt": -7', f'"debt": {-BIG}'
+    ).replace("    7,", f"    {BIG},")
     deep: Any = "bottom"
     for _ in range(511):  # 1,022 levels: as deep as orjson reads; it writes only 254
         deep = {"a": [deep]}
@@ -166,16 +174,18 @@ def test_a_payload_nested_1000_levels_deep_is_redacted_and_split(tmp_path: Path)
 # --- a --schemas mapping file that cannot be used ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("mapping", "says"), [
-    (b'["voucher.published.json"]', "must be an object mapping names to schema files"),
-    (b'{"voucher.published": 42}', "'voucher.published' must name a schema file (a string), found JSON integer"),
-    (b'{"voucher.published": {"file": "a.json"}}', "must name a schema file (a string), found JSON object"),
-    (b'{"voucher.published": "missing.json"}', "'voucher.published' names 'missing.json', which is not a file"),
-    (b'{"voucher.published": "."}', "names '.', which is not a file"),
-    (b'{"voucher.published": ', "vevents-schemas.json: not JSON"),
-])
-def test_a_schemas_mapping_that_cannot_be_used_is_one_usage_error(tmp_path: Path, mapping: bytes,
-                                                                     says: str) -> None:
+@pytest.mark.parametrize(
+    ("mapping", "says"),
+    [
+        (b'["voucher.published.json"]', "must be an object mapping names to schema files"),
+        (b'{"voucher.published": 42}', "'voucher.published' must name a schema file (a string), found JSON integer"),
+        (b'{"voucher.published": {"file": "a.json"}}', "must name a schema file (a string), found JSON object"),
+        (b'{"voucher.published": "missing.json"}', "'voucher.published' names 'missing.json', which is not a file"),
+        (b'{"voucher.published": "."}', "names '.', which is not a file"),
+        (b'{"voucher.published": ', "vevents-schemas.json: not JSON"),
+    ],
+)
+def test_a_schemas_mapping_that_cannot_be_used_is_one_usage_error(tmp_path: Path, mapping: bytes, says: str) -> None:
     schemas = tmp_path / "schemas"
     schemas.mkdir()
     (schemas / "vevents-schemas.json").write_bytes(mapping)
@@ -190,8 +200,9 @@ def test_a_schemas_mapping_that_cannot_be_used_is_one_usage_error(tmp_path: Path
 def test_a_good_schemas_mapping_is_used(tmp_path: Path) -> None:
     schemas = tmp_path / "schemas"
     (schemas / "mine").mkdir(parents=True)
-    (schemas / "mine" / "strict-voucher.json").write_bytes(orjson.dumps(
-        {"type": "object", "required": ["never_there"]}))
+    (schemas / "mine" / "strict-voucher.json").write_bytes(
+        orjson.dumps({"type": "object", "required": ["never_there"]})
+    )
     (schemas / "vevents-schemas.json").write_bytes(b'{"voucher.published": "mine/strict-voucher.json"}')
     log = write_ndjson(tmp_path / "one.ndjson", [samples.sample("voucher.published")])
     result = invoke("validate", "--schemas", str(schemas), str(log))

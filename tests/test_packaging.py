@@ -24,8 +24,12 @@ pytestmark = pytest.mark.slow
 def _build(tmp_path_factory: pytest.TempPathFactory, kind: str, pattern: str) -> Path:
     """`python -m build --KIND` of this repository: the one file it makes."""
     out = tmp_path_factory.mktemp(kind)
-    subprocess.run([sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "--outdir", str(out), str(REPO)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "--outdir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (path,) = out.glob(pattern)
     return path
 
@@ -55,8 +59,13 @@ def _check_metadata(text: str) -> None:
     urls = dict(url.split(", ", 1) for url in meta.get_all("Project-URL"))
     assert urls == URLS
     classifiers = meta.get_all("Classifier")
-    assert {"Environment :: Console", "Operating System :: POSIX", "Programming Language :: Python :: 3.11",
-            "Programming Language :: Python :: 3.12", "Programming Language :: Python :: 3.13"} <= set(classifiers)
+    assert {
+        "Environment :: Console",
+        "Operating System :: POSIX",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+    } <= set(classifiers)
     assert any(c.startswith("Topic :: ") for c in classifiers)
     # PEP 639: the SPDX expression replaces the License :: classifiers (never both).
     assert not any(c.startswith("License :: ") for c in classifiers)
@@ -95,23 +104,42 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
-    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # The dependencies come from this environment (no network); vevents itself from the wheel.
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(site, "deps-from-test-env.pth").write_text("\n".join(sorted(deps)) + "\n")
-    subprocess.run([py, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True,
-                   timeout=300)
-    where = subprocess.run([py, "-c", "import vevents_cli; print(vevents_cli.__file__)"], cwd=tmp_path,
-                           check=True, capture_output=True, text=True).stdout
+    subprocess.run([py, "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True, timeout=300)
+    where = subprocess.run(
+        [py, "-c", "import vevents_cli; print(vevents_cli.__file__)"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert where.startswith(str(venv))
     exe = venv / "bin" / "vevents"
-    panel = subprocess.run(f"{exe} sample voucher.published | {exe} show", shell=True, cwd=tmp_path,
-                           capture_output=True, text=True, timeout=120)
+    panel = subprocess.run(
+        f"{exe} sample voucher.published | {exe} show",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert panel.returncode == 0, panel.stderr
     assert "voucher.published" in panel.stdout and "valid" in panel.stdout
-    proc = subprocess.run(f"{exe} sample voucher.published | {exe} show --format json", shell=True, cwd=tmp_path,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        f"{exe} sample voucher.published | {exe} show --format json",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     (event,) = [orjson.loads(line) for line in proc.stdout.splitlines()]
     expected = samples.sample("voucher.published")

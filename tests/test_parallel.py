@@ -45,11 +45,20 @@ def _serial(monkeypatch: pytest.MonkeyPatch, *args: str):
     return result
 
 
-@pytest.mark.parametrize("args", [("show", "--format", "json"), ("show", "--table"), ("validate",),
-                                  ("validate", "--format", "github"), ("validate", "-q"),
-                                  ("stats", "--format", "json", "--all")])
-def test_chunked_run_matches_serial_run(log: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch,
-                                        args: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "--format", "json"),
+        ("show", "--table"),
+        ("validate",),
+        ("validate", "--format", "github"),
+        ("validate", "-q"),
+        ("stats", "--format", "json", "--all"),
+    ],
+)
+def test_chunked_run_matches_serial_run(
+    log: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
     assert len(list(parallel.chunks(log))) > 10
     chunked = invoke(*args, str(log))
     serial = _serial(monkeypatch, *args, str(log))
@@ -64,7 +73,7 @@ def test_chunks_cut_only_before_a_new_value(log: Path, small_chunks: None) -> No
     cuts = list(parallel.chunks(log))
     assert cuts[0][0] == 0 and cuts[-1][1] == len(data)
     for (start, end, line), (next_start, _, next_line) in itertools.pairwise(cuts):
-        assert end == next_start and data[next_start:next_start + 1] == b"{"
+        assert end == next_start and data[next_start : next_start + 1] == b"{"
         assert next_line == line + data[start:end].count(b"\n")
 
 
@@ -93,9 +102,9 @@ def _cut_at_chunk_edges(lines: list[bytes]) -> list[bytes]:
 
 
 @pytest.mark.parametrize("name", ["log.ndjson", "log.json"])
-def test_cut_lines_at_chunk_edges_and_first_agree_with_a_serial_run(tmp_path: Path, small_chunks: None,
-                                                                   monkeypatch: pytest.MonkeyPatch,
-                                                                   name: str) -> None:
+def test_cut_lines_at_chunk_edges_and_first_agree_with_a_serial_run(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     lines = _cut_at_chunk_edges(_events(900))
     path = tmp_path / name
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -112,8 +121,9 @@ def test_cut_lines_at_chunk_edges_and_first_agree_with_a_serial_run(tmp_path: Pa
     assert f"{900 - cut} valid, 0 invalid, {cut} unreadable" in invoke("validate", "-q", str(path)).stdout
 
 
-def test_nul_bytes_in_a_log_cost_their_line_only(tmp_path: Path, small_chunks: None,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nul_bytes_in_a_log_cost_their_line_only(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crash can leave NUL bytes in a log: a line with some, and a block longer than a line
     may be held, are one error each, at their line; every other event is read, serial or not."""
     lines = _events(900)
@@ -128,8 +138,9 @@ def test_nul_bytes_in_a_log_cost_their_line_only(tmp_path: Path, small_chunks: N
     assert errors == [f"vevents: {path}:{n}: binary data in this line (NUL bytes): skipped" for n in (301, 601)]
 
 
-def test_a_line_longer_than_a_few_chunks_is_read_serially_from_there(tmp_path: Path, small_chunks: None,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_line_longer_than_a_few_chunks_is_read_serially_from_there(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = _events(600)
     huge = b'{"id": "whs_huge", "data": {"note": "' + b"x" * (6 * parallel.MAX_CHUNK) + b'"}}'
     path = tmp_path / "log.ndjson"
@@ -140,13 +151,21 @@ def test_a_line_longer_than_a_few_chunks_is_read_serially_from_there(tmp_path: P
     serial = _serial(monkeypatch, *args, str(path))
     assert chunked.stdout == serial.stdout and chunked.exit_code == serial.exit_code == 1
     report = orjson.loads(chunked.stdout)
-    assert report["unreadable"] == [{"source": str(path), "line": 301, "column": None,
-                                     "error": "line longer than 256 KiB (--max-value-size): skipped", "ok": False}]
+    assert report["unreadable"] == [
+        {
+            "source": str(path),
+            "line": 301,
+            "column": None,
+            "error": "line longer than 256 KiB (--max-value-size): skipped",
+            "ok": False,
+        }
+    ]
     assert len(report["events"]) == 600
 
 
-def test_a_source_given_up_in_its_first_chunk_is_given_up_in_a_chunked_run(tmp_path: Path, small_chunks: None,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_source_given_up_in_its_first_chunk_is_given_up_in_a_chunked_run(
+    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = [b"not json at all, line %d" % i for i in range(25)] + _events(900)
     path = tmp_path / "log.ndjson"
     path.write_bytes(b"\n".join(lines) + b"\n")

@@ -62,8 +62,9 @@ WITHOUT_FORK = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("args", [("show", "--table"), ("show", "--format", "json"),
-                                  ("validate", "--format", "github")])
+@pytest.mark.parametrize(
+    "args", [("show", "--table"), ("show", "--format", "json"), ("validate", "--format", "github")]
+)
 def test_a_spawned_parallel_run_prints_a_serial_runs_bytes(tmp_path: Path, args: tuple[str, ...]) -> None:
     lines = []
     for i in range(400):
@@ -77,8 +78,7 @@ def test_a_spawned_parallel_run_prints_a_serial_runs_bytes(tmp_path: Path, args:
     script.write_text(WITHOUT_FORK)
 
     def run(jobs: str, *command: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(command, capture_output=True, timeout=300, cwd=REPO,
-                              env={**_env(), "VEVENTS_JOBS": jobs})
+        return subprocess.run(command, capture_output=True, timeout=300, cwd=REPO, env={**_env(), "VEVENTS_JOBS": jobs})
 
     spawned = run("2", sys.executable, str(script), *args, str(log))
     serial = run("1", sys.executable, "-m", "vevents_cli", *args, str(log))

@@ -49,30 +49,36 @@ def _selected(path: str) -> bool:
     return bool(re.search(hook["files"], path)) and not re.search(hook["exclude"], path)
 
 
-@pytest.mark.parametrize("path", [
-    *FIXTURES,
-    "webhooks/voucher.published.json",
-    "tests/fixtures/webhook/redemption.ndjson",
-    "fixtures/voucherify-2024/captured.jsonl.gz",
-    "spec/Voucherify/Customer.Created.JSON",
-    "data/order.voucherify.ndjson",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        *FIXTURES,
+        "webhooks/voucher.published.json",
+        "tests/fixtures/webhook/redemption.ndjson",
+        "fixtures/voucherify-2024/captured.jsonl.gz",
+        "spec/Voucherify/Customer.Created.JSON",
+        "data/order.voucherify.ndjson",
+    ],
+)
 def test_default_pattern_selects_webhook_fixtures(path: str) -> None:
     assert _selected(path)
 
 
-@pytest.mark.parametrize("path", [
-    *NOT_FIXTURES,
-    "node_modules/voucherify/package.json",
-    "node_modules/@voucherify/sdk/fixtures/webhooks/x.json",
-    "vendor/voucherify/webhooks/sample.json",
-    "webhooks/tsconfig.json",
-    "webhooks/.vscode/settings.json",
-    "webhooks/README.md",
-    "src/webhooks.ts",
-    "fixtures/order.json",
-    "events/order.json",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        *NOT_FIXTURES,
+        "node_modules/voucherify/package.json",
+        "node_modules/@voucherify/sdk/fixtures/webhooks/x.json",
+        "vendor/voucherify/webhooks/sample.json",
+        "webhooks/tsconfig.json",
+        "webhooks/.vscode/settings.json",
+        "webhooks/README.md",
+        "src/webhooks.ts",
+        "fixtures/order.json",
+        "events/order.json",
+    ],
+)
 def test_default_pattern_leaves_other_json_alone(path: str) -> None:
     assert not _selected(path)
 
@@ -84,7 +90,11 @@ def _git(cwd: Path, *args: str) -> None:
 def _try_repo(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), HOOK_ID, "--all-files", "--verbose"],
-        cwd=project, capture_output=True, text=True, env=env, timeout=900,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
 
 
@@ -107,8 +117,12 @@ def test_hook_in_a_realistic_repository(tmp_path: Path) -> None:
     home.mkdir()
     # pre-commit's cache and git's global config in a scratch HOME; the hook's environment is installed from
     # this repository's path, its dependencies from the package index.
-    env = {**os.environ, "HOME": str(home), "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
     env.pop("PRE_COMMIT", None)
 
     proc = _try_repo(project, env)
@@ -124,8 +138,10 @@ def test_hook_in_a_realistic_repository(tmp_path: Path) -> None:
     proc = _try_repo(project, env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
-    assert ("test/fixtures/voucherify/voucher.published.json:1 voucher.published /data/voucher/code: "
-            "expected string, got integer") in output
+    assert (
+        "test/fixtures/voucherify/voucher.published.json:1 voucher.published /data/voucher/code: "
+        "expected string, got integer"
+    ) in output
     assert f"{len(FIXTURES) - 1} valid, 1 invalid, 0 unreadable" in output
     for name in NOT_FIXTURES:
         assert name not in output

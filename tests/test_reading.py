@@ -212,20 +212,41 @@ SCALARS = (
 )
 JSON = st.recursive(
     SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["id", "type", "data", "object", "source", "event", "related_object", "customer",
-                         "voucher", "balance", "transaction", "created_at", "name", "x"]),
-        children,
-        max_size=6,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "type",
+                    "data",
+                    "object",
+                    "source",
+                    "event",
+                    "related_object",
+                    "customer",
+                    "voucher",
+                    "balance",
+                    "transaction",
+                    "created_at",
+                    "name",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
     ),
     max_leaves=30,
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.dictionaries(st.sampled_from(["id", "type", "data", "object", "source", "event", "created_at"]),
-                       JSON, max_size=7))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "type", "data", "object", "source", "event", "created_at"]), JSON, max_size=7
+    )
+)
 def test_recognise_and_summarise_never_raise_on_random_json(payload: dict) -> None:
     from vevents_cli.model import Locator
     from vevents_cli.pipeline.summarise import summarise
@@ -273,7 +294,7 @@ FORMS = ["ndjson", "json", "stdin", "ndjson.gz", "json.gz", "stdin.gz"]
 def test_a_cut_first_line_is_reported_and_every_other_line_is_read(tmp_path: Path, form: str, where: str) -> None:
     lines = event_log()
     first = next(i for i, text in enumerate(lines) if b"[{" in text and b'"amount":' in text)
-    lines = [lines[first], *lines[:first], *lines[first + 1:]]  # a line with an array of objects first
+    lines = [lines[first], *lines[:first], *lines[first + 1 :]]  # a line with an array of objects first
     lines[0] = cut(lines[0], where)
     data = b"\n".join(lines) + b"\n"
     if form.endswith(".gz"):
@@ -295,8 +316,10 @@ def test_a_cut_line_followed_by_blank_lines_and_one_in_the_middle(tmp_path: Path
     path = tmp_path / "hooks.json"
     path.write_bytes(lines[0] + b"\n\n\n" + b"\n".join(lines[1:]) + b"\n")
     result, events = show_json(str(path))
-    assert result.stderr.splitlines() == [f"vevents: {path}:1: truncated JSON: this line ends mid-value",
-                                          f"vevents: {path}:153: truncated JSON: this line ends mid-value"]
+    assert result.stderr.splitlines() == [
+        f"vevents: {path}:1: truncated JSON: this line ends mid-value",
+        f"vevents: {path}:153: truncated JSON: this line ends mid-value",
+    ]
     assert len(events) == 298 and events[0]["line"] == 4
 
 
@@ -308,8 +331,12 @@ def test_pretty_values_still_span_lines_in_a_source_not_known_as_ndjson(tmp_path
     result, events = show_json(str(path))
     assert result.exit_code == 0, result.stderr
     assert [(e["type"], e["index"]) for e in events] == [
-        ("voucher.published", None), ("customer.voucher.loyalty_card.points_added", 0),
-        ("voucher.published", 1), ("customer.voucher.loyalty_card.points_added", None), ("voucher.published", None)]
+        ("voucher.published", None),
+        ("customer.voucher.loyalty_card.points_added", 0),
+        ("voucher.published", 1),
+        ("customer.voucher.loyalty_card.points_added", None),
+        ("voucher.published", None),
+    ]
 
 
 def test_the_recovery_rule_is_written_in_the_readme() -> None:
@@ -322,11 +349,16 @@ def test_the_recovery_rule_is_written_in_the_readme() -> None:
 # --- one line for a top-level value that is not an event ---------------------------------------
 
 
-@pytest.mark.parametrize(("text", "reason"), [(b"[]", "empty array: no events"),
-                                              (b"null", "top-level value is null"),
-                                              (b"42", "top-level value is a number"),
-                                              (b'"whs_1"', "top-level value is a string"),
-                                              (b"[\n]", "empty array: no events")])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"[]", "empty array: no events"),
+        (b"null", "top-level value is null"),
+        (b"42", "top-level value is a number"),
+        (b'"whs_1"', "top-level value is a string"),
+        (b"[\n]", "empty array: no events"),
+    ],
+)
 def test_a_top_level_value_that_is_not_an_event_is_one_line(tmp_path: Path, text: bytes, reason: str) -> None:
     path = tmp_path / "hook.json"
     path.write_bytes(text + b"\n")
@@ -335,27 +367,50 @@ def test_a_top_level_value_that_is_not_an_event_is_one_line(tmp_path: Path, text
     for command in (("show",), ("validate",), ("stats",)):
         result = invoke(*command, str(path), str(good))
         assert result.exit_code == 1
-        assert result.stderr.splitlines() == [f"vevents: {path}:1: {reason}, expected a JSON object"
-                                              if "top-level" in reason else f"vevents: {path}:1: {reason}"]
+        assert result.stderr.splitlines() == [
+            f"vevents: {path}:1: {reason}, expected a JSON object"
+            if "top-level" in reason
+            else f"vevents: {path}:1: {reason}"
+        ]
 
 
 # --- captured requests: a Content-Length that is not ASCII digits --------------------------------
 
-READING_COMMANDS = [("show",), ("show", "--format", "json"), ("show", "--table"), ("show", "--raw"), ("validate",),
-                    ("validate", "--format", "json"), ("validate", "--format", "junit"),
-                    ("validate", "--format", "github"), ("validate", "-q"), ("stats",), ("stats", "--format", "json"),
-                    ("redact",), ("verify", "--secret", "s3cret"), ("split", "--out", "{out}")]
+READING_COMMANDS = [
+    ("show",),
+    ("show", "--format", "json"),
+    ("show", "--table"),
+    ("show", "--raw"),
+    ("validate",),
+    ("validate", "--format", "json"),
+    ("validate", "--format", "junit"),
+    ("validate", "--format", "github"),
+    ("validate", "-q"),
+    ("stats",),
+    ("stats", "--format", "json"),
+    ("redact",),
+    ("verify", "--secret", "s3cret"),
+    ("split", "--out", "{out}"),
+]
 
 
-@pytest.mark.parametrize("length", ["\u00b2", "\u0662", "12\u00b3", "-5", "0x10", " "],
-                         ids=["superscript", "arabic-indic", "mixed", "negative", "hex", "blank"])
+@pytest.mark.parametrize(
+    "length",
+    ["\u00b2", "\u0662", "12\u00b3", "-5", "0x10", " "],
+    ids=["superscript", "arabic-indic", "mixed", "negative", "hex", "blank"],
+)
 @pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: " ".join(c))
-def test_a_content_length_that_is_not_a_number_is_a_clear_error(tmp_path: Path, command: tuple[str, ...],
-                                                                length: str) -> None:
+def test_a_content_length_that_is_not_a_number_is_a_clear_error(
+    tmp_path: Path, command: tuple[str, ...], length: str
+) -> None:
     body = orjson.dumps(PUBLISHED)
     good = b"POST /hooks HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    bad = good.replace(b"Content-Length: %d" % len(body), b"Content-Length: " + length.encode("latin-1", "replace")
-                       if length.isascii() or ord(max(length)) < 256 else b"Content-Length: " + length.encode())
+    bad = good.replace(
+        b"Content-Length: %d" % len(body),
+        b"Content-Length: " + length.encode("latin-1", "replace")
+        if length.isascii() or ord(max(length)) < 256
+        else b"Content-Length: " + length.encode(),
+    )
     path = tmp_path / "capture.http"
     path.write_bytes(bad + b"\r\n" + good)
     args = [arg.replace("{out}", str(tmp_path / "out")) for arg in command]
@@ -445,24 +500,43 @@ def test_a_pretty_array_and_concatenated_values_read_every_event(tmp_path: Path)
 
 # --- property: what is read never depends on how the bytes arrive -------------------------------
 
-PIECES = [line(PUBLISHED), line(POINTS), orjson.dumps(PUBLISHED, option=orjson.OPT_INDENT_2) + b"\n",
-          orjson.dumps([POINTS, PUBLISHED], option=orjson.OPT_INDENT_2) + b"\n", line(PUBLISHED)[:200] + b"\n",
-          b"\n", b"\n\n\n", b"  \r\n", b"{\n", b"[\n", b"}\n", b"null\n", b"42\n", b"\xef\xbb\xbf", b'{"a": "\x00"}\n',
-          b"POST /hooks HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}\r\n"]
+PIECES = [
+    line(PUBLISHED),
+    line(POINTS),
+    orjson.dumps(PUBLISHED, option=orjson.OPT_INDENT_2) + b"\n",
+    orjson.dumps([POINTS, PUBLISHED], option=orjson.OPT_INDENT_2) + b"\n",
+    line(PUBLISHED)[:200] + b"\n",
+    b"\n",
+    b"\n\n\n",
+    b"  \r\n",
+    b"{\n",
+    b"[\n",
+    b"}\n",
+    b"null\n",
+    b"42\n",
+    b"\xef\xbb\xbf",
+    b'{"a": "\x00"}\n',
+    b"POST /hooks HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}\r\n",
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(PIECES) | st.binary(max_size=40), max_size=12), st.integers(1, 64),
-       st.sampled_from([64, 1000, 64 * 1024 * 1024]), st.booleans())
-def test_reading_does_not_depend_on_how_the_bytes_arrive(pieces: list[bytes], block: int, limit: int,
-                                                         ndjson: bool) -> None:
+@given(
+    st.lists(st.sampled_from(PIECES) | st.binary(max_size=40), max_size=12),
+    st.integers(1, 64),
+    st.sampled_from([64, 1000, 64 * 1024 * 1024]),
+    st.booleans(),
+)
+def test_reading_does_not_depend_on_how_the_bytes_arrive(
+    pieces: list[bytes], block: int, limit: int, ndjson: bool
+) -> None:
     from vevents_cli.pipeline.sources import Splitter
 
     data = b"".join(pieces)
 
     def read(size: int) -> list[tuple]:
         splitter = Splitter(limit)
-        lines = [item for start in range(0, len(data), size) for item in splitter.feed(data[start:start + size])]
+        lines = [item for start in range(0, len(data), size) for item in splitter.feed(data[start : start + size])]
         items = read_lines("<fuzz>", [*lines, *splitter.end()], ndjson=ndjson, limit=limit)
         return [(type(i).__name__, str(i.locator), i.raw, getattr(i, "reason", None)) for i in items]
 
@@ -494,12 +568,15 @@ def test_a_bad_member_of_an_array_costs_only_itself(tmp_path: Path, layout: str)
     assert "[4]" in errors[1] and "trailing comma" in errors[1]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (b'[{"id": "whs_1"},]', ["trailing comma is not allowed in JSON"]),
-    (b'[{"id": "whs_1"},,{"id": "whs_2"}]', ["invalid JSON: a comma with no value"]),
-    (b'[\n  {"id": "whs_1"}\n  {"id": "whs_2"}\n]', ["unexpected text after the JSON value"]),
-    (b"[ ]", ["empty array: no events"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b'[{"id": "whs_1"},]', ["trailing comma is not allowed in JSON"]),
+        (b'[{"id": "whs_1"},,{"id": "whs_2"}]', ["invalid JSON: a comma with no value"]),
+        (b'[\n  {"id": "whs_1"}\n  {"id": "whs_2"}\n]', ["unexpected text after the JSON value"]),
+        (b"[ ]", ["empty array: no events"]),
+    ],
+)
 def test_array_punctuation_errors_are_one_line_each(tmp_path: Path, text: bytes, expected: list[str]) -> None:
     path = tmp_path / "batch.json"
     path.write_bytes(text + b"\n")
@@ -511,8 +588,20 @@ def test_array_punctuation_errors_are_one_line_each(tmp_path: Path, text: bytes,
 # --- a small file holding one pretty-printed object is read in one go -------------------------
 
 
-_AFTER = (b"", b"\n", b"\n\n  \n", b" \t\n", b"\r\n", b"\x0c\n", b"\n\x0c", b"\n{}", b" x", b'\n{"a": 1}\n', b"\n]",
-          b"\n  x")
+_AFTER = (
+    b"",
+    b"\n",
+    b"\n\n  \n",
+    b" \t\n",
+    b"\r\n",
+    b"\x0c\n",
+    b"\n\x0c",
+    b"\n{}",
+    b" x",
+    b'\n{"a": 1}\n',
+    b"\n]",
+    b"\n  x",
+)
 _BEFORE = (b"", b"\xef\xbb\xbf", b"\n", b"  ")
 
 
@@ -542,8 +631,15 @@ def test_a_whole_file_read_gives_what_the_line_reader_gives(tmp_path: Path, monk
             patch.setattr(records, "WHOLE_FILE", -1)  # every file read line by line
             assert whole == list(records.read_source(source)), path.read_bytes()[-80:]  # type: ignore[arg-type]
 
-    forms = itertools.product(("voucher.published", "customer.voucher.loyalty_card.points_added"), (None, 2),
-                              (False, True), _AFTER, _BEFORE, (False, True), ("fixture.json", "fixture.ndjson"))
+    forms = itertools.product(
+        ("voucher.published", "customer.voucher.loyalty_card.points_added"),
+        (None, 2),
+        (False, True),
+        _AFTER,
+        _BEFORE,
+        (False, True),
+        ("fixture.json", "fixture.ndjson"),
+    )
     for n, (name, indent, crlf, after, before, column0, file_name) in enumerate(forms):
         text = json.dumps(samples.sample(name), indent=indent).encode()
         if column0 and indent:
@@ -553,8 +649,19 @@ def test_a_whole_file_read_gives_what_the_line_reader_gives(tmp_path: Path, monk
         path = tmp_path / f"{n}-{file_name}"
         path.write_bytes(before + text + after)
         same_as_line_reader(path)
-    for n, text in enumerate((b'{"a":\n1}', b'{"a"\n:1}', b'{"a": 1\n, "b": 2}', b'{"a": [1,\n2]}', b'{"a": -\n1}',
-                              b'{"a": {"b":\n{"c": 1}}}', b'{"a": "x\n"}', b'{"a":1,\n"b":[\n]\n}', b'  {"a":1}')):
+    for n, text in enumerate(
+        (
+            b'{"a":\n1}',
+            b'{"a"\n:1}',
+            b'{"a": 1\n, "b": 2}',
+            b'{"a": [1,\n2]}',
+            b'{"a": -\n1}',
+            b'{"a": {"b":\n{"c": 1}}}',
+            b'{"a": "x\n"}',
+            b'{"a":1,\n"b":[\n]\n}',
+            b'  {"a":1}',
+        )
+    ):
         path = tmp_path / f"hand-{n}.json"  # formatted by hand: a line may end after any token
         path.write_bytes(text)
         same_as_line_reader(path)

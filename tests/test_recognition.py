@@ -62,10 +62,15 @@ def test_concatenated_compact_values_are_split(tmp_path: Path) -> None:
     events, errors = read(tmp_path, compact("voucher.published") + compact("customer.created"))
     assert errors == ""
     assert [(e["type"], e["line"]) for e in events] == [("voucher.published", 1), ("customer.created", 1)]
-    events, errors = read(tmp_path, compact("voucher.published") + b" " + compact("customer.created") + b"\n"
-                          + compact("customer.order.paid"))
-    assert errors == "" and [e["type"] for e in events] == ["voucher.published", "customer.created",
-                                                             "customer.order.paid"]
+    events, errors = read(
+        tmp_path,
+        compact("voucher.published") + b" " + compact("customer.created") + b"\n" + compact("customer.order.paid"),
+    )
+    assert errors == "" and [e["type"] for e in events] == [
+        "voucher.published",
+        "customer.created",
+        "customer.order.paid",
+    ]
 
 
 def test_a_compact_file_then_a_pretty_one_gives_no_phantom_events(tmp_path: Path) -> None:
@@ -73,13 +78,17 @@ def test_a_compact_file_then_a_pretty_one_gives_no_phantom_events(tmp_path: Path
     become events of their own, and the pretty value is read whole."""
     body = pretty("redemption.succeeded")
     assert b"[\n        {\n" in body  # array members that start lines of their own
-    log = compact("voucher.published") + b"\n" + compact("voucher.published") + body + b"\n" + \
-        compact("customer.created")
+    log = (
+        compact("voucher.published") + b"\n" + compact("voucher.published") + body + b"\n" + compact("customer.created")
+    )
     events, errors = read(tmp_path, log)
     assert errors == ""
     assert [(e["type"], e["line"]) for e in events] == [
-        ("voucher.published", 1), ("voucher.published", 2), ("redemption.succeeded", 2),
-        ("customer.created", 2 + body.count(b"\n") + 1)]
+        ("voucher.published", 1),
+        ("voucher.published", 2),
+        ("redemption.succeeded", 2),
+        ("customer.created", 2 + body.count(b"\n") + 1),
+    ]
     assert invoke("validate", str(tmp_path / "cat.json")).stdout.endswith("4 valid, 0 invalid, 0 unreadable\n")
 
 

@@ -60,7 +60,8 @@ def test_big_integers_inside_a_json_string_stay_exact(tmp_path: Path) -> None:
 def test_emails_and_phones_inside_free_text(tmp_path: Path) -> None:
     event = samples.sample("campaign.created")
     event["data"]["campaign"]["description"] = (
-        "Spring offer agreed with Ada Lovelace (ada@example.test, +44 20 7946 0958) on 2026-03-14, budget 15000.")
+        "Spring offer agreed with Ada Lovelace (ada@example.test, +44 20 7946 0958) on 2026-03-14, budget 15000."
+    )
     (out,) = redact(tmp_path, [event])
     description = out["data"]["campaign"]["description"]
     assert "ada@example.test" not in description and "7946" not in description
@@ -87,8 +88,11 @@ def test_ip_addresses_and_countries(tmp_path: Path) -> None:
 @needs_vendor
 def test_names_that_are_not_people_are_kept(tmp_path: Path) -> None:
     examples = dict(vendor_examples())
-    wanted = ("business_validation_rule.created", "customer.voucher.loyalty_card.pending_points.added",
-              "redemption.rollback.succeeded")
+    wanted = (
+        "business_validation_rule.created",
+        "customer.voucher.loyalty_card.pending_points.added",
+        "redemption.rollback.succeeded",
+    )
     events = [samples.wrap(examples[etype], etype, "v2024") for etype in wanted]
     rule, pending, rollback = redact(tmp_path, events)
     original = examples["business_validation_rule.created"]["rule"]

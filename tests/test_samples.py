@@ -23,14 +23,14 @@ SCHEMAS = REPO / "schemas"
 
 def _retrieve(uri: str) -> Any:
     bundled = resources.schema_for_id(uri)  # a bundled file, by its `$id`
-    path = bundled if bundled is not None else Path(uri[len("file://"):].split("#")[0])
+    path = bundled if bundled is not None else Path(uri[len("file://") :].split("#")[0])
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _validator(path: Path) -> Any:
     return jsonschema_rs.validator_for(
-        json.loads(path.read_text(encoding="utf-8")), validate_formats=True,
-        retriever=_retrieve, base_uri=path.as_uri())
+        json.loads(path.read_text(encoding="utf-8")), validate_formats=True, retriever=_retrieve, base_uri=path.as_uri()
+    )
 
 
 def _load(rel: str) -> Any:
@@ -65,7 +65,11 @@ def _enums(value: Any) -> Iterator[str]:
 def test_check_passes() -> None:
     result = subprocess.run(
         [sys.executable, "scripts/generate_samples.py", "--check"],
-        cwd=REPO, capture_output=True, text=True, check=False)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -93,8 +97,9 @@ def test_nothing_copied_from_vendor_examples() -> None:
     for level in ("default", "strict"):
         for path in (SCHEMAS / level).rglob("*.json"):
             vocabulary.update(_enums(json.loads(path.read_text(encoding="utf-8"))))
-    theirs = {s for _etype, example in vendor.examples() for s in _strings(example)
-              if len(s) >= 12 and s not in vocabulary}
+    theirs = {
+        s for _etype, example in vendor.examples() for s in _strings(example) if len(s) >= 12 and s not in vocabulary
+    }
     assert theirs, "expected some long vendor strings to compare against"
     copied: dict[str, set[str]] = {}
     for path in sorted(SAMPLES.rglob("*.json")):
@@ -116,8 +121,7 @@ def test_dialect_samples_have_their_shapes() -> None:
     assert distribution["source"]["object"] == "distribution"
     assert distribution["event"]["type"] == "customer.order.paid"
     assert distribution["type"] != distribution["event"]["type"]  # a custom name
-    assert _validator(SCHEMAS / "default" / "envelope" / "distribution.json").is_valid(
-        distribution)
+    assert _validator(SCHEMAS / "default" / "envelope" / "distribution.json").is_valid(distribution)
 
     legacy = _load("dialects/legacy.json")
     assert legacy["object"] == "event"

@@ -115,9 +115,7 @@ def test_strict_count(files: gen.Files) -> None:
     assert n == STRICT_VALID
 
 
-@pytest.mark.parametrize(
-    "index", range(len(OVERRIDES)), ids=[f"{o['component']}{o['pointer']}" for o in OVERRIDES]
-)
+@pytest.mark.parametrize("index", range(len(OVERRIDES)), ids=[f"{o['component']}{o['pointer']}" for o in OVERRIDES])
 def test_override_is_necessary(index: int) -> None:
     entry = OVERRIDES[index]
     evidence = entry["evidence"]
@@ -254,12 +252,16 @@ def test_legacy_level_drops_required(files: gen.Files) -> None:
 def test_remaining_one_of_are_disjoint(files: gen.Files, level: str) -> None:
     """Every oneOf left at the default and legacy levels has pairwise disjoint branches."""
     analyser = gen.Analyser(files[f"{level}/defs.json"])
-    remaining = [(rel, pointer) for rel in files if rel.startswith(level + "/")
-                 for pointer, _node in gen.one_of_nodes(files[rel])]
+    remaining = [
+        (rel, pointer)
+        for rel in files
+        if rel.startswith(level + "/")
+        for pointer, _node in gen.one_of_nodes(files[rel])
+    ]
     for rel, pointer in remaining:
         branches = gen.resolve_pointer(files[rel], pointer)["oneOf"]
         for i, a in enumerate(branches):
-            for b in branches[i + 1:]:
+            for b in branches[i + 1 :]:
                 assert analyser.overlap(a, b) is None, (rel, pointer, i)
     assert remaining, "expected some discriminated oneOf to stay"
 
@@ -273,8 +275,10 @@ def test_analysis_file_lists_every_conversion(files: gen.Files) -> None:
             assert entry["file"].startswith(level + "/") and entry["reason"]
             branches = gen.resolve_pointer(files[entry["file"]], entry["pointer"])
             assert entry["pointer"].endswith("/anyOf") and isinstance(branches, list)
-    strict, default = (sum(1 for rel in files if rel.startswith(lv + "/")
-                           for _ in gen.one_of_nodes(files[rel])) for lv in ("strict", "default"))
+    strict, default = (
+        sum(1 for rel in files if rel.startswith(lv + "/") for _ in gen.one_of_nodes(files[rel]))
+        for lv in ("strict", "default")
+    )
     assert strict == default + len(analysis["default"])
     print(f"oneOf -> anyOf: {len(analysis['default'])} default, {len(analysis['legacy'])} legacy")
 
@@ -286,14 +290,19 @@ def test_one_of_overrides_are_gone() -> None:
 
 
 def test_analyser_rule() -> None:
-    defs = {"$defs": {"Coupon": {"type": "object", "properties": {"type": {"const": "COUPON"}},
-                                 "required": ["type"]},
-                      "Gift": {"type": "object", "properties": {"type": {"enum": ["GIFT", None]}},
-                               "required": ["type"]},
-                      "Loose": {"type": "object", "properties": {"type": {"const": "COUPON"}}}}}
+    defs = {
+        "$defs": {
+            "Coupon": {"type": "object", "properties": {"type": {"const": "COUPON"}}, "required": ["type"]},
+            "Gift": {"type": "object", "properties": {"type": {"enum": ["GIFT", None]}}, "required": ["type"]},
+            "Loose": {"type": "object", "properties": {"type": {"const": "COUPON"}}},
+        }
+    }
     analyser = gen.Analyser(defs)
-    ref = {"Coupon": {"$ref": "#/$defs/Coupon"}, "Gift": {"$ref": "../defs.json#/$defs/Gift"},
-           "Loose": {"$ref": "#/$defs/Loose"}}
+    ref = {
+        "Coupon": {"$ref": "#/$defs/Coupon"},
+        "Gift": {"$ref": "../defs.json#/$defs/Gift"},
+        "Loose": {"$ref": "#/$defs/Loose"},
+    }
     assert analyser.overlap(ref["Coupon"], ref["Gift"]) is None  # disjoint discriminator
     assert analyser.overlap(ref["Coupon"], ref["Loose"]) is not None  # not required: overlap
     assert analyser.overlap({"type": "string"}, ref["Loose"]) is None  # string vs object
@@ -301,8 +310,7 @@ def test_analyser_rule() -> None:
     assert analyser.overlap({"enum": ["a", "b"]}, {"type": "string", "enum": ["b"]}) is not None
     assert analyser.overlap({"enum": ["a"]}, {"type": "string", "enum": ["b"]}) is None
     assert analyser.overlap({"allOf": [ref["Coupon"], {"type": "object"}]}, ref["Gift"]) is None
-    nested = {"type": "object", "required": ["tx"],
-              "properties": {"tx": {"anyOf": [ref["Coupon"], {"type": "null"}]}}}
+    nested = {"type": "object", "required": ["tx"], "properties": {"tx": {"anyOf": [ref["Coupon"], {"type": "null"}]}}}
     other = {"type": "object", "required": ["tx"], "properties": {"tx": ref["Gift"]}}
     # A union keeps only what all its branches require: said to overlap (sound, not complete).
     assert analyser.overlap(nested, other) is not None

@@ -59,8 +59,7 @@ def test_compact_removes_whitespace_outside_strings_only() -> None:
         b'  "slash": "c:\\\\" ,\n  "n": [ 1.50 , 2E3 ,\t-0 ],\n  "u": "\xc3\xa9 \\u00e9"\n}\n'
     )
     assert signatures.compact(pretty) == (
-        b'{"a b":"x  y\\t z","quote":"say \\"hi\\" ","slash":"c:\\\\",'
-        b'"n":[1.50,2E3,-0],"u":"\xc3\xa9 \\u00e9"}'
+        b'{"a b":"x  y\\t z","quote":"say \\"hi\\" ","slash":"c:\\\\","n":[1.50,2E3,-0],"u":"\xc3\xa9 \\u00e9"}'
     )
 
 
@@ -155,8 +154,12 @@ def test_an_event_without_a_signature_is_an_error(tmp_path: Path, payload: dict)
 
 
 def request(body: bytes, signature: str, eol: bytes = b"\r\n", chunked: bool = False) -> bytes:
-    head = [b"POST /webhooks/voucherify HTTP/1.1", b"Host: example.test", b"Content-Type: application/json",
-            b"X-Voucherify-Signature: " + signature.encode()]
+    head = [
+        b"POST /webhooks/voucherify HTTP/1.1",
+        b"Host: example.test",
+        b"Content-Type: application/json",
+        b"X-Voucherify-Signature: " + signature.encode(),
+    ]
     if chunked:
         head.append(b"Transfer-Encoding: chunked")
         cut = len(body) // 3
@@ -174,11 +177,13 @@ def test_captured_requests_one_after_another_are_verified_from_their_headers(
 ) -> None:
     first = orjson.dumps(payload, option=orjson.OPT_INDENT_2)  # body sent pretty, signed compact
     second = orjson.dumps({**payload, "id": "whs_2"})
-    capture = eol.join([
-        request(first, hmac_hex(orjson.dumps(payload)), eol),
-        request(second, hmac_hex(second), eol),
-        request(second, hmac_hex(b"tampered"), eol),
-    ])
+    capture = eol.join(
+        [
+            request(first, hmac_hex(orjson.dumps(payload)), eol),
+            request(second, hmac_hex(second), eol),
+            request(second, hmac_hex(b"tampered"), eol),
+        ]
+    )
     (tmp_path / "requests.http").write_bytes(capture)
     result = verify(str(tmp_path / "requests.http"), "--secret", SECRET)
     assert result.exit_code == 1
@@ -203,10 +208,8 @@ def test_chunked_capture_is_decoded_and_shown_with_its_headers(tmp_path: Path, p
 @pytest.mark.parametrize(
     ("broken", "reason"),
     [
-        (lambda b: request(b, "00").replace(b"Length: %d" % len(b), b"Length: %d" % (len(b) + 50)),
-         "truncated body"),
-        (lambda b: request(b, "00", chunked=True).replace(b"\r\n0\r\n", b"\r\nzz\r\n"),
-         "bad chunked encoding"),
+        (lambda b: request(b, "00").replace(b"Length: %d" % len(b), b"Length: %d" % (len(b) + 50)), "truncated body"),
+        (lambda b: request(b, "00", chunked=True).replace(b"\r\n0\r\n", b"\r\nzz\r\n"), "bad chunked encoding"),
         (lambda b: request(b, "00").replace(b"Length: %d" % len(b), b"Length: \xb2"), "bad Content-Length"),
     ],
     ids=["truncated", "bad-chunk", "superscript-length"],
@@ -236,15 +239,34 @@ def test_saved_deliveries_are_verified_with_their_own_headers_and_body(tmp_path:
     pretty = orjson.dumps(payload, option=orjson.OPT_INDENT_2)
     binary = b'{"id": "whs_9", "note": "\xff"}'
     records = [
-        {"received_at": "2026-03-14T14:22:47.001Z", "method": "POST", "path": "/", "status": 200,
-         "headers": {"Content-Type": "application/json", "X-Voucherify-Signature": hmac_hex(pretty)},
-         "body": pretty.decode(), "event": payload},
-        {"received_at": "2026-03-14T14:22:48.001Z", "method": "POST", "path": "/", "status": 400,
-         "headers": {"x-voucherify-signature": hmac_hex(binary)},
-         "body": base64.b64encode(binary).decode(), "body_encoding": "base64", "event": None},
-        {"received_at": "2026-03-14T14:22:49.001Z", "method": "POST", "path": "/", "status": 200,
-         "headers": {"X-Voucherify-Signature": hmac_hex(b"another body")},
-         "body": orjson.dumps(payload).decode(), "event": payload},
+        {
+            "received_at": "2026-03-14T14:22:47.001Z",
+            "method": "POST",
+            "path": "/",
+            "status": 200,
+            "headers": {"Content-Type": "application/json", "X-Voucherify-Signature": hmac_hex(pretty)},
+            "body": pretty.decode(),
+            "event": payload,
+        },
+        {
+            "received_at": "2026-03-14T14:22:48.001Z",
+            "method": "POST",
+            "path": "/",
+            "status": 400,
+            "headers": {"x-voucherify-signature": hmac_hex(binary)},
+            "body": base64.b64encode(binary).decode(),
+            "body_encoding": "base64",
+            "event": None,
+        },
+        {
+            "received_at": "2026-03-14T14:22:49.001Z",
+            "method": "POST",
+            "path": "/",
+            "status": 200,
+            "headers": {"X-Voucherify-Signature": hmac_hex(b"another body")},
+            "body": orjson.dumps(payload).decode(),
+            "event": payload,
+        },
     ]
     (tmp_path / "saved.ndjson").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     result = verify(str(tmp_path / "saved.ndjson"), "--secret", SECRET)
@@ -284,8 +306,10 @@ def test_members_of_an_array_of_deliveries_are_checked_over_their_own_bytes(tmp_
         text = orjson.dumps(deliveries, option=orjson.OPT_INDENT_2)
         members = [orjson.dumps(d, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ") for d in deliveries]
     else:
-        members = [json.dumps(d, separators=(", ", ": ")).encode() if layout == "spaced" else orjson.dumps(d)
-                   for d in deliveries]
+        members = [
+            json.dumps(d, separators=(", ", ": ")).encode() if layout == "spaced" else orjson.dumps(d)
+            for d in deliveries
+        ]
         text = b"[" + b",\n ".join(members) + b"]\n"
     assert all(m in text for m in members)
     (tmp_path / "batch.json").write_bytes(text)
@@ -331,14 +355,16 @@ VENDOR_DOC = vendor.DOCS_DIR / "introduction-to-webhooks.mdx"
 def _vendor_vectors() -> tuple[str, list[tuple[bytes, bool, str]]]:
     """The vendor's Java example: its secret, and (body, whitespace removed, signature) per call."""
     text = VENDOR_DOC.read_text("utf-8")
-    java = text[text.index("```java"):]
+    java = text[text.index("```java") :]
     java = java[: java.index("```", 3)]
     secret = json.loads(re.search(r'byte\[\] secretKey = ("[^"]*")', java).group(1))
     signatures_by_name = dict(re.findall(r'String (signature\d+) = "([0-9a-f]{64})"', java))
-    calls = re.findall(r'verifySignature\((removeWhitespaces\()?("(?:[^"\\]|\\.)*")\)?, (signature\d+), secretKey\)',
-                       java)
-    vectors = [(json.loads(literal).encode(), bool(removed), signatures_by_name[name])
-               for removed, literal, name in calls]
+    calls = re.findall(
+        r'verifySignature\((removeWhitespaces\()?("(?:[^"\\]|\\.)*")\)?, (signature\d+), secretKey\)', java
+    )
+    vectors = [
+        (json.loads(literal).encode(), bool(removed), signatures_by_name[name]) for removed, literal, name in calls
+    ]
     return secret, vectors
 
 

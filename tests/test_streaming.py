@@ -44,8 +44,9 @@ def jobs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 
 @pytest.mark.parametrize("broken", [False, True])
 @pytest.mark.parametrize("extra", [(), ("--only-invalid",), ("--expect", "invalid")])
-def test_json_document_is_the_whole_documents_bytes(tmp_path: Path, jobs: str, broken: bool,
-                                                     extra: tuple[str, ...]) -> None:
+def test_json_document_is_the_whole_documents_bytes(
+    tmp_path: Path, jobs: str, broken: bool, extra: tuple[str, ...]
+) -> None:
     result = invoke("validate", "--format", "json", *extra, str(_log(tmp_path, broken)))
     document = orjson.loads(result.stdout_bytes)
     assert document["summary"]["events"] == 300
@@ -68,8 +69,7 @@ def test_json_document_without_events(tmp_path: Path, extra: tuple[str, ...]) ->
 
 @pytest.mark.parametrize("broken", [False, True])
 @pytest.mark.parametrize("extra", [(), ("--expect", "invalid")])
-def test_junit_report_is_the_whole_trees_bytes(tmp_path: Path, jobs: str, broken: bool,
-                                               extra: tuple[str, ...]) -> None:
+def test_junit_report_is_the_whole_trees_bytes(tmp_path: Path, jobs: str, broken: bool, extra: tuple[str, ...]) -> None:
     result = invoke("validate", "--format", "junit", *extra, str(_log(tmp_path, broken)))
     suite = ET.fromstring(result.stdout_bytes)
     assert int(suite.get("tests", "0")) == 300 + (6 if broken else 0)
@@ -87,5 +87,7 @@ def test_junit_report_without_events(tmp_path: Path) -> None:
     empty = tmp_path / "nothing"
     empty.mkdir()
     result = invoke("validate", "--format", "junit", "--allow-empty", str(empty))
-    assert result.stdout == ("<?xml version='1.0' encoding='utf-8'?>\n"
-                          '<testsuite name="vevents validate" tests="0" failures="0" errors="0" />\n')
+    assert result.stdout == (
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        '<testsuite name="vevents validate" tests="0" failures="0" errors="0" />\n'
+    )

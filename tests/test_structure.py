@@ -47,8 +47,11 @@ def _compared_strings(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.Compare):
             for side in [node.left, *node.comparators]:
                 found += [(node.lineno, value) for value in _constants(side)]
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-                "startswith", "endswith"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("startswith", "endswith")
+        ):
             found += [(node.lineno, value) for arg in node.args for value in _constants(arg)]
         elif isinstance(node, ast.match_case):
             found += [(node.pattern.lineno, value) for value in _constants(node.pattern)]
@@ -107,8 +110,11 @@ COMMAND_MODULES = [p for p in (PACKAGE / "cli").glob("*.py") if p.stem not in ("
 
 @pytest.mark.parametrize("path", COMMAND_MODULES, ids=lambda p: p.name)
 def test_command_modules_have_no_loops(path: Path) -> None:
-    loops = [n for n in ast.walk(_tree(path))
-             if isinstance(n, ast.For | ast.While | ast.AsyncFor | ast.ListComp | ast.GeneratorExp | ast.DictComp)]
+    loops = [
+        n
+        for n in ast.walk(_tree(path))
+        if isinstance(n, ast.For | ast.While | ast.AsyncFor | ast.ListComp | ast.GeneratorExp | ast.DictComp)
+    ]
     assert not loops, f"{path.name}:{loops[0].lineno}: a loop in a command module (it belongs in pipeline/ or output/)"
 
 

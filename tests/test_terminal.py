@@ -35,8 +35,13 @@ def on_terminal(*args: str, columns: int = 120, env: dict[str, str] | None = Non
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     clean = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")}
-    proc = subprocess.Popen([sys.executable, "-m", "vevents_cli", *args], stdin=subprocess.DEVNULL, stdout=follower,
-                            stderr=follower, env={**clean, "TERM": "xterm-256color", **(env or {})})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vevents_cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**clean, "TERM": "xterm-256color", **(env or {})},
+    )
     os.close(follower)
     seen = read_pty(leader)
     return proc.wait(timeout=60), seen.decode("utf-8", "replace").replace("\r\n", "\n")
@@ -78,11 +83,16 @@ def test_no_color_is_honoured_by_every_output(logs: Path, args: tuple[str, ...])
 
 def test_force_color_and_color_always_colour_a_pipe(logs: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    plain = subprocess.run([sys.executable, "-m", "vevents_cli", "show", "--table", str(logs)],
-                           capture_output=True, env=env, timeout=60)
+    plain = subprocess.run(
+        [sys.executable, "-m", "vevents_cli", "show", "--table", str(logs)], capture_output=True, env=env, timeout=60
+    )
     assert b"\x1b[" not in plain.stdout
-    forced = subprocess.run([sys.executable, "-m", "vevents_cli", "show", "--table", str(logs)],
-                            capture_output=True, env={**env, "FORCE_COLOR": "1"}, timeout=60)
+    forced = subprocess.run(
+        [sys.executable, "-m", "vevents_cli", "show", "--table", str(logs)],
+        capture_output=True,
+        env={**env, "FORCE_COLOR": "1"},
+        timeout=60,
+    )
     assert b"\x1b[32m" in forced.stdout
     assert "\x1b[" in invoke("--color", "always", "show", "--table", str(logs)).stdout
     assert "\x1b[" not in invoke("--color", "never", "show", "--table", str(logs), env={"FORCE_COLOR": "1"}).stdout
@@ -134,8 +144,9 @@ def test_piped_types_and_stats_show_whole_values(logs: Path) -> None:
     assert len(loyalty) > 10 and not any("…" in line for line in loyalty)
     assert any("v2024, distribution, legacy, bare" in line and LONGEST in line for line in loyalty)
     customer = samples.sample("customer.rewarded")
-    customer["data"]["customer"].update(id="cust_another", source_id="another",
-                                        email="a.very.long.address.that.would.not.fit@example.test")
+    customer["data"]["customer"].update(
+        id="cust_another", source_id="another", email="a.very.long.address.that.would.not.fit@example.test"
+    )
     customer["id"], customer["event"]["id"] = "whs_another", "evt_another"  # another delivery, not a retry
     write_ndjson(logs / "c.ndjson", [customer])
     stats = invoke("stats", str(logs)).stdout
@@ -183,16 +194,20 @@ def test_raw_table_and_panels_print_the_payload_copyably(logs: Path) -> None:
     assert row.endswith("voucher.published") and orjson.loads(payload_line) == payload
     assert "\x1b[2J" not in shown and "\u202e" not in shown
     panels = invoke("show", "--raw", str(tmp)).stdout
-    after = panels[panels.index("╯\n") + 2:]  # the payload follows the panel, outside its borders
+    after = panels[panels.index("╯\n") + 2 :]  # the payload follows the panel, outside its borders
     assert orjson.loads(after) == payload and "│" not in after
     _, shown = on_terminal("show", "--raw", str(tmp), env={"NO_COLOR": "1"})
-    assert orjson.loads(shown[shown.index("╯\n") + 2:]) == payload
+    assert orjson.loads(shown[shown.index("╯\n") + 2 :]) == payload
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**64 - 1) | st.text(),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3)),
-       st.booleans())
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    ),
+    st.booleans(),
+)
 def test_raw_json_text_is_terminal_safe_and_the_same_json(value: object, indent: bool) -> None:
     # (payloads come from orjson, whose integers fit 64 bits)
     text = json_text(value, indent=indent)

@@ -175,14 +175,22 @@ def test_customer_rewarded_facts() -> None:
     assert event["voucher"]["code"] == "L0y4L"
     assert event["campaign"]["name"] == "Loyalty programme"
     assert event["points"] == {
-        "delta": -50, "balance": 850, "pending": None, "transaction_type": "POINTS_REDEMPTION", "reason": "Material",
+        "delta": -50,
+        "balance": 850,
+        "pending": None,
+        "transaction_type": "POINTS_REDEMPTION",
+        "reason": "Material",
     }
 
 
 def test_points_added_facts() -> None:
     event = _facts("customer.voucher.loyalty_card.points_added")
     assert event["points"] == {
-        "delta": 40, "balance": 2641, "pending": None, "transaction_type": "POINTS_ADDITION", "reason": "Spring time",
+        "delta": 40,
+        "balance": 2641,
+        "pending": None,
+        "transaction_type": "POINTS_ADDITION",
+        "reason": "Spring time",
     }
 
 
@@ -200,8 +208,16 @@ def test_transaction_created_facts() -> None:
     assert event["points"]["delta"] == 10
     assert event["points"]["balance"] == 210
     assert event["points"]["transaction_type"] == "POINTS_ACCRUAL"
-    panel = invoke("show", input=orjson.dumps(wrap(EXAMPLES["voucher.loyalty_card.transaction.created"],
-                                                     "voucher.loyalty_card.transaction.created", "v2024")))
+    panel = invoke(
+        "show",
+        input=orjson.dumps(
+            wrap(
+                EXAMPLES["voucher.loyalty_card.transaction.created"],
+                "voucher.loyalty_card.transaction.created",
+                "v2024",
+            )
+        ),
+    )
     assert "+10" in panel.stdout and "balance 200 -> 210" in panel.stdout
 
 
@@ -247,8 +263,12 @@ def test_every_listed_name_is_a_catalogue_type() -> None:
 
 @needs_docs
 def test_every_catalogue_type_is_listed_by_a_page() -> None:
-    listed = {n for page in (vendor.PROJECT_PAGE, vendor.DISTRIBUTION_PAGE)
-              for names in _page_types(page).values() for n in names}
+    listed = {
+        n
+        for page in (vendor.PROJECT_PAGE, vendor.DISTRIBUTION_PAGE)
+        for names in _page_types(page).values()
+        for n in names
+    }
     unlisted = set(CATALOGUE) - listed
     assert unlisted == OPENAPI_ONLY
     assert OPENAPI_ONLY.issubset(SCHEMA_TYPES) and OPENAPI_ONLY.issubset(EXAMPLES)
@@ -290,7 +310,10 @@ def test_manual_distribution_schedule_delivery_is_valid(tmp_path: Path) -> None:
     (outcome,) = orjson.loads(result.stdout)["events"]
     assert result.exit_code == 0, outcome["errors"]
     assert (outcome["dialect"], outcome["type"], outcome["valid"]) == (
-        "distribution", "manual_distribution_schedule", True)
+        "distribution",
+        "manual_distribution_schedule",
+        True,
+    )
     event["event"]["type"] = "distribution.manual_distribution_schedule"
     path.write_bytes(orjson.dumps(event))
     (outcome,) = orjson.loads(invoke("validate", "--format", "json", str(path)).stdout)["events"]

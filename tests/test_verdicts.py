@@ -63,8 +63,10 @@ def test_type_agreement_is_a_warning_in_text(rollbacks: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     for n, etype in enumerate(ROLLBACKS, 1):
-        assert (f"{rollbacks}:{n} {etype} /data: warning: data looks like customer.redemption.succeeded, "
-                f"not {etype} (unexpected: reason, rollback)") in lines
+        assert (
+            f"{rollbacks}:{n} {etype} /data: warning: data looks like customer.redemption.succeeded, "
+            f"not {etype} (unexpected: reason, rollback)"
+        ) in lines
     assert lines[-1] == "3 valid, 0 invalid, 0 unreadable, 3 warnings"
     assert invoke("validate", "-q", str(rollbacks)).stdout == "3 valid, 0 invalid, 0 unreadable, 3 warnings\n"
 
@@ -89,8 +91,9 @@ def test_type_agreement_warning_in_json_junit_github(rollbacks: Path) -> None:
     github = invoke("validate", "--format", "github", str(rollbacks))
     assert github.exit_code == 0
     lines = github.stdout.splitlines()
-    assert lines[0].startswith(f"::warning file={rollbacks},line=1,title=redemption.rollback.succeeded::/data%3A "
-                               .replace("%3A", ":"))
+    assert lines[0].startswith(
+        f"::warning file={rollbacks},line=1,title=redemption.rollback.succeeded::/data%3A ".replace("%3A", ":")
+    )
     assert sum(line.startswith("::warning ") for line in lines) == 3
     assert not any(line.startswith("::error") for line in lines)
 
@@ -99,8 +102,9 @@ def test_type_agreement_warning_in_show(rollbacks: Path) -> None:
     result = invoke("show", str(rollbacks))
     assert result.exit_code == 0
     assert result.stdout.count("│ warning ") == 3 and "invalid" not in result.stdout
-    assert [e["valid"] for e in map(orjson.loads, invoke("show", "--format", "json", str(rollbacks)).stdout
-                                    .splitlines())] == [True, True, True]
+    assert [
+        e["valid"] for e in map(orjson.loads, invoke("show", "--format", "json", str(rollbacks)).stdout.splitlines())
+    ] == [True, True, True]
 
 
 def test_strict_treats_type_agreement_as_an_error(rollbacks: Path) -> None:
@@ -124,8 +128,10 @@ def test_data_with_none_of_its_types_members_is_still_invalid(tmp_path: Path) ->
 
 def test_a_summary_line_without_warnings_is_unchanged() -> None:
     result = invoke("validate", str(REPO / "samples"))
-    assert result.stdout.splitlines()[-1] == f"{len(list((REPO / 'samples').rglob('*.json')))} valid, 0 invalid, " \
+    assert (
+        result.stdout.splitlines()[-1] == f"{len(list((REPO / 'samples').rglob('*.json')))} valid, 0 invalid, "
         "0 unreadable"
+    )
 
 
 # --- one engine per event ---------------------------------------------------------------------
@@ -204,8 +210,10 @@ def test_both_engines_agree_on_every_verdict(strict: bool) -> None:
     for n, payload in enumerate(_corpus()):
         event = recognise(Record(Locator("<corpus>", n + 1), orjson.dumps(payload), payload))
         plan = schemas.plan(event)
-        for path, fast, instance in ((plan.envelope, plan.envelope_fast, event.payload),
-                                     (plan.data, plan.data_fast, event.data)):
+        for path, fast, instance in (
+            (plan.envelope, plan.envelope_fast, event.payload),
+            (plan.data, plan.data_fast, event.data),
+        ):
             if path is None:
                 continue
             checked += 1
@@ -223,16 +231,19 @@ def test_both_engines_agree_on_every_verdict(strict: bool) -> None:
 
 _SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=12)
 _KEYS = st.sampled_from(["voucher", "customer", "code", "id", "type", "object", "amount", "created_at", "x"])
-_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
-                     max_leaves=20)
+_JSON = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=20
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(etype=st.sampled_from(sorted(t for t, e in catalogue.CATALOGUE.items() if e.has_schema)),
-       dialect=st.sampled_from(["v2024", "distribution", "legacy"]),
-       patch=st.dictionaries(_KEYS, _JSON, max_size=3), strict=st.booleans())
-def test_every_invalid_verdict_has_its_details(etype: str, dialect: str, patch: dict[str, Any],
-                                               strict: bool) -> None:
+@given(
+    etype=st.sampled_from(sorted(t for t, e in catalogue.CATALOGUE.items() if e.has_schema)),
+    dialect=st.sampled_from(["v2024", "distribution", "legacy"]),
+    patch=st.dictionaries(_KEYS, _JSON, max_size=3),
+    strict=st.booleans(),
+)
+def test_every_invalid_verdict_has_its_details(etype: str, dialect: str, patch: dict[str, Any], strict: bool) -> None:
     """Whatever the data, an invalid verdict's errors come from the same engine: never none."""
     payload = samples.wrap({**samples.sample(etype, "bare"), **patch}, etype, dialect)
     event = recognise(Record(Locator("<fuzz>", 1), orjson.dumps(payload), payload))
@@ -283,26 +294,36 @@ def test_python_jsonschema_stays_off_the_per_event_path(tmp_path: Path) -> None:
     broken = dict(samples.sample("voucher.published"))
     broken["data"] = {**broken["data"], "voucher": {"id": 5}}
     log = write_ndjson(tmp_path / "broken.ndjson", [broken])
-    script = ("import sys; from vevents_cli.cli.app import status_of; "
-              f"status = status_of(['validate', {str(log)!r}]); "
-              "print('jsonschema' in sys.modules, 'rfc3339_validator' in sys.modules, int(status), file=sys.stderr)")
+    script = (
+        "import sys; from vevents_cli.cli.app import status_of; "
+        f"status = status_of(['validate', {str(log)!r}]); "
+        "print('jsonschema' in sys.modules, 'rfc3339_validator' in sys.modules, int(status), file=sys.stderr)"
+    )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.stderr.split() == ["False", "False", "1"], proc.stderr
     assert "/data/voucher/code: required member is missing" in proc.stdout
 
 
-@pytest.mark.parametrize(("schema", "expected"), [
-    (b'{"type": "objekt"}', "broken.json: /type: 'objekt' is not valid under any of the given schemas"),
-    (b'{"properties": {"sms": {"maxLength": -1}}}', "broken.json: /properties/sms/maxLength: -1 is less than"),
-    (b'{"type": "object",', "broken.json: not JSON:"),
-])
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        (b'{"type": "objekt"}', "broken.json: /type: 'objekt' is not valid under any of the given schemas"),
+        (b'{"properties": {"sms": {"maxLength": -1}}}', "broken.json: /properties/sms/maxLength: -1 is less than"),
+        (b'{"type": "object",', "broken.json: not JSON:"),
+    ],
+)
 def test_a_broken_user_schema_gives_one_clear_line(tmp_path: Path, schema: bytes, expected: str) -> None:
     folder = tmp_path / "schemas"
     folder.mkdir()
     (folder / "broken.json").write_bytes(schema)
     log = write_ndjson(tmp_path / "one.ndjson", [samples.sample("voucher.published")])
-    proc = subprocess.run([sys.executable, "-m", "vevents_cli", "validate", "--schemas", str(folder), str(log)],
-                          capture_output=True, text=True, timeout=60, env={"COLUMNS": "250", "PATH": ""})
+    proc = subprocess.run(
+        [sys.executable, "-m", "vevents_cli", "validate", "--schemas", str(folder), str(log)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"COLUMNS": "250", "PATH": ""},
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert expected in " ".join(proc.stderr.split()), proc.stderr
@@ -318,11 +339,15 @@ def _validate_one(tmp_path: Path, event: dict[str, Any], *args: str) -> list[str
 
 
 def test_an_unknown_type_gets_did_you_mean_and_closed_quotes(tmp_path: Path) -> None:
-    event = {**samples.sample("business_validation_rule.assignment.created"),
-             "type": "business_validation_rule.assignment.creatd"}
+    event = {
+        **samples.sample("business_validation_rule.assignment.created"),
+        "type": "business_validation_rule.assignment.creatd",
+    }
     (line,) = _validate_one(tmp_path, event)
-    assert line.startswith("/type: unknown event type 'business_validation_rule.assignment.creatd'; did you mean "
-                           "'business_validation_rule.assignment.created'")
+    assert line.startswith(
+        "/type: unknown event type 'business_validation_rule.assignment.creatd'; did you mean "
+        "'business_validation_rule.assignment.created'"
+    )
     assert line.count("'") % 2 == 0 and "...." not in line
     distribution = samples.sample("voucher.published", "distribution")
     distribution["event"] = {**distribution["event"], "type": "voucher.publishd"}
@@ -335,8 +360,7 @@ def test_enum_errors_list_the_allowed_values(tmp_path: Path) -> None:
     voucher = event["data"]["voucher"]
     event["data"]["voucher"] = {**voucher, "type": "WRONG", "discount": {**voucher["discount"], "type": "WRONG"}}
     lines = _validate_one(tmp_path, event)
-    assert "/data/voucher/type: 'WRONG' is not one of 'DISCOUNT_VOUCHER', 'LOYALTY_CARD', 'GIFT_VOUCHER', null" \
-        in lines
+    assert "/data/voucher/type: 'WRONG' is not one of 'DISCOUNT_VOUCHER', 'LOYALTY_CARD', 'GIFT_VOUCHER', null" in lines
     (discount,) = [line for line in lines if line.startswith("/data/voucher/discount/type:")]
     assert set(re.findall(r"'([A-Z_]+)'", discount)) == {"WRONG", "AMOUNT", "PERCENT", "UNIT", "FIXED"}
 

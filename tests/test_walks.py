@@ -39,9 +39,11 @@ def test_links_back_up_are_noted_once_each_and_every_file_is_read_once(fixtures:
     code, names, errors = shown(str(fixtures))
     assert code == 0  # notes are not errors
     assert sorted(names) == sorted(f"{n}-{t}.json" for n, t in enumerate(TYPES))
-    assert errors == [f"vevents: {fixtures / 'customer' / 'up'}: a link to a folder already read: skipped",
-                      f"vevents: {fixtures / 'x'}: a link to a folder already read: skipped",
-                      f"vevents: {fixtures / 'y'}: a link to a folder already read: skipped"]
+    assert errors == [
+        f"vevents: {fixtures / 'customer' / 'up'}: a link to a folder already read: skipped",
+        f"vevents: {fixtures / 'x'}: a link to a folder already read: skipped",
+        f"vevents: {fixtures / 'y'}: a link to a folder already read: skipped",
+    ]
 
 
 def test_a_second_path_to_a_file_is_read_once(fixtures: Path, tmp_path: Path) -> None:
@@ -53,11 +55,12 @@ def test_a_second_path_to_a_file_is_read_once(fixtures: Path, tmp_path: Path) ->
     code, names, errors = shown(str(first), str(fixtures), str(tmp_path / "elsewhere"))
     assert code == 0
     assert names.count("0-voucher.published.json") == 1 and len(names) == len(TYPES)
-    assert errors == [f"vevents: {fixtures / 'voucher' / '0-voucher.published.json'}: the same file as one already "
-                      "read: skipped",
-                      f"vevents: {fixtures / 'voucher' / 'hard.json'}: the same file as one already read: skipped",
-                      f"vevents: {fixtures / 'voucher' / 'soft.json'}: the same file as one already read: skipped",
-                      f"vevents: {tmp_path / 'elsewhere' / 'fixtures'}: a link to a folder already read: skipped"]
+    assert errors == [
+        f"vevents: {fixtures / 'voucher' / '0-voucher.published.json'}: the same file as one already read: skipped",
+        f"vevents: {fixtures / 'voucher' / 'hard.json'}: the same file as one already read: skipped",
+        f"vevents: {fixtures / 'voucher' / 'soft.json'}: the same file as one already read: skipped",
+        f"vevents: {tmp_path / 'elsewhere' / 'fixtures'}: a link to a folder already read: skipped",
+    ]
 
 
 def test_validate_quiet_prints_no_notes(fixtures: Path) -> None:
@@ -67,8 +70,9 @@ def test_validate_quiet_prints_no_notes(fixtures: Path) -> None:
     assert result.stdout.strip() == f"{len(TYPES)} valid, 0 invalid, 0 unreadable"
 
 
-def test_an_unlistable_folder_is_reported_and_its_siblings_are_read(fixtures: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unlistable_folder_is_reported_and_its_siblings_are_read(
+    fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     locked = fixtures / "customer"
     real = os.scandir
 
@@ -95,10 +99,12 @@ def test_broken_links_fifos_and_hidden_entries(fixtures: Path) -> None:
     code, names, errors = shown(str(fixtures))
     assert code == 1
     assert len(names) == len(TYPES)
-    assert errors == [f"vevents: {fixtures / 'gone.json'}:0: no such file or folder (a broken link)",
-                      f"vevents: {fixtures / 'pipe.ndjson'}:0: not a regular file (a FIFO, socket or device): give "
-                      "it by name to read it",
-                      f"vevents: {fixtures / 'self.json'}:0: cannot read: Too many levels of symbolic links"]
+    assert errors == [
+        f"vevents: {fixtures / 'gone.json'}:0: no such file or folder (a broken link)",
+        f"vevents: {fixtures / 'pipe.ndjson'}:0: not a regular file (a FIFO, socket or device): give "
+        "it by name to read it",
+        f"vevents: {fixtures / 'self.json'}:0: cannot read: Too many levels of symbolic links",
+    ]
     code, names, _ = shown(str(fixtures / ".git"))  # named: read
     assert code == 1 and names == []
 

@@ -60,8 +60,13 @@ def _standard(value: Any, pretty: bool, ascii_only: bool) -> bytes:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _FRAMES_PER_LEVEL * _DEEPEST))
     try:
-        text = json.dumps(value, ensure_ascii=ascii_only, indent=2 if pretty else None,
-                          separators=(",", ": ") if pretty else (",", ":"), default=_plain)
+        text = json.dumps(
+            value,
+            ensure_ascii=ascii_only,
+            indent=2 if pretty else None,
+            separators=(",", ": ") if pretty else (",", ":"),
+            default=_plain,
+        )
     finally:
         sys.setrecursionlimit(limit)
     try:

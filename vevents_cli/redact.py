@@ -57,18 +57,47 @@ KEYS: dict[str, str] = {
 ADDRESS_KEYS: dict[str, str] = {"state": "address", "zip": "address", "region": "address", "country": "address"}
 # Objects (by `object`, any case, or by the key holding them) whose `name` is not a person's;
 # objects inside them with no `object` of their own (a rule's conditions) are not people either.
-NOT_PEOPLE = frozenset({
-    "campaign", "category", "categories", "custom_event", "event_schema", "loyalty_tier", "loyalty_tier_from",
-    "loyalty_tier_to", "holder_loyalty_tier", "loyalty_tiers", "product", "products", "sku", "skus",
-    "promotion_stack", "promotion_tier", "promotion_tiers", "reward", "rewards", "segment", "earning_rule",
-    "validation_rule", "validation_rules", "business_validation_rule", "rule", "rules", "distribution",
-    "metadata_schema", "event", "api_key", "related_object_parent",
-})
+NOT_PEOPLE = frozenset(
+    {
+        "campaign",
+        "category",
+        "categories",
+        "custom_event",
+        "event_schema",
+        "loyalty_tier",
+        "loyalty_tier_from",
+        "loyalty_tier_to",
+        "holder_loyalty_tier",
+        "loyalty_tiers",
+        "product",
+        "products",
+        "sku",
+        "skus",
+        "promotion_stack",
+        "promotion_tier",
+        "promotion_tiers",
+        "reward",
+        "rewards",
+        "segment",
+        "earning_rule",
+        "validation_rule",
+        "validation_rules",
+        "business_validation_rule",
+        "rule",
+        "rules",
+        "distribution",
+        "metadata_schema",
+        "event",
+        "api_key",
+        "related_object_parent",
+    }
+)
 # Objects that are people, whatever holds them (a customer inside a reward).
 PEOPLE = frozenset({"customer", "holder", "referrer", "referee", "user"})
 # Free text: phone numbers inside these strings are replaced (emails are, in any string).
-FREE_TEXT = frozenset({"description", "reason", "comment", "comments", "note", "notes", "message",
-                       "failure_message", "text"})
+FREE_TEXT = frozenset(
+    {"description", "reason", "comment", "comments", "note", "notes", "message", "failure_message", "text"}
+)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d ().-]{5,}\d(?![\w])")

@@ -72,5 +72,5 @@ def schema_for_id(uri: str) -> Path | None:
     if not uri.startswith(SCHEMA_ID_BASE):
         return None
     root = schemas_dir().resolve()
-    path = (root / uri[len(SCHEMA_ID_BASE):].split("#", 1)[0]).resolve()
+    path = (root / uri[len(SCHEMA_ID_BASE) :].split("#", 1)[0]).resolve()
     return path if path.is_relative_to(root) and path.suffix == ".json" and path.is_file() else None

@@ -78,7 +78,12 @@ def row(s: Summary) -> Row:
     """What `stats` needs of one event (a pipeline projection: may run in a worker process)."""
     event, c, camp, red = s.event, s.customer, s.campaign, s.redemption
     return Row(
-        event.type, event.dialect, str(event.locator), event.locator.source, event.delivery_id, event.created_at,
+        event.type,
+        event.dialect,
+        str(event.locator),
+        event.locator.source,
+        event.delivery_id,
+        event.created_at,
         (c.id, c.source_id, c.email, c.name) if c else None,
         s.points.delta if s.points else None,
         s.points.pending if s.points else None,
@@ -134,12 +139,14 @@ class Stats:
             self.last = (when, text)
         previous = self._previous.get(source)
         if previous is not None and when < previous.at:
-            self.out_of_order.append({
-                "locator": locator,
-                "created_at": text,
-                "previous_locator": previous.locator,
-                "previous_created_at": previous.created_at,
-            })
+            self.out_of_order.append(
+                {
+                    "locator": locator,
+                    "created_at": text,
+                    "previous_locator": previous.locator,
+                    "previous_created_at": previous.created_at,
+                }
+            )
         self._previous[source] = _Previous(locator, text, when)
 
     def _customer(self, r: Row, when: datetime | None) -> None:
@@ -201,8 +208,7 @@ class Stats:
         customers = sorted(self.customers.values(), key=lambda r: (-r.events, r.id or r.source_id or ""))
         campaigns = sorted(self.campaigns.values(), key=lambda r: (-r.events, r.id or r.name or ""))
         duplicates = [
-            {"delivery_id": key, "count": len(where), "locators": where}
-            for key, where in self.repeated.items()
+            {"delivery_id": key, "count": len(where), "locators": where} for key, where in self.repeated.items()
         ]
         duplicates.sort(key=lambda r: -r["count"])
         outcomes = {kind: Counter(ids.values()) for kind, ids in self.redemptions.items()}
@@ -218,16 +224,35 @@ class Stats:
             },
             "by_type": cut([{"type": t, "events": n} for t, n in self.by_type.most_common()]),
             "by_dialect": cut([{"dialect": d, "events": n} for d, n in self.by_dialect.most_common()]),
-            "customers": cut([
-                {"id": r.id, "source_id": r.source_id, "email": r.email, "name": r.name, "events": r.events,
-                 "points": r.points, "pending": r.pending, "gift": r.gift, "last_seen": r.last_seen}
-                for r in customers
-            ]),
-            "campaigns": cut([
-                {"id": r.id, "name": r.name, "events": r.events, "points_issued": r.points_issued,
-                 "points_spent": r.points_spent, "pending": r.pending}
-                for r in campaigns
-            ]),
+            "customers": cut(
+                [
+                    {
+                        "id": r.id,
+                        "source_id": r.source_id,
+                        "email": r.email,
+                        "name": r.name,
+                        "events": r.events,
+                        "points": r.points,
+                        "pending": r.pending,
+                        "gift": r.gift,
+                        "last_seen": r.last_seen,
+                    }
+                    for r in customers
+                ]
+            ),
+            "campaigns": cut(
+                [
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "events": r.events,
+                        "points_issued": r.points_issued,
+                        "points_spent": r.points_spent,
+                        "pending": r.pending,
+                    }
+                    for r in campaigns
+                ]
+            ),
             "redemptions": {
                 "succeeded": outcomes["redemption"]["succeeded"],
                 "failed": outcomes["redemption"]["failed"],

@@ -69,8 +69,11 @@ def main_options(
     ] = None,
     color: Annotated[
         console.Color,
-        typer.Option("--color", help="auto: colour terminals (unless NO_COLOR; FORCE_COLOR colours pipes too), "
-                                     "always or never. Before the command: vevents --color never show ..."),
+        typer.Option(
+            "--color",
+            help="auto: colour terminals (unless NO_COLOR; FORCE_COLOR colours pipes too), "
+            "always or never. Before the command: vevents --color never show ...",
+        ),
     ] = console.Color.auto,
 ) -> None:
     """Inspect, validate and summarise Voucherify webhook and event payloads."""
@@ -78,17 +81,24 @@ def main_options(
 
 
 COMMANDS = ("show", "validate", "types", "sample", "schema", "stats", "split", "redact", "verify", "listen")
-HELP = ("Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
-        "Example: vevents sample voucher.published | vevents show\n\n"
-        "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)")
+HELP = (
+    "Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
+    "Example: vevents sample voucher.published | vevents show\n\n"
+    "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)"
+)
 
 
 def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
     """The app with these commands (each `vevents_cli.cli.<name>.<name>`, imported here)."""
     import importlib
 
-    built = typer.Typer(name="vevents", help=HELP, no_args_is_help=True, pretty_exceptions_enable=False,
-                        context_settings={"help_option_names": ["-h", "--help"]})
+    built = typer.Typer(
+        name="vevents",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
     built.callback()(main_options)
     for name in commands:
         built.command()(_guarded(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name)))
@@ -129,8 +139,9 @@ def status_of(argv: list[str] | None) -> ExitStatus:
         return ExitStatus.TERMINATED if isinstance(exc.__context__, Terminated) else ExitStatus.INTERRUPTED
     except Exception as exc:  # a bug: one line, never a traceback
         message = str(exc).splitlines()[0] if str(exc) else ""
-        sys.stderr.write(f"vevents: internal error: {type(exc).__name__}: {message} "
-                         f"(please report it at {REPORT_URL})\n")
+        sys.stderr.write(
+            f"vevents: internal error: {type(exc).__name__}: {message} (please report it at {REPORT_URL})\n"
+        )
         return ExitStatus.INTERNAL
     if isinstance(result, int):  # a command's ExitStatus, or click's own exit code (--help, --version)
         return ExitStatus(result) if result in ExitStatus._value2member_map_ else ExitStatus.FAILED

@@ -95,8 +95,13 @@ def progress(paths: tuple[str, ...], out: Streams, deferred: bool) -> Iterator[o
         if isinstance(source, Source) and source.path is not None:
             with contextlib.suppress(OSError):
                 total += source.path.stat().st_size
-    columns = (TextColumn("reading"), BarColumn(), DownloadColumn(),
-               TextColumn("{task.fields[events]} events"), TimeElapsedColumn())
+    columns = (
+        TextColumn("reading"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[events]} events"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=out.console(stderr=True), transient=True, redirect_stdout=False) as bar:
         task = bar.add_task("reading", total=total or None, events=0)
         done = items = 0

@@ -13,21 +13,25 @@ from vevents_cli.cli.status import ExitStatus
 
 
 def listen(
-    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you mean it).")] = (
-        "127.0.0.1"
-    ),
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback unless you mean it).")] = ("127.0.0.1"),
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
     path: Annotated[str, typer.Option("--path", help="URL path deliveries are POSTed to.")] = "/",
     secret_value: Secret = None,
     secret_file: SecretFile = None,
     require_signature: Annotated[
-        bool, typer.Option("--require-signature",
-                           help="Answer 401 to a delivery whose signature is missing or does not match.")
+        bool,
+        typer.Option(
+            "--require-signature", help="Answer 401 to a delivery whose signature is missing or does not match."
+        ),
     ] = False,
     save: Annotated[
         Path | None,
-        typer.Option("--save", metavar="FILE.ndjson", dir_okay=False,
-                     help="Append each delivery (headers, body as received, event) as one NDJSON line."),
+        typer.Option(
+            "--save",
+            metavar="FILE.ndjson",
+            dir_okay=False,
+            help="Append each delivery (headers, body as received, event) as one NDJSON line.",
+        ),
     ] = None,
     forward: Annotated[
         str | None, typer.Option("--forward", metavar="URL", help="Pass each accepted delivery on to URL.")
@@ -36,12 +40,19 @@ def listen(
         int, typer.Option("--max-body", metavar="BYTES", min=1, help="Larger bodies are answered 413.")
     ] = 1024 * 1024,
     forward_timeout: Annotated[
-        float, typer.Option("--forward-timeout", metavar="SECONDS", min=0.1,
-                            help="How long a --forward target may take to answer.")
+        float,
+        typer.Option(
+            "--forward-timeout", metavar="SECONDS", min=0.1, help="How long a --forward target may take to answer."
+        ),
     ] = 10.0,
     max_connections: Annotated[
-        int, typer.Option("--max-connections", metavar="N", min=1,
-                          help="Connections served at once; more wait, and idle or slow ones are closed first.")
+        int,
+        typer.Option(
+            "--max-connections",
+            metavar="N",
+            min=1,
+            help="Connections served at once; more wait, and idle or slow ones are closed first.",
+        ),
     ] = 64,
 ) -> ExitStatus:
     """Receive webhook deliveries locally: print them, check signatures, save, forward.
@@ -68,9 +79,18 @@ def listen(
     target = urlsplit(forward) if forward is not None else None
     if target is not None and (target.scheme not in ("http", "https") or not target.netloc):
         raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--forward")
-    config = receiver.Config(host=host, port=port, path=path, secret=key, require_signature=require_signature,
-                             save=save, forward=forward, max_body=max_body,
-                             forward_timeout=forward_timeout, max_connections=max_connections)
+    config = receiver.Config(
+        host=host,
+        port=port,
+        path=path,
+        secret=key,
+        require_signature=require_signature,
+        save=save,
+        forward=forward,
+        max_body=max_body,
+        forward_timeout=forward_timeout,
+        max_connections=max_connections,
+    )
     streams = console.streams()
     printer = render.Printer(streams)
     try:

@@ -35,9 +35,12 @@ T = TypeVar("T")
 
 Paths = Annotated[
     list[str] | None,
-    typer.Argument(help="Files, folders (recursed for *.json, *.jsonl, *.ndjson, and .gz) or - for stdin.",
-                   show_default=False),
+    typer.Argument(
+        help="Files, folders (recursed for *.json, *.jsonl, *.ndjson, and .gz) or - for stdin.", show_default=False
+    ),
 ]
+
+
 def type_names() -> list[str]:
     """Every event type name the catalogue knows (aliases too)."""
     from vevents_cli.voucherify import catalogue
@@ -64,8 +67,9 @@ def complete_schema(incomplete: str) -> list[str]:
     return [name for name in names() if name.startswith(incomplete)]
 
 
-def unknown_type(name: str, hint: str, choices: list[str] | None = None, what: str = "unknown event type",
-                 see: str = "vevents types") -> NoReturn:
+def unknown_type(
+    name: str, hint: str, choices: list[str] | None = None, what: str = "unknown event type", see: str = "vevents types"
+) -> NoReturn:
     """A usage error for a type name that is not known, with a suggestion when one is close."""
     from vevents_cli.output.text import did_you_mean
 
@@ -75,8 +79,12 @@ def unknown_type(name: str, hint: str, choices: list[str] | None = None, what: s
 
 AsType = Annotated[
     str | None,
-    typer.Option("--as", metavar="TYPE", help="Event type of bare `data` payloads (else inferred from shape).",
-                 autocompletion=complete_type),
+    typer.Option(
+        "--as",
+        metavar="TYPE",
+        help="Event type of bare `data` payloads (else inferred from shape).",
+        autocompletion=complete_type,
+    ),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Validate against the vendor spec literally.")]
 AllowEmpty = Annotated[
@@ -85,19 +93,33 @@ AllowEmpty = Annotated[
 ]
 UserSchemas = Annotated[
     Path | None,
-    typer.Option("--schemas", metavar="DIR", help="Your own schemas (<type>.json) that extend or override ours.",
-                 exists=True, file_okay=False),
+    typer.Option(
+        "--schemas",
+        metavar="DIR",
+        help="Your own schemas (<type>.json) that extend or override ours.",
+        exists=True,
+        file_okay=False,
+    ),
 ]
 Secret = Annotated[
     str | None,
-    typer.Option("--secret", metavar="S", show_default=False,
-                 help="Webhook secret. Prefer --secret-file or $VOUCHERIFY_WEBHOOK_SECRET: command lines are "
-                      "visible to other users."),
+    typer.Option(
+        "--secret",
+        metavar="S",
+        show_default=False,
+        help="Webhook secret. Prefer --secret-file or $VOUCHERIFY_WEBHOOK_SECRET: command lines are "
+        "visible to other users.",
+    ),
 ]
 SecretFile = Annotated[
     Path | None,
-    typer.Option("--secret-file", metavar="FILE", exists=True, dir_okay=False,
-                 help="Read the webhook secret from FILE (surrounding whitespace ignored)."),
+    typer.Option(
+        "--secret-file",
+        metavar="FILE",
+        exists=True,
+        dir_okay=False,
+        help="Read the webhook secret from FILE (surrounding whitespace ignored).",
+    ),
 ]
 SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
 
@@ -118,11 +140,15 @@ def value_size(text: str | int) -> int:
 
 MaxValueSize = Annotated[
     int,
-    typer.Option("--max-value-size", metavar="SIZE", parser=value_size, show_default="64M",
-                 help="Skip any JSON value (or line) larger than SIZE: bytes, or with K, M, G (64M, 1G). "
-                      "Memory stays bounded by it."),
+    typer.Option(
+        "--max-value-size",
+        metavar="SIZE",
+        parser=value_size,
+        show_default="64M",
+        help="Skip any JSON value (or line) larger than SIZE: bytes, or with K, M, G (64M, 1G). "
+        "Memory stays bounded by it.",
+    ),
 ]
-
 
 
 class TextOrJson(enum.StrEnum):
@@ -204,17 +230,36 @@ def event_type(name: str | None, hint: str) -> str | None:
     return entry.name
 
 
-def run_config(paths: tuple[str, ...], *, as_type: str | None = None, strict: bool = False,
-               user_schemas: Path | None = None, filters: Filters | None = None, facts: bool = True,
-               validate: bool = True, follow: bool = False, max_value_size: int = MAX_VALUE_SIZE,
-               exact_numbers: bool = False) -> RunConfig:
-    return RunConfig(inputs=paths, follow=follow, as_type=event_type(as_type, "--as"), validate=validate,
-                     strict=strict, user_schemas=user_schemas, facts=facts, filters=filters or Filters(),
-                     max_value_size=max_value_size, exact_numbers=exact_numbers)
+def run_config(
+    paths: tuple[str, ...],
+    *,
+    as_type: str | None = None,
+    strict: bool = False,
+    user_schemas: Path | None = None,
+    filters: Filters | None = None,
+    facts: bool = True,
+    validate: bool = True,
+    follow: bool = False,
+    max_value_size: int = MAX_VALUE_SIZE,
+    exact_numbers: bool = False,
+) -> RunConfig:
+    return RunConfig(
+        inputs=paths,
+        follow=follow,
+        as_type=event_type(as_type, "--as"),
+        validate=validate,
+        strict=strict,
+        user_schemas=user_schemas,
+        facts=facts,
+        filters=filters or Filters(),
+        max_value_size=max_value_size,
+        exact_numbers=exact_numbers,
+    )
 
 
-def start(config: RunConfig, project: Callable[[Summary], T] | None = None,
-          progress: Progress | None = None, **more: Any) -> Run[T]:
+def start(
+    config: RunConfig, project: Callable[[Summary], T] | None = None, progress: Progress | None = None, **more: Any
+) -> Run[T]:
     """`pipeline.run`, with a `--schemas` folder that cannot be used turned into a usage error."""
     from vevents_cli import pipeline
 
@@ -299,11 +344,14 @@ def refuse_inputs(out: Path, paths: tuple[str, ...], command: str, *, folder: bo
             continue
         given = Path(arg).resolve()
         if folder and (where.is_relative_to(given) or given.is_relative_to(where)):
-            raise typer.BadParameter(f"{out} overlaps the input folder {arg}; the files written would be read "
-                                     "as input or overwrite it", param_hint="--out")
+            raise typer.BadParameter(
+                f"{out} overlaps the input folder {arg}; the files written would be read as input or overwrite it",
+                param_hint="--out",
+            )
         if not folder and where.is_relative_to(given) and is_event_file(where):
-            raise typer.BadParameter(f"{out} is inside the input folder {arg}; it would be read as input",
-                                     param_hint="--out")
+            raise typer.BadParameter(
+                f"{out} is inside the input folder {arg}; it would be read as input", param_hint="--out"
+            )
 
 
 # --- filters: declared once, added to every command that reads events ----------------------------
@@ -311,14 +359,20 @@ def refuse_inputs(out: Path, paths: tuple[str, ...], command: str, *, folder: bo
 
 def _filter(kind: Any, flag: str, metavar: str | None, keeps: str, **more: Any) -> Any:
     """One filter option, shown under "Filters" in --help."""
-    return Annotated[kind, typer.Option(flag, metavar=metavar, rich_help_panel="Filters", help=f"Only events {keeps}.",
-                                        **more)]
+    return Annotated[
+        kind, typer.Option(flag, metavar=metavar, rich_help_panel="Filters", help=f"Only events {keeps}.", **more)
+    ]
 
 
 _MOMENT = "TIME: ISO 8601, or 30m, 2h, 3d, 1w ago"
 _FILTER_OPTIONS = {
-    "types": _filter(list[str] | None, "--type", "GLOB",
-                     "whose type or custom name matches GLOB (fnmatch; repeatable)", autocompletion=complete_type),
+    "types": _filter(
+        list[str] | None,
+        "--type",
+        "GLOB",
+        "whose type or custom name matches GLOB (fnmatch; repeatable)",
+        autocompletion=complete_type,
+    ),
     "customer": _filter(str | None, "--customer", "X", "about this customer (id, source_id or email)"),
     "voucher": _filter(str | None, "--voucher", "CODE", "about this voucher (code or id)"),
     "campaign": _filter(str | None, "--campaign", "X", "of this campaign (id or name)"),
@@ -329,8 +383,15 @@ _FILTER_OPTIONS = {
 NO_FILTERS = Filters()
 
 
-def _filters(types: list[str] | None, customer: str | None, voucher: str | None, campaign: str | None,
-             since: str | None, until: str | None, invalid: bool) -> Filters:
+def _filters(
+    types: list[str] | None,
+    customer: str | None,
+    voucher: str | None,
+    campaign: str | None,
+    since: str | None,
+    until: str | None,
+    invalid: bool,
+) -> Filters:
     try:
         filters = Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
     except ValueError as exc:
@@ -352,8 +413,10 @@ def _misspelt(globs: Iterable[str]) -> list[str]:
     for glob in globs:
         suggestion = "" if fnmatch.filter(names, glob) else did_you_mean(glob, names)
         if suggestion:
-            notes.append(f"vevents: --type {safe(glob)!r} matches no known event type{suggestion}; "
-                         "kept, as it may be a custom name")
+            notes.append(
+                f"vevents: --type {safe(glob)!r} matches no known event type{suggestion}; "
+                "kept, as it may be a custom name"
+            )
     return notes
 
 
@@ -361,8 +424,9 @@ def filtered(command: Callable[..., Any]) -> Callable[..., Any]:
     """Give a command the filter options (--type, --customer, ...); it receives `filters: Filters`."""
     signature = inspect.signature(command)
     options = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False if name == "invalid" else None,
-                          annotation=annotation)
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=False if name == "invalid" else None, annotation=annotation
+        )
         for name, annotation in _FILTER_OPTIONS.items()
     ]
 

@@ -34,8 +34,12 @@ def redact(
     ] = None,
     salt: Annotated[
         str | None,
-        typer.Option("--salt", metavar="S", help="Secret for the pseudonyms: the same salt gives the same "
-                     "pseudonyms across runs (default: a new random salt each run)."),
+        typer.Option(
+            "--salt",
+            metavar="S",
+            help="Secret for the pseudonyms: the same salt gives the same "
+            "pseudonyms across runs (default: a new random salt each run).",
+        ),
     ] = None,
     metadata: Annotated[bool, typer.Option("--metadata", help="Also replace free-text metadata values.")] = False,
     as_type: AsType = None,
@@ -61,8 +65,15 @@ def redact(
     sources = inputs(paths)
     if out is not None:
         refuse_inputs(out, sources, "redact")
-    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False, exact_numbers=True,
-                        max_value_size=max_value_size)
+    config = run_config(
+        sources,
+        as_type=as_type,
+        filters=filters,
+        validate=False,
+        facts=False,
+        exact_numbers=True,
+        max_value_size=max_value_size,
+    )
     redactor = redaction.Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
     streams = console.streams()
     run = start(config, functools.partial(redaction.line, redactor=redactor))

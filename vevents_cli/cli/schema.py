@@ -14,8 +14,12 @@ from vevents_cli.cli.status import ExitStatus
 def schema(
     event_type: Annotated[
         str | None,
-        typer.Argument(metavar="TYPE", help="An event type, or envelope/v2024 etc. (see: vevents schema --list).",
-                       autocompletion=complete_schema, show_default=False),
+        typer.Argument(
+            metavar="TYPE",
+            help="An event type, or envelope/v2024 etc. (see: vevents schema --list).",
+            autocompletion=complete_schema,
+            show_default=False,
+        ),
     ] = None,
     strict: Strict = False,
     listing: Annotated[bool, typer.Option("--list", help="List the names that have a schema.")] = False,

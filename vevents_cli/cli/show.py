@@ -33,10 +33,19 @@ from vevents_cli.pipeline.filters import Filters
 def show(
     paths: Paths = None,
     as_type: AsType = None,
-    table: Annotated[bool, typer.Option("--table", help="One line per event (for logs): fits the terminal; "
-                                                     "tab-separated whole values in a pipe.")] = False,
-    raw: Annotated[bool, typer.Option("--raw", help="Also print the payload (and HTTP headers): after each panel or "
-                                                   "table row, or as `payload` in JSON.")] = False,
+    table: Annotated[
+        bool,
+        typer.Option(
+            "--table", help="One line per event (for logs): fits the terminal; tab-separated whole values in a pipe."
+        ),
+    ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Also print the payload (and HTTP headers): after each panel or table row, or as `payload` in JSON.",
+        ),
+    ] = False,
     fmt: Annotated[TextOrJson, typer.Option("--format", help="text (panels/table) or json (NDJSON).")] = (
         TextOrJson.text
     ),
@@ -45,8 +54,14 @@ def show(
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     follow: Annotated[
         Path | None,
-        typer.Option("--follow", "-f", metavar="FILE", exists=True, dir_okay=False,
-                     help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation)."),
+        typer.Option(
+            "--follow",
+            "-f",
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation).",
+        ),
     ] = None,
     allow_empty: AllowEmpty = False,
     filters: Filters = NO_FILTERS,
@@ -80,12 +95,24 @@ def show(
     if follow is not None and paths:
         raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
     sources = (str(follow),) if follow is not None else inputs(paths, allow_empty)
-    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
-                        follow=follow is not None, max_value_size=max_value_size)
+    config = run_config(
+        sources,
+        as_type=as_type,
+        strict=strict,
+        user_schemas=schemas,
+        filters=filters,
+        follow=follow is not None,
+        max_value_size=max_value_size,
+    )
     streams = console.streams()
-    view = render.View.of("json" if fmt is TextOrJson.json else "table" if table else "panels",
-                          raw=raw, color=streams.color, streaming=follow is not None or "-" in sources,
-                          width=console.width(streams), several=table and several_sources(sources))
+    view = render.View.of(
+        "json" if fmt is TextOrJson.json else "table" if table else "panels",
+        raw=raw,
+        color=streams.color,
+        streaming=follow is not None or "-" in sources,
+        width=console.width(streams),
+        several=table and several_sources(sources),
+    )
     run = start(config, view.project)
     render.write(run, streams, view)
     if fmt is TextOrJson.text and filters.active:

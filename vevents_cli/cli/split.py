@@ -54,8 +54,15 @@ def split(
 
     sources = inputs(paths)
     refuse_inputs(out, sources, "split", folder=True)
-    config = run_config(sources, as_type=as_type, filters=filters, validate=False, facts=False, exact_numbers=True,
-                        max_value_size=max_value_size)
+    config = run_config(
+        sources,
+        as_type=as_type,
+        filters=filters,
+        validate=False,
+        facts=False,
+        exact_numbers=True,
+        max_value_size=max_value_size,
+    )
     streams = console.streams()
     splitter = splitting.Splitter(out, force=force, inputs=input_files(sources) if force else frozenset())
     with console.progress(sources, streams, deferred=True) as progress:

@@ -61,8 +61,9 @@ def stats(
     from vevents_cli.output import stats as render
 
     sources = inputs(paths, allow_empty)
-    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters,
-                        max_value_size=max_value_size)
+    config = run_config(
+        sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, max_value_size=max_value_size
+    )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
         run = start(config, aggregate.row, progress)  # type: ignore[arg-type]

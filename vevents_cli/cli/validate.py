@@ -46,17 +46,18 @@ def validate(
     strict: Strict = False,
     schemas: UserSchemas = None,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, junit or github.")] = (
-        ReportFormat.text
-    ),
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, junit or github.")] = (ReportFormat.text),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
     only_invalid: Annotated[
         bool, typer.Option("--only-invalid", help="JSON: leave valid events out of `events`.")
     ] = False,
     expect: Annotated[
         Expect,
-        typer.Option("--expect", help="The verdict every event should have; invalid: for broken fixtures (every "
-                                      "format then reports the events that are valid, and unreadable input passes)."),
+        typer.Option(
+            "--expect",
+            help="The verdict every event should have; invalid: for broken fixtures (every "
+            "format then reports the events that are valid, and unreadable input passes).",
+        ),
     ] = Expect.valid,
     allow_empty: AllowEmpty = False,
     filters: Filters = NO_FILTERS,
@@ -80,8 +81,15 @@ def validate(
     from vevents_cli.output.validate import REPORTERS, Options, passed
 
     sources = inputs(paths, allow_empty)
-    config = run_config(sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, facts=False,
-                        max_value_size=max_value_size)
+    config = run_config(
+        sources,
+        as_type=as_type,
+        strict=strict,
+        user_schemas=schemas,
+        filters=filters,
+        facts=False,
+        max_value_size=max_value_size,
+    )
     reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
     options = Options(only_invalid=only_invalid, expect=expect.value, allow_empty=allow_empty)
     streams = console.streams()

@@ -29,8 +29,11 @@ def verify(
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     signature: Annotated[
         str | None,
-        typer.Option("--signature", metavar="HEX",
-                     help="The x-voucherify-signature to check (else taken from the input's headers)."),
+        typer.Option(
+            "--signature",
+            metavar="HEX",
+            help="The x-voucherify-signature to check (else taken from the input's headers).",
+        ),
     ] = None,
 ) -> ExitStatus:
     """Check webhook signatures: HMAC-SHA256 of the body as received, or of its compact form.

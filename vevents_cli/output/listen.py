@@ -52,7 +52,8 @@ class Printer:
     def _head(self, status: int, signature: str) -> str:
         text, style = SIGNATURE_CELL[signature]
         return paint(f"{status} ", "green" if status == 200 else "red", self.color) + paint(
-            text.ljust(SIG_WIDTH), style, self.color)
+            text.ljust(SIG_WIDTH), style, self.color
+        )
 
     def result(self, item: Summary | Unreadable) -> None:
         delivery = item.event.record.delivery if isinstance(item, Summary) else item.delivery
@@ -98,7 +99,12 @@ def banner(streams: Streams, config: Config, host: str, port: int, cap: int | No
     streams.write_err(
         f"listening on http://{shown}:{port}{safe(config.path)} · signatures {checks}"
         + (f" · saving to {safe(str(config.save))}" if config.save else "")
-        + (f" · forwarding to {safe(config.forward)}" if config.forward else "") + " · Ctrl-C to stop")
+        + (f" · forwarding to {safe(config.forward)}" if config.forward else "")
+        + " · Ctrl-C to stop"
+    )
     if cap is not None and cap < config.max_connections:
-        streams.write_err(f"at most {cap} connections at once, not {config.max_connections}: the open-files "
-                          f"limit is {open_files_limit()} (ulimit -n)", "yellow")
+        streams.write_err(
+            f"at most {cap} connections at once, not {config.max_connections}: the open-files "
+            f"limit is {open_files_limit()} (ulimit -n)",
+            "yellow",
+        )

@@ -38,7 +38,7 @@ def _rewritten(node: Any) -> Any:
         out = {key: _rewritten(value) for key, value in node.items()}
         ref = out.get("$ref")
         if isinstance(ref, str) and ref.startswith(DEFS_FILE + "#"):
-            out["$ref"] = ref[len(DEFS_FILE):]
+            out["$ref"] = ref[len(DEFS_FILE) :]
         return out
     if isinstance(node, list):
         return [_rewritten(value) for value in node]
@@ -47,8 +47,8 @@ def _rewritten(node: Any) -> Any:
 
 def _name(ref: str) -> str | None:
     """The definition a reference names (`../defs.json#/$defs/X` or `#/$defs/X`), else None."""
-    fragment = ref[len(DEFS_FILE):] if ref.startswith(DEFS_FILE + "#") else ref
-    return fragment[len(LOCAL):].split("/", 1)[0] if fragment.startswith(LOCAL) else None
+    fragment = ref[len(DEFS_FILE) :] if ref.startswith(DEFS_FILE + "#") else ref
+    return fragment[len(LOCAL) :].split("/", 1)[0] if fragment.startswith(LOCAL) else None
 
 
 def bundle(path: Path, title: str) -> dict[str, Any]:
@@ -69,8 +69,11 @@ def bundle(path: Path, title: str) -> dict[str, Any]:
     clash = set(own) & set(needed)
     if clash:  # cannot happen with the generated files; refuse rather than mix two meanings
         raise ValueError(f"definitions in both {path.name} and defs.json: {', '.join(sorted(clash))}")
-    document = {"$schema": root.pop("$schema", "https://json-schema.org/draft/2020-12/schema"), "title": title,
-                **_rewritten(root)}
+    document = {
+        "$schema": root.pop("$schema", "https://json-schema.org/draft/2020-12/schema"),
+        "title": title,
+        **_rewritten(root),
+    }
     if needed or own:
         document["$defs"] = dict(sorted({**own, **_rewritten(needed)}.items()))
     return document

@@ -71,8 +71,15 @@ def json_line(s: Summary) -> bytes:
 TYPE_WIDTH = max(len(name) for name in catalogue.CATALOGUE)  # the type column is never cut
 ORDER = ("valid", "time", "customer", "voucher", "Δpoints", "campaign", "source", "type")
 # (preferred width, least width) of each column but the type; kept in PRIORITY order
-WIDTHS = {"valid": (1, 1), "time": (24, 20), "source": (40, 16), "customer": (22, 12), "Δpoints": (8, 8),
-          "voucher": (16, 10), "campaign": (22, 12)}
+WIDTHS = {
+    "valid": (1, 1),
+    "time": (24, 20),
+    "source": (40, 16),
+    "customer": (22, 12),
+    "Δpoints": (8, 8),
+    "voucher": (16, 10),
+    "campaign": (22, 12),
+}
 PRIORITY = ("valid", "source", "time", "customer", "Δpoints", "voucher", "campaign")
 HEADER = {"valid": "✓"}  # a label for a column narrower than its name
 VALID_MARK = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", None)}
@@ -112,8 +119,17 @@ def table_layout(width: int | None, several: bool = False, color: bool = False, 
 
 
 # The fixed layout of other tables of events (listen): the type in full, validity last.
-WIDE = Layout((("time", 24), ("type", TYPE_WIDTH), ("customer", 22), ("voucher", 16), ("Δpoints", 8),
-               ("campaign", 22), ("valid", 5)))
+WIDE = Layout(
+    (
+        ("time", 24),
+        ("type", TYPE_WIDTH),
+        ("customer", 22),
+        ("voucher", 16),
+        ("Δpoints", 8),
+        ("campaign", 22),
+        ("valid", 5),
+    )
+)
 
 
 def type_cell(s: Summary) -> str:
@@ -156,7 +172,7 @@ def _fit(text: str, width: int, name: str) -> str:
     if width == 0:
         return text
     if len(text) > width:
-        return "…" + text[len(text) - width + 1:] if name == "source" else shorten(text, width)
+        return "…" + text[len(text) - width + 1 :] if name == "source" else shorten(text, width)
     return text.rjust(width) if name == "Δpoints" else text.ljust(width)
 
 
@@ -180,8 +196,9 @@ def table_cells(s: Summary, layout: Layout = WIDE) -> list[tuple[str, str | None
 
 def table_header(color: bool, layout: Layout = WIDE) -> str:
     if layout.tabs:
-        return paint("\t".join([name for name, _ in layout.columns] + (["payload"] if layout.raw else [])), "bold",
-                     color)
+        return paint(
+            "\t".join([name for name, _ in layout.columns] + (["payload"] if layout.raw else [])), "bold", color
+        )
     labels = [name if width == 0 or len(name) <= width else HEADER.get(name, name) for name, width in layout.columns]
     fitted = [_fit(label, width, name) for label, (name, width) in zip(labels, layout.columns, strict=True)]
     return paint(" ".join(fitted).rstrip(), "bold", color)
@@ -233,8 +250,11 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
             line = change(p.delta, " points")
         if p.balance is not None:
             before = p.balance - p.delta if p.delta is not None else None
-            line.append(f" · balance {number(before)} -> {number(p.balance)}" if before is not None
-                        else f" · balance {number(p.balance)}")
+            line.append(
+                f" · balance {number(before)} -> {number(p.balance)}"
+                if before is not None
+                else f" · balance {number(p.balance)}"
+            )
         if p.delta is not None and p.pending is not None:  # activation: pending points joined the balance
             line.append(f" · pending {signed(p.pending)}")
         extra = join(p.transaction_type, p.reason)
@@ -276,7 +296,8 @@ def _verdict_rows(s: Summary) -> list[tuple[str, Text | str]]:
     if v is None or v.valid is None:
         return [("validity", Text(safe(v.note), style="dim"))] if v and v.note else []
     warnings: list[tuple[str, Text | str]] = [
-        ("warning", Text(f"{safe(w.path or '/')}: {safe(w.message)}", style="yellow")) for w in v.warnings]
+        ("warning", Text(f"{safe(w.path or '/')}: {safe(w.message)}", style="yellow")) for w in v.warnings
+    ]
     if v.valid:
         return [("validity", Text("valid" + (f" ({safe(v.note)})" if v.note else ""), style="green")), *warnings]
     first = v.errors[0] if v.errors else None
@@ -312,8 +333,14 @@ def panel(s: Summary, raw: bool = False) -> Panel:
     for label, value in when + _facts(s) + _verdict_rows(s):
         grid.add_row(label, _safe_text(value))
     border = "red" if s.valid is False else "blue"
-    return Panel(grid, title=title, title_align="left", subtitle=Text(safe(str(event.locator))),
-                 subtitle_align="right", border_style=border)
+    return Panel(
+        grid,
+        title=title,
+        title_align="left",
+        subtitle=Text(safe(str(event.locator))),
+        subtitle_align="right",
+        border_style=border,
+    )
 
 
 def raw_text(s: Summary) -> str:
@@ -350,12 +377,22 @@ class View:
     layout: Layout | None = None  # the table's
 
     @classmethod
-    def of(cls, name: str, raw: bool = False, color: bool = False, streaming: bool = False,
-           width: int | None = None, several: bool = False) -> View:
+    def of(
+        cls,
+        name: str,
+        raw: bool = False,
+        color: bool = False,
+        streaming: bool = False,
+        width: int | None = None,
+        several: bool = False,
+    ) -> View:
         """`width`: the terminal's (None: not a terminal); `several`: the input spans several sources."""
         layout = table_layout(width, several, color, raw) if name == "table" else None
-        project = {"json": json_raw_line if raw else json_line, "table": functools.partial(table_line, layout=layout),
-                   "panels": identity}[name]
+        project = {
+            "json": json_raw_line if raw else json_line,
+            "table": functools.partial(table_line, layout=layout),
+            "panels": identity,
+        }[name]
         return cls(name, project, raw, color, streaming, layout)
 
 

@@ -23,15 +23,14 @@ def _signed(value: float | int | None) -> Text:
 def _add(table: Table, *cells: str | Text) -> None:
     table.add_row(*(cell if isinstance(cell, Text) else Text(safe(cell)) for cell in cells))
 
-_NUMBERS = frozenset({"events", "times", "Δpoints", "Δpending", "Δgift", "points issued", "points spent",
-                      "pending"})
+
+_NUMBERS = frozenset({"events", "times", "Δpoints", "Δpending", "Δgift", "points issued", "points spent", "pending"})
 
 
 def _table(title: str, section: dict[str, Any], *columns: str) -> Table:
     shown, total = len(section["rows"]), section["total"]
     caption = f"top {shown} of {total}" if shown < total else None
-    table = Table(title=title, title_justify="left", title_style="bold", caption=caption,
-                  caption_justify="left")
+    table = Table(title=title, title_justify="left", title_style="bold", caption=caption, caption_justify="left")
     for i, name in enumerate(columns):
         wrap = i == 0 or name in ("where", "after")
         justify = "right" if name in _NUMBERS else "left"
@@ -55,15 +54,19 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
     overview.add_column(style="dim")
     overview.add_column()
     span = doc["time_span"]
-    overview.add_row("events", f"{number(doc['events'])} ({number(doc['valid'])} valid, "
-                               f"{number(doc['invalid'])} invalid)")
+    overview.add_row(
+        "events", f"{number(doc['events'])} ({number(doc['valid'])} valid, {number(doc['invalid'])} invalid)"
+    )
     overview.add_row("unreadable", number(doc["unreadable"]))
     if doc["filtered"]:
         overview.add_row("filtered out", number(doc["filtered"]))
     overview.add_row("time span", Text(safe(f"{span['first'] or '—'} -> {span['last'] or '—'}")))
     r = doc["redemptions"]
-    overview.add_row("redemptions", f"{r['succeeded']} succeeded, {r['failed']} failed; rollbacks "
-                                    f"{r['rollbacks_succeeded']} succeeded, {r['rollbacks_failed']} failed")
+    overview.add_row(
+        "redemptions",
+        f"{r['succeeded']} succeeded, {r['failed']} failed; rollbacks "
+        f"{r['rollbacks_succeeded']} succeeded, {r['rollbacks_failed']} failed",
+    )
     out.append(overview)
 
     types = _table("Events by type", doc["by_type"], "type", "events")
@@ -75,19 +78,34 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
     out += [types, dialects]
 
     if doc["customers"]["total"]:
-        customers = _table("Customers", doc["customers"], "customer", "events", "Δpoints", "Δpending", "Δgift",
-                           "last seen")
+        customers = _table(
+            "Customers", doc["customers"], "customer", "events", "Δpoints", "Δpending", "Δgift", "last seen"
+        )
         for row in doc["customers"]["rows"]:
-            _add(customers, _who(row), number(row["events"]), _signed(row["points"]), _signed(row["pending"]),
-                 _signed(row["gift"]), row["last_seen"] or "—")
+            _add(
+                customers,
+                _who(row),
+                number(row["events"]),
+                _signed(row["points"]),
+                _signed(row["pending"]),
+                _signed(row["gift"]),
+                row["last_seen"] or "—",
+            )
         out.append(customers)
     if doc["campaigns"]["total"]:
-        campaigns = _table("Campaigns", doc["campaigns"], "campaign", "events", "points issued",
-                           "points spent", "pending")
+        campaigns = _table(
+            "Campaigns", doc["campaigns"], "campaign", "events", "points issued", "points spent", "pending"
+        )
         for row in doc["campaigns"]["rows"]:
             name = " · ".join(x for x in (row["name"], row["id"]) if x)
-            _add(campaigns, name, number(row["events"]), _signed(row["points_issued"]), _signed(row["points_spent"]),
-                 _signed(row["pending"]))
+            _add(
+                campaigns,
+                name,
+                number(row["events"]),
+                _signed(row["points_issued"]),
+                _signed(row["points_spent"]),
+                _signed(row["pending"]),
+            )
         out.append(campaigns)
     if doc["duplicates"]["total"]:
         dupes = _table("Duplicate deliveries (retries)", doc["duplicates"], "delivery id", "times", "where")
@@ -95,8 +113,14 @@ def renderables(doc: dict[str, Any]) -> list[RenderableType]:
             _add(dupes, row["delivery_id"], str(row["count"]), _locators(row["locators"]))
         out.append(dupes)
     if doc["out_of_order"]["total"]:
-        late = _table("Out of order (created_at goes backwards)", doc["out_of_order"], "where", "created_at",
-                      "after", "created_at")
+        late = _table(
+            "Out of order (created_at goes backwards)",
+            doc["out_of_order"],
+            "where",
+            "created_at",
+            "after",
+            "created_at",
+        )
         for row in doc["out_of_order"]["rows"]:
             _add(late, row["locator"], row["created_at"], row["previous_locator"], row["previous_created_at"])
         out.append(late)

@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ANSI = {"green": "\x1b[32m", "red": "\x1b[31m", "yellow": "\x1b[33m", "dim": "\x1b[2m", "bold": "\x1b[1m",
-        "cyan": "\x1b[36m", "magenta": "\x1b[35m"}
+ANSI = {
+    "green": "\x1b[32m",
+    "red": "\x1b[31m",
+    "yellow": "\x1b[33m",
+    "dim": "\x1b[2m",
+    "bold": "\x1b[1m",
+    "cyan": "\x1b[36m",
+    "magenta": "\x1b[35m",
+}
 RESET = "\x1b[0m"
 PIPE_WIDTH = 1 << 16  # a table printed to a pipe is as wide as its values: nothing cut, nothing folded
 
@@ -69,7 +76,9 @@ class Streams:
                 color_system="auto" if color else None,
                 force_terminal=True if color and not tty else None,
                 no_color=not color,
-                markup=False, emoji=False, highlight=False,
+                markup=False,
+                emoji=False,
+                highlight=False,
                 width=PIPE_WIDTH if key[1] else self.width,
             )
         return console
@@ -119,9 +128,14 @@ class Lines:
         self.out.flush()
 
 
-def drain(results: Iterable[T | Unreadable], streams: Streams, emit: Callable[[T], Any],
-          lines: Lines | None = None, unreadable: Callable[[Unreadable], Any] | None = None,
-          notes: bool = True) -> None:
+def drain(
+    results: Iterable[T | Unreadable],
+    streams: Streams,
+    emit: Callable[[T], Any],
+    lines: Lines | None = None,
+    unreadable: Callable[[Unreadable], Any] | None = None,
+    notes: bool = True,
+) -> None:
     """The one loop over a run's results: each to `emit`, each unreadable item to stderr
     (or to `unreadable`, for a format that reports them itself), each `Note` to stderr
     (unless not `notes`: a quiet format).
@@ -156,8 +170,13 @@ def drain(results: Iterable[T | Unreadable], streams: Streams, emit: Callable[[T
             lines.flush()
 
 
-def write_to(path: Path | None, results: Iterable[bytes | Unreadable], streams: Streams, streaming: bool,
-             header: str | None = None) -> bool:
+def write_to(
+    path: Path | None,
+    results: Iterable[bytes | Unreadable],
+    streams: Streams,
+    streaming: bool,
+    header: str | None = None,
+) -> bool:
     """A run's lines (after a `header` line) into the file at `path`, or stdout; batched unless
     `streaming` (then each as soon as it is read). False, with an error line, if it cannot be opened."""
     try:

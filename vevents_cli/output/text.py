@@ -102,8 +102,10 @@ def no_events_line(paths: tuple[str, ...], filtered: int = 0) -> str:
     """`vevents: no events found in PATHS (use --allow-empty to accept)`."""
     where = ", ".join(safe("<stdin>" if p == "-" else p) for p in paths)
     if filtered:
-        return f"vevents: no events matched the filters in {where} ({plural(filtered, 'event')} filtered out; " \
-               "use --allow-empty to accept)"
+        return (
+            f"vevents: no events matched the filters in {where} ({plural(filtered, 'event')} filtered out; "
+            "use --allow-empty to accept)"
+        )
     return f"vevents: no events found in {where} (use --allow-empty to accept)"
 
 

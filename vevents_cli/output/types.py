@@ -29,9 +29,7 @@ _COMMON_FACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def facts_of(entry: catalogue.EventType) -> list[str]:
     members = set(resources.shapes().get(entry.name, {}).get("properties", ()))
-    facts = [
-        fact for fact, paths in _COMMON_FACTS if any(p.split(".")[0] in members for p in paths)
-    ]
+    facts = [fact for fact, paths in _COMMON_FACTS if any(p.split(".")[0] in members for p in paths)]
     facts += [rule for rule in ("points", "gift", "tier") if getattr(entry, rule) is not None]
     return facts
 
@@ -39,13 +37,15 @@ def facts_of(entry: catalogue.EventType) -> list[str]:
 def catalogue_rows() -> list[dict[str, Any]]:
     rows = []
     for entry in catalogue.CATALOGUE.values():
-        rows.append({
-            "type": entry.name,
-            "family": entry.family,
-            "schema": entry.has_schema,
-            "dialects": dialects.for_type(entry),
-            "facts": facts_of(entry),
-        })
+        rows.append(
+            {
+                "type": entry.name,
+                "family": entry.family,
+                "schema": entry.has_schema,
+                "dialects": dialects.for_type(entry),
+                "facts": facts_of(entry),
+            }
+        )
     return rows
 
 
@@ -54,13 +54,19 @@ KEPT_FIRST = ("schema", "family", "dialects", "facts")  # on a narrow terminal, 
 
 
 def _cells(row: dict[str, Any]) -> dict[str, str]:
-    return {"type": row["type"], "family": row["family"], "schema": "yes" if row["schema"] else "—",
-            "dialects": ", ".join(row["dialects"]), "facts": ", ".join(row["facts"]) or "—"}
+    return {
+        "type": row["type"],
+        "family": row["family"],
+        "schema": "yes" if row["schema"] else "—",
+        "dialects": ", ".join(row["dialects"]),
+        "facts": ", ".join(row["facts"]) or "—",
+    }
 
 
 def columns_for(cells: list[dict[str, str]], width: int) -> list[str]:
     """The columns that fit `width`: the type always (never cut), then in `KEPT_FIRST` order
     each column that fits at the width of its longest word (the rest of its cells wrap)."""
+
     def least(column: str) -> int:
         return max(len(word) for c in cells for word in [column, *c[column].split()]) + 3  # borders, padding
 

@@ -115,14 +115,17 @@ def text_lines(s: Summary, options: Options = Options()) -> list[str]:
     `SOURCE:LINE TYPE: expected invalid, but it is valid` under `--expect invalid`;
     then `SOURCE:LINE TYPE POINTER: warning: message` per warning, whatever the verdict."""
     source, kind = safe(s.event.locator.source), safe(_type(s))
-    warnings = [f"{source}:{s.event.locator.line} {kind} {safe(w.path or '/')}: warning: {safe(w.message)}"
-                for w in _warnings(s)]
+    warnings = [
+        f"{source}:{s.event.locator.line} {kind} {safe(w.path or '/')}: warning: {safe(w.message)}"
+        for w in _warnings(s)
+    ]
     if ok(s, options):
         return warnings
     if options.expect == INVALID:
         return [f"{source}:{s.event.locator.line} {kind}: {unexpected(options)}", *warnings]
-    return [f"{_at(source, line, column)} {kind} {safe(e.path or '/')}: {safe(e.message)}"
-            for e, line, column in located(s)] + warnings
+    return [
+        f"{_at(source, line, column)} {kind} {safe(e.path or '/')}: {safe(e.message)}" for e, line, column in located(s)
+    ] + warnings
 
 
 def note_line(s: Summary) -> str | None:
@@ -185,8 +188,10 @@ def event_dict(s: Summary, options: Options = Options()) -> dict[str, Any]:
         "valid": s.valid,
         "expected": options.expect,
         "ok": ok(s, options),
-        "errors": [{"path": e.path, "message": e.message, "validator": e.validator, "line": line, "column": column}
-                   for e, line, column in located(s)],
+        "errors": [
+            {"path": e.path, "message": e.message, "validator": e.validator, "line": line, "column": column}
+            for e, line, column in located(s)
+        ],
         "warnings": [{"path": w.path, "message": w.message, "validator": w.validator} for w in _warnings(s)],
     }
 
@@ -205,8 +210,13 @@ _EVENT_START = b"," + _EVENT_LINE
 
 
 def unreadable_dict(item: Unreadable, options: Options = Options()) -> dict[str, Any]:
-    return {"source": item.locator.source, "line": item.locator.line, "column": item.column,
-            "error": str(item.reason), "ok": unreadable_ok(options)}
+    return {
+        "source": item.locator.source,
+        "line": item.locator.line,
+        "column": item.column,
+        "error": str(item.reason),
+        "ok": unreadable_ok(options),
+    }
 
 
 def json_write(run: Any, streams: Streams, options: Options) -> None:
@@ -226,12 +236,20 @@ def json_write(run: Any, streams: Streams, options: Options) -> None:
     tally = run.tally
     rest = {
         "unreadable": unreadable,
-        "summary": {"events": tally.events, "valid": tally.valid, "invalid": tally.invalid,
-                    "unreadable": tally.unreadable, "warnings": tally.warnings, "expected": options.expect,
-                    "not_as_expected": not_as_expected(tally, options), "ok": passed(tally, options)},
+        "summary": {
+            "events": tally.events,
+            "valid": tally.valid,
+            "invalid": tally.invalid,
+            "unreadable": tally.unreadable,
+            "warnings": tally.warnings,
+            "expected": options.expect,
+            "not_as_expected": not_as_expected(tally, options),
+            "ok": passed(tally, options),
+        },
     }
-    lines.add((b"\n  ],\n" if count else b'{\n  "events": [],\n')
-              + jsonout.dumps(rest, pretty=True, newline=True)[2:])  # without its own opening "{\n"
+    lines.add(
+        (b"\n  ],\n" if count else b'{\n  "events": [],\n') + jsonout.dumps(rest, pretty=True, newline=True)[2:]
+    )  # without its own opening "{\n"
     lines.flush()
 
 
@@ -284,8 +302,9 @@ def junit_write(run: Any, streams: Streams, options: Options) -> None:
     with tempfile.TemporaryFile() as cases:
 
         def case_of(classname: str, name: str, line: int) -> ET.Element:
-            return ET.Element("testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname),
-                              line=str(max(line, 1)))
+            return ET.Element(
+                "testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname), line=str(max(line, 1))
+            )
 
         def done(case: ET.Element) -> None:
             nonlocal tests
@@ -316,8 +335,9 @@ def junit_write(run: Any, streams: Streams, options: Options) -> None:
             done(case)
 
         drain(run, streams, event, unreadable=unreadable)
-        suite = ET.Element("testsuite", name="vevents validate", tests=str(tests), failures=str(failures),
-                           errors=str(errors))
+        suite = ET.Element(
+            "testsuite", name="vevents validate", tests=str(tests), failures=str(failures), errors=str(errors)
+        )
         tag = ET.tostring(suite, encoding="utf-8", xml_declaration=True)  # <testsuite ... />
         if not tests:
             streams.out.write(tag + b"\n")
@@ -351,21 +371,30 @@ def github_project(s: Summary, options: Options) -> bytes:
     `::warning` per warning, whatever the verdict."""
     loc = s.event.locator
     title = f"title={_escape_property(_type(s))}"
-    warnings = "".join(f"::warning {_place(loc.source, loc.line, None)},{title}::"
-                       f"{_escape_data((w.path or '/') + ': ' + w.message)}\n" for w in _warnings(s))
+    warnings = "".join(
+        f"::warning {_place(loc.source, loc.line, None)},{title}::{_escape_data((w.path or '/') + ': ' + w.message)}\n"
+        for w in _warnings(s)
+    )
     if ok(s, options):
         return warnings.encode()
     if options.expect == INVALID:
-        return (f"::error {_place(loc.source, loc.line, None)},{title}::{_escape_data(unexpected(options))}\n"
-                + warnings).encode()
-    return ("".join(f"::error {_place(loc.source, line, column)},{title}::"
-                    f"{_escape_data((e.path or '/') + ': ' + e.message)}\n" for e, line, column in located(s))
-            + warnings).encode()
+        return (
+            f"::error {_place(loc.source, loc.line, None)},{title}::{_escape_data(unexpected(options))}\n" + warnings
+        ).encode()
+    return (
+        "".join(
+            f"::error {_place(loc.source, line, column)},{title}::{_escape_data((e.path or '/') + ': ' + e.message)}\n"
+            for e, line, column in located(s)
+        )
+        + warnings
+    ).encode()
 
 
 def github_unreadable(item: Unreadable) -> bytes:
-    return f"::error {_place(item.locator.source, item.locator.line, item.column)},title=unreadable::" \
-           f"{_escape_data(item.reason)}\n".encode()
+    return (
+        f"::error {_place(item.locator.source, item.locator.line, item.column)},title=unreadable::"
+        f"{_escape_data(item.reason)}\n".encode()
+    )
 
 
 def github_write(run: Any, streams: Streams, options: Options) -> None:

@@ -11,8 +11,10 @@ from vevents_cli.output.streams import Streams, drain, paint
 from vevents_cli.output.text import safe
 from vevents_cli.voucherify.signatures import Checked
 
-NO_SIGNATURE = ("no signature: give --signature HEX (or verify a captured request or a listen --save file, "
-                "which carry their headers)")
+NO_SIGNATURE = (
+    "no signature: give --signature HEX (or verify a captured request or a listen --save file, "
+    "which carry their headers)"
+)
 
 
 def line(checked: Checked, color: bool) -> str:

@@ -38,6 +38,7 @@ def __getattr__(name: str) -> Any:
         return SchemaProblem
     raise AttributeError(name)
 
+
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (bytes read, items read) since the last call
 
@@ -79,8 +80,13 @@ class Stages:
                 if schemas.plan(event).data_first is not None:
                     schemas.check(event)
 
-    def process(self, items: Iterable[Record | Unreadable], tally: Tally, project: Callable[[Summary], T],
-                progress: Progress | None = None) -> Iterator[T | Unreadable]:
+    def process(
+        self,
+        items: Iterable[Record | Unreadable],
+        tally: Tally,
+        project: Callable[[Summary], T],
+        progress: Progress | None = None,
+    ) -> Iterator[T | Unreadable]:
         from vevents_cli.pipeline import recognise, summarise
 
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
@@ -105,8 +111,13 @@ class Stages:
 class Run(Generic[T]):
     """The results of one run, in input order; `tally` is complete once they are all read."""
 
-    def __init__(self, config: RunConfig, project: Callable[[Summary], T], progress: Progress | None,
-                 records: Iterable[Record | Unreadable] | None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        project: Callable[[Summary], T],
+        progress: Progress | None,
+        records: Iterable[Record | Unreadable] | None,
+    ) -> None:
         self.config = config
         self.tally = Tally()
         self.stages = Stages(config)  # raises SchemaProblem for a broken --schemas DIR
@@ -148,8 +159,13 @@ class Run(Generic[T]):
                     yield from stages.process(items, tally, project, self._progress)
 
 
-def run(config: RunConfig, project: Callable[[Summary], T] = identity, *,  # type: ignore[assignment]
-        progress: Progress | None = None, records: Iterable[Record | Unreadable] | None = None) -> Run[T]:
+def run(
+    config: RunConfig,
+    project: Callable[[Summary], T] = identity,
+    *,  # type: ignore[assignment]
+    progress: Progress | None = None,
+    records: Iterable[Record | Unreadable] | None = None,
+) -> Run[T]:
     """The results of every input of `config`, each summary passed through `project`.
 
     `records` replaces the inputs by records already read (deliveries arriving at

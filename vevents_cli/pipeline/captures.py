@@ -108,7 +108,7 @@ class _Bytes:
         return False
 
     def _take(self, n: int) -> bytes:
-        out = bytes(self.buffer[self.pos:self.pos + n])
+        out = bytes(self.buffer[self.pos : self.pos + n])
         self.pos += len(out)
         self.line += out.count(b"\n")
         return out
@@ -138,15 +138,16 @@ class _Bytes:
 
     def peek_line(self) -> bytes:
         end = self._line_end()  # first: it may move `pos`
-        return bytes(self.buffer[self.pos:end])
+        return bytes(self.buffer[self.pos : end])
 
 
 class _BadRequest(Exception):
     pass
 
 
-def read_requests(name: str, first_line: bytes, lines: Iterable[Line], limit: int = MAX_VALUE_SIZE,
-                  exact: bool = False) -> Iterator[Item]:
+def read_requests(
+    name: str, first_line: bytes, lines: Iterable[Line], limit: int = MAX_VALUE_SIZE, exact: bool = False
+) -> Iterator[Item]:
     """Every request of a capture, as records (or unreadables), in order."""
     stream = _Bytes(first_line, lines)
     while True:

@@ -70,13 +70,13 @@ class Filters:
                 moments[option] = parse_moment(text, now) if text is not None else None
             except ValueError as exc:
                 raise ValueError(f"{option}: {exc}") from exc
-        return cls(tuple(types or ()), customer, voucher, campaign, moments["--since"], moments["--until"],
-                   invalid)
+        return cls(tuple(types or ()), customer, voucher, campaign, moments["--since"], moments["--until"], invalid)
 
     @property
     def active(self) -> bool:
-        return bool(self.types or self.customer or self.voucher or self.campaign or self.since
-                    or self.until or self.invalid)
+        return bool(
+            self.types or self.customer or self.voucher or self.campaign or self.since or self.until or self.invalid
+        )
 
     def matches(self, s: Summary) -> bool:
         """Whether one summary passes every filter given."""
@@ -96,8 +96,9 @@ class Filters:
                 return False
         if self.campaign is not None:
             camp = s.campaign
-            if camp is None or not (camp.id == self.campaign
-                                    or (camp.name or "").casefold() == self.campaign.casefold()):
+            if camp is None or not (
+                camp.id == self.campaign or (camp.name or "").casefold() == self.campaign.casefold()
+            ):
                 return False
         if self.since is not None or self.until is not None:
             when = parse_time(event.created_at)

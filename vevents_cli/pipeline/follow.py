@@ -90,8 +90,9 @@ class _File:
         self.head = b""
 
 
-def lines(path: str | Path, stop: Stop | None = None, interval: float = POLL_INTERVAL,
-          limit: int = MAX_VALUE_SIZE) -> Iterator[bytes | Dropped | Restart]:
+def lines(
+    path: str | Path, stop: Stop | None = None, interval: float = POLL_INTERVAL, limit: int = MAX_VALUE_SIZE
+) -> Iterator[bytes | Dropped | Restart]:
     """The lines of `path`, as they are written, until `stop` is set (or Ctrl-C)."""
     path = Path(path)
     current = _File(path.open("rb"))

@@ -148,7 +148,7 @@ def _count_lines(f: Any, start: int, end: int, buffer: bytearray) -> int:
     view = memoryview(buffer)
     count, left = 0, end - start
     while left > 0:
-        n = f.readinto(view[:min(len(buffer), left)])
+        n = f.readinto(view[: min(len(buffer), left)])
         if not n:
             break
         count += buffer.count(b"\n", 0, n)
@@ -232,8 +232,7 @@ class Workers:
             if stop:
                 return
 
-    def _rest(self, source: Source, start: int, line: int, tally: Tally, progress: Progress | None
-              ) -> Iterator[Any]:
+    def _rest(self, source: Source, start: int, line: int, tally: Tally, progress: Progress | None) -> Iterator[Any]:
         """The file from `start` (a chunk's start) to its end, read here as a serial run would."""
         assert source.path is not None
         config = self.stages.config
@@ -241,8 +240,9 @@ class Workers:
         try:
             with source.path.open("rb") as f:
                 f.seek(start)
-                items = read_lines(source.name, lines(f, limit), first_line=line, ndjson=True, limit=limit,
-                                   exact=config.exact_numbers)
+                items = read_lines(
+                    source.name, lines(f, limit), first_line=line, ndjson=True, limit=limit, exact=config.exact_numbers
+                )
                 yield from self.stages.process(items, tally, self.project, progress)
         except OSError as exc:
             item = Unreadable(Locator(source.name, line), f"read error: {exc.strerror or exc}")

@@ -105,7 +105,7 @@ class SaveFile:
         line = memoryview(jsonout.dumps(record, newline=True))
         with self._lock:
             while line:  # one write in practice; a short write (disk full...) is finished, not interleaved
-                line = line[os.write(self._fd, line):]
+                line = line[os.write(self._fd, line) :]
 
     def close(self) -> None:
         with self._lock:
@@ -114,11 +114,16 @@ class SaveFile:
                 self._fd = -1
 
 
-def saved_record(received_at: str, method: str, path: str, headers: Headers, body: bytes,
-                 value: Any, status: int) -> dict[str, Any]:
+def saved_record(
+    received_at: str, method: str, path: str, headers: Headers, body: bytes, value: Any, status: int
+) -> dict[str, Any]:
     """The NDJSON record of one delivery (the format `vevents verify` and `show` read back)."""
-    record: dict[str, Any] = {"received_at": received_at, "method": method, "path": path,
-                              "headers": dict(headers.items())}
+    record: dict[str, Any] = {
+        "received_at": received_at,
+        "method": method,
+        "path": path,
+        "headers": dict(headers.items()),
+    }
     try:
         record["body"] = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -153,8 +158,12 @@ class Receiver:
     thread); `on_note` hears, once each, that the receiver is under pressure.
     """
 
-    def __init__(self, config: Config, on_forward: Callable[[Forwarded], None] | None = None,
-                 on_note: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        on_forward: Callable[[Forwarded], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
+    ) -> None:
         self.config = config
         self.counts: Counter[int] = Counter()
         self.closed = 0  # connections closed for being idle or slow, or to make room
@@ -207,8 +216,9 @@ class Receiver:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {sig: signal.signal(sig, lambda signum, frame: self.interrupt())
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, lambda signum, frame: self.interrupt()) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
             yield
         finally:
@@ -366,8 +376,9 @@ class Receiver:
         where = Locator(f"listen {req.path}", number)
         self._queue.put(Unreadable(where, f"{req.command} {req.path}  {reason}", delivery=Delivery(status, reason)))
 
-    def _respond(self, req: _Handler, status: int, payload: dict[str, Any],
-                 extra: dict[str, str] | None = None) -> None:
+    def _respond(
+        self, req: _Handler, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+    ) -> None:
         body = orjson.dumps(payload)
         try:
             req.send_response(status)
@@ -434,8 +445,15 @@ class Forwarder:
         except queue.Full:
             with self._lock:
                 self.dropped += 1
-            self._tell(Forwarded(self.url, None, 0.0, f"{self._queue.maxsize} deliveries already waiting for a "
-                                                      "slow target", dropped=True))
+            self._tell(
+                Forwarded(
+                    self.url,
+                    None,
+                    0.0,
+                    f"{self._queue.maxsize} deliveries already waiting for a slow target",
+                    dropped=True,
+                )
+            )
 
     def stop(self) -> None:
         """Give the queue `STOP_GRACE` seconds to empty, then drop what is left (counted) and
@@ -641,8 +659,11 @@ class _Server:
                             return
                         continue  # ECONNABORTED and the like: that one connection is gone
                     backoff = min(max(backoff * 2, TICK / 2), MAX_BACKOFF)
-                    self.receiver.note_once("fd", f"out of file descriptors ({os.strerror(exc.errno)}): new "
-                                                  "connections wait; idle and slow ones are closed first")
+                    self.receiver.note_once(
+                        "fd",
+                        f"out of file descriptors ({os.strerror(exc.errno)}): new "
+                        "connections wait; idle and slow ones are closed first",
+                    )
                     with self._lock:  # as many connections as there are files for, from now on
                         self.cap = max(1, min(self.cap, len(self._connections) - FD_MARGIN))
                     self._evict(force=True)
@@ -656,8 +677,10 @@ class _Server:
         with self._lock:
             if len(self._connections) < self.cap:
                 return True
-        self.receiver.note_once("cap", f"{self.cap} connections open, the most served at once: new ones wait; "
-                                       "idle and slow ones are closed first")
+        self.receiver.note_once(
+            "cap",
+            f"{self.cap} connections open, the most served at once: new ones wait; idle and slow ones are closed first",
+        )
         return self._evict(force=False)
 
     def _serve(self, connection: socket.socket, address: Any) -> None:
@@ -677,8 +700,10 @@ class _Server:
         except OSError:  # the client went away, or its connection was closed for it: nothing to answer
             pass
         except Exception as exc:  # a bug: that connection is closed, the others go on; said once, never a traceback
-            self.receiver.note_once(type(exc).__name__, f"internal error on a connection: {type(exc).__name__}: "
-                                                        f"{str(exc)[:200]} (please report it)")
+            self.receiver.note_once(
+                type(exc).__name__,
+                f"internal error on a connection: {type(exc).__name__}: {str(exc)[:200]} (please report it)",
+            )
         finally:
             with self._lock:
                 self._connections.pop(connection, None)
@@ -697,7 +722,8 @@ class _Server:
     def _deadline(self, phase: str) -> float:
         config = self.config
         return {IDLE: config.idle_timeout, HEAD: config.head_timeout, BODY: config.body_timeout}.get(
-            phase, config.body_timeout)
+            phase, config.body_timeout
+        )
 
     def _reap(self) -> None:
         """Close the connections past their phase's deadline (the handler then ends)."""
@@ -711,8 +737,11 @@ class _Server:
         """Close the connection that has waited longest (idle or sending its head) for a new one."""
         now = time.monotonic()
         with self._lock:
-            waiting = [(known.since, id(c), c) for c, known in self._connections.items()
-                       if known.phase in (IDLE, HEAD) and (force or now - known.since >= EVICT_AFTER)]
+            waiting = [
+                (known.since, id(c), c)
+                for c, known in self._connections.items()
+                if known.phase in (IDLE, HEAD) and (force or now - known.since >= EVICT_AFTER)
+            ]
             if not waiting:
                 return False
             self._close(min(waiting)[2])

@@ -103,7 +103,7 @@ def _whole_object(name: str, stream: Any, limit: int, exact: bool) -> Iterator[I
     value: Any = None
     if len(data) <= min(WHOLE_FILE, limit):  # (the file may have grown since)
         newline = data.find(b"\n")
-        rest = data[newline + 1:] if newline >= 0 else b""
+        rest = data[newline + 1 :] if newline >= 0 else b""
         if not rest or rest.isspace():  # one line: its bytes without the line end
             raw = data[:newline] if newline >= 0 else data
             raw = raw.rstrip(b"\r\n")
@@ -131,8 +131,14 @@ def is_ndjson_name(name: str) -> bool:
     return name.lower().removesuffix(".gz").endswith((".ndjson", ".jsonl"))
 
 
-def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bool = False,
-               limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Item]:
+def read_lines(
+    name: str,
+    lines: Iterable[Line],
+    first_line: int = 1,
+    ndjson: bool = False,
+    limit: int = MAX_VALUE_SIZE,
+    exact: bool = False,
+) -> Iterator[Item]:
     """Cut lines of one source into records (the heart of the reader).
 
     `lines` are a source's lines, each with its line end (a run of blank lines may come as
@@ -161,7 +167,7 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
                     continue
                 if reader.number == 1:
                     if line.startswith(BOM):
-                        line = line[len(BOM):]
+                        line = line[len(BOM) :]
                     if _REQUEST_LINE.match(line):
                         yield from captures.read_requests(name, line, it, limit, exact)  # type: ignore[arg-type]
                         return
@@ -175,8 +181,9 @@ def read_lines(name: str, lines: Iterable[Line], first_line: int = 1, ndjson: bo
     yield from reader.finish()
 
 
-def read_chunk(name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_SIZE,
-               exact: bool = False) -> Iterator[Item]:
+def read_chunk(
+    name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_SIZE, exact: bool = False
+) -> Iterator[Item]:
     """`read_lines` of a chunk of an NDJSON file (see `parallel`), with a fast path.
 
     While lines are plain one-line objects (the rule of a log), each is read here straight
@@ -190,7 +197,7 @@ def read_chunk(name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_S
         while pos < size:
             newline = data.find(b"\n", pos)
             end = size if newline < 0 else newline
-            if data[pos:pos + 1] != b"{" or end - pos >= limit:
+            if data[pos : pos + 1] != b"{" or end - pos >= limit:
                 break
             line = data[pos:end]
             try:
@@ -300,7 +307,8 @@ class _Reader:
             yield from self._binary()
             return
         truncated = exc.msg.startswith("unexpected end of data") or (  # cut inside a string: at its line end
-            exc.msg.startswith("unexpected control character") and exc.pos >= len(line.rstrip(b"\r\n")))
+            exc.msg.startswith("unexpected control character") and exc.pos >= len(line.rstrip(b"\r\n"))
+        )
         lone = stripped in (b"{", b"[")
         if stripped[:1] in (b"{", b"[") and truncated and (lone or not self.ndjson):
             scan = _Scan()
@@ -525,7 +533,7 @@ def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
                 depth -= 1
                 if depth != 0:
                     continue
-            piece = raw[start:m.start()]
+            piece = raw[start : m.start()]
             member = piece.strip(_WHITESPACE)
             closing = token != 0x2C
             if member or after_comma or not closing:

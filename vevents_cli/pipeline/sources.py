@@ -115,8 +115,9 @@ def _walk(root: Path, folders: set[tuple[int, int]], files: set[tuple[int, int]]
             yield entry
 
 
-def _listing(folder: Path, folders: set[tuple[int, int]], files: set[tuple[int, int]]
-             ) -> Iterator[Source | Problem | Path]:
+def _listing(
+    folder: Path, folders: set[tuple[int, int]], files: set[tuple[int, int]]
+) -> Iterator[Source | Problem | Path]:
     """One folder's event files (as sources) and subfolders (as paths, to walk), by name."""
     try:
         info = folder.stat()
@@ -215,7 +216,7 @@ class Splitter:
                 if newline < 0:
                     yield from self._hold(block[pos:])
                     return
-                self.held.append(block[pos:newline + 1])
+                self.held.append(block[pos : newline + 1])
                 line, self.held, self.size = b"".join(self.held), [], 0
                 pos = newline + 1
                 yield line if len(line) <= self.limit else Dropped()
@@ -223,7 +224,7 @@ class Splitter:
             if newline < 0:
                 yield from self._hold(block[pos:])
                 return
-            line = block[pos:newline + 1]
+            line = block[pos : newline + 1]
             if line.isspace():  # blank: take every blank line that follows at once
                 blank = _BLANK_LINES.match(block, pos)
                 line = blank.group() if blank is not None else line

@@ -136,9 +136,7 @@ def _customer(view: dict[str, Any]) -> Customer | None:
     for key in catalogue.CUSTOMER_FROM:
         obj = view.get(key)
         if isinstance(obj, dict) and obj.get("object", "customer") == "customer":
-            return Customer(
-                _text(obj, "id"), _text(obj, "source_id"), _text(obj, "name"), _text(obj, "email")
-            )
+            return Customer(_text(obj, "id"), _text(obj, "source_id"), _text(obj, "name"), _text(obj, "email"))
     return None
 
 
@@ -182,7 +180,8 @@ def _redemption(view: dict[str, Any]) -> Redemption | None:
 
 def _loyalty_card(voucher: Any) -> bool:
     return isinstance(voucher, dict) and (
-        _text(voucher, "type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict))
+        _text(voucher, "type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict)
+    )
 
 
 def _reward(view: dict[str, Any]) -> Reward | None:
@@ -236,5 +235,6 @@ def _changes(event: Event) -> tuple[Change, ...]:
     current = event.data if isinstance(event.data, dict) else {}
     inner = current.get(event.entry.resource) if event.entry is not None else None
     resource = inner if isinstance(inner, dict) else {}
-    return tuple(Change(key, old, current[key] if key in current else resource.get(key))
-                 for key, old in previous.items())
+    return tuple(
+        Change(key, old, current[key] if key in current else resource.get(key)) for key, old in previous.items()
+    )

@@ -104,7 +104,7 @@ class SchemaSet:
                 self.fast(path)
             except Exception as exc:  # jsonschema-rs and orjson raise several kinds
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                reason = reason[reason.find("ValueError: ") + 12:] if "ValueError: " in reason else reason
+                reason = reason[reason.find("ValueError: ") + 12 :] if "ValueError: " in reason else reason
                 raise SchemaProblem(f"{path.name}: {reason}") from exc
 
     # -- which schemas apply: worked out once per kind of event ---------------------------
@@ -139,8 +139,7 @@ class SchemaSet:
             # already compiled for v2024 events of the type, decides most events; the relaxed one
             # is compiled only for an event the default level refuses (tests/test_levels.py).
             first = None if self.strict or dialect.level == DEFAULT else self.fast(self.root / DEFAULT / schema_file)
-            return self._compiled(dialect, envelope, path, None, (),
-                                  resources.shapes().get(entry.name), first)  # type: ignore[union-attr]
+            return self._compiled(dialect, envelope, path, None, (), resources.shapes().get(entry.name), first)  # type: ignore[union-attr]
         note, errors = self._why_no_data_schema(event, dialect)
         return self._compiled(dialect, envelope, None, note, errors)
 
@@ -153,8 +152,7 @@ class SchemaSet:
                 return None, (SchemaError("", f"cannot tell the event type{hint}; pass --as TYPE", "type"),)
             if dialect.related_data:
                 error = SchemaError(dialect.type_pointer, f"{event.name!r} is not a standard event type", "enum")
-                return "envelope only: custom webhook name with no related standard event", (
-                    (error,) if strict else ())
+                return "envelope only: custom webhook name with no related standard event", ((error,) if strict else ())
             return None, ()  # the envelope's own schema reports the missing type
         if event.entry is None:
             error = SchemaError(dialect.type_pointer, _unknown_type(event.type), "enum")
@@ -167,13 +165,30 @@ class SchemaSet:
             return "envelope only: legacy data.object is the resource itself, not v2024 event data", ()
         return f"no schema for {event.type}: envelope checked", ()
 
-    def _compiled(self, dialect: Dialect, envelope: Path | None, data: Path | None, note: str | None,
-                  errors: tuple[SchemaError, ...], shape: dict[str, list[str]] | None = None,
-                  first: Any = None) -> Plan:
+    def _compiled(
+        self,
+        dialect: Dialect,
+        envelope: Path | None,
+        data: Path | None,
+        note: str | None,
+        errors: tuple[SchemaError, ...],
+        shape: dict[str, list[str]] | None = None,
+        first: Any = None,
+    ) -> Plan:
         data_fast = None if data is None else _Later(self, data) if first is not None else self.fast(data)
-        return Plan(envelope, self.fast(envelope) if envelope else None, data, data_fast, first,
-                    note, errors, frozenset(shape["properties"]) if shape else None, dialect.custom_payloads,
-                    dialect.data_pointer, Verdict(True, note=note))
+        return Plan(
+            envelope,
+            self.fast(envelope) if envelope else None,
+            data,
+            data_fast,
+            first,
+            note,
+            errors,
+            frozenset(shape["properties"]) if shape else None,
+            dialect.custom_payloads,
+            dialect.data_pointer,
+            Verdict(True, note=note),
+        )
 
     # -- running them ---------------------------------------------------------------------
 
@@ -192,8 +207,11 @@ class SchemaSet:
                 errors.extend(mismatch)
                 (errors if self.strict else warnings).extend(guess)
         envelope_ok = plan.envelope_fast is None or plan.envelope_fast.is_valid(event.payload)
-        data_ok = (not check_data or (plan.data_first is not None and plan.data_first.is_valid(data))
-                   or plan.data_fast.is_valid(data))
+        data_ok = (
+            not check_data
+            or (plan.data_first is not None and plan.data_first.is_valid(data))
+            or plan.data_fast.is_valid(data)
+        )
         if envelope_ok and data_ok and not plan.errors and not errors:
             if note is plan.note and not warnings:
                 return plan.valid  # the common case: one verdict shared by every valid event of this kind
@@ -214,14 +232,17 @@ class SchemaSet:
         validator = self._fast.get(schema)
         if validator is None:
             validator = jsonschema_rs.validator_for(
-                _load(schema), validate_formats=True, registry=_registry(schema.parent.parent),
+                _load(schema),
+                validate_formats=True,
+                registry=_registry(schema.parent.parent),
                 base_uri=schema.as_uri(),
             )
             self._fast[schema] = validator
         return validator
 
-    def explain_all(self, failed: tuple[Check, ...], unknown_type: str | None, type_pointer: str
-                    ) -> tuple[SchemaError, ...]:
+    def explain_all(
+        self, failed: tuple[Check, ...], unknown_type: str | None, type_pointer: str
+    ) -> tuple[SchemaError, ...]:
         """Every error of the failing checks; an unknown type in an envelope's enum named as such."""
         out: list[SchemaError] = []
         for c in failed:
@@ -334,8 +355,10 @@ def _user_schemas(folder: Path) -> dict[str, Path]:
         return {p.name[: -len(".json")]: p for p in sorted(folder.glob("*.json"))}
     names = _read_json(mapping, MAPPING_FILE)
     if not isinstance(names, dict):
-        raise SchemaProblem(f'{MAPPING_FILE}: must be an object mapping names to schema files ({{"name": '
-                            f'"file.json"}}), found JSON {_json_type(names)}')
+        raise SchemaProblem(
+            f'{MAPPING_FILE}: must be an object mapping names to schema files ({{"name": '
+            f'"file.json"}}), found JSON {_json_type(names)}'
+        )
     found: dict[str, Path] = {}
     for name, rel in names.items():
         if not isinstance(rel, str) or not rel or "\x00" in rel:
@@ -506,7 +529,7 @@ def _convert(error: Any, prefix: str, choices: Choices | None = None) -> SchemaE
     message = str(error.message)  # jsonschema-rs's own: it starts with the whole instance
     whole = orjson.dumps(instance).decode()
     if len(whole) > 40 and message.startswith(whole):
-        message = _short(instance) + message[len(whole):]
+        message = _short(instance) + message[len(whole) :]
     return SchemaError(path, _shorten(message, 160), keyword)
 
 

@@ -212,8 +212,12 @@ ACTIVATED_POINTS = PointsRule(  # activation: pending points leave the pending b
     delta=("balance.points", *_TX, "pending_points.points"),
     balance=("balance.balance", *_TX_BALANCE),
     transaction_type=("transaction.type", "=PENDING_POINTS_ACTIVATION"),
-    pending=("-pending_points.points", "-transaction.details.pending_points.points", "-balance.points",
-             "-transaction.details.balance.points"),
+    pending=(
+        "-pending_points.points",
+        "-transaction.details.pending_points.points",
+        "-balance.points",
+        "-transaction.details.balance.points",
+    ),
 )
 REWARDED_POINTS = PointsRule(  # a reward paid with points: the redemption's amount, spent
     delta=("-redemption.amount",),

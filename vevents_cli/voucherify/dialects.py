@@ -191,8 +191,9 @@ def _wrap_legacy(data: Any, etype: str, created_at: str, name: str | None) -> di
     }
 
 
-def _enveloped(dialect: str, source_object: str, source_prefix: str, etype: str, name: str,
-               data: Any, created_at: str) -> dict[str, Any]:
+def _enveloped(
+    dialect: str, source_object: str, source_prefix: str, etype: str, name: str, data: Any, created_at: str
+) -> dict[str, Any]:
     return {
         "id": _id("whs", etype, created_at, dialect),
         "project_id": PROJECT_ID,
@@ -226,25 +227,53 @@ V2024, DISTRIBUTION, LEGACY, BARE = "v2024", "distribution", "legacy", "bare"
 # In detection order: the first whose `detect` holds is the payload's dialect.
 DIALECTS: dict[str, Dialect] = {
     LEGACY: Dialect(
-        LEGACY, "v2018 Event object {id, object: \"event\", type, data: {object, previous_attributes, "
-        "related_object}}",
-        _is_legacy, _read_legacy, _wrap_legacy, data_pointer="/data/object", type_pointer="/type",
-        envelope=True, level="legacy", related_data=True, changes=True,
+        LEGACY,
+        'v2018 Event object {id, object: "event", type, data: {object, previous_attributes, related_object}}',
+        _is_legacy,
+        _read_legacy,
+        _wrap_legacy,
+        data_pointer="/data/object",
+        type_pointer="/type",
+        envelope=True,
+        level="legacy",
+        related_data=True,
+        changes=True,
     ),
     DISTRIBUTION: Dialect(
-        DISTRIBUTION, "project webhook envelope sent by a distribution (source.object == \"distribution\")",
-        _is_distribution, _read_distribution, _wrap_distribution, data_pointer="/data",
-        type_pointer="/event/type", envelope=True, level="default", custom_payloads=True,
+        DISTRIBUTION,
+        'project webhook envelope sent by a distribution (source.object == "distribution")',
+        _is_distribution,
+        _read_distribution,
+        _wrap_distribution,
+        data_pointer="/data",
+        type_pointer="/event/type",
+        envelope=True,
+        level="default",
+        custom_payloads=True,
     ),
     V2024: Dialect(
-        V2024, "project-settings webhook {id, project_id, created_at, type, data, source, event}",
-        _is_enveloped, _read_v2024, _wrap_v2024, data_pointer="/data", type_pointer="/type",
-        envelope=True, level="default", envelope_lists_types=True,
+        V2024,
+        "project-settings webhook {id, project_id, created_at, type, data, source, event}",
+        _is_enveloped,
+        _read_v2024,
+        _wrap_v2024,
+        data_pointer="/data",
+        type_pointer="/type",
+        envelope=True,
+        level="default",
+        envelope_lists_types=True,
     ),
     BARE: Dialect(
-        BARE, "the data object alone; type from --as or its shape",
-        lambda payload: True, _read_bare, _wrap_bare, data_pointer="", type_pointer="",
-        envelope=False, level="default", needs_schema=True,
+        BARE,
+        "the data object alone; type from --as or its shape",
+        lambda payload: True,
+        _read_bare,
+        _wrap_bare,
+        data_pointer="",
+        type_pointer="",
+        envelope=False,
+        level="default",
+        needs_schema=True,
     ),
 }
 NAMES: tuple[str, ...] = (V2024, DISTRIBUTION, LEGACY, BARE)  # the order users see them in
@@ -260,8 +289,9 @@ def detect(payload: dict[str, Any]) -> Dialect:
     raise AssertionError("bare detects every payload")
 
 
-def wrap(data: Any, etype: str, dialect: str, created_at: str = "2026-03-14T09:26:53.589Z",
-         name: str | None = None) -> dict[str, Any]:
+def wrap(
+    data: Any, etype: str, dialect: str, created_at: str = "2026-03-14T09:26:53.589Z", name: str | None = None
+) -> dict[str, Any]:
     """An event of `etype` carrying `data`, as Voucherify would send it in `dialect`."""
     table = DIALECTS.get(dialect)
     if table is None:

@@ -145,8 +145,9 @@ def _not_an_event(body: bytes) -> str:
     return "the body is JSON but not an event object"
 
 
-def _check(raw: bytes, headers: Mapping[str, str] | None, locator: Locator, label: str, secret: str,
-           signature: str | None) -> Checked:
+def _check(
+    raw: bytes, headers: Mapping[str, str] | None, locator: Locator, label: str, secret: str, signature: str | None
+) -> Checked:
     given = signature or (headers or {}).get(SIGNATURE_HEADER)
     if not given:
         return Checked(str(locator), label, False)
