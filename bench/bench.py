@@ -168,6 +168,8 @@ def mutations(event: dict[str, Any], drop_first: bool) -> list[dict[str, Any]]:
     def variant(key: str | None, how: str) -> dict[str, Any]:
         ev = copy.deepcopy(event)
         for data in data_of(ev):
+            if key is None:
+                continue
             if how == "drop":
                 data.pop(key, None)
             elif how == "type":

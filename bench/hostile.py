@@ -18,6 +18,7 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -35,7 +36,7 @@ LONG_LINE = (
 )
 
 
-def events(n: int) -> list[dict]:
+def events(n: int) -> list[dict[str, Any]]:
     dialects = ("v2024", "distribution", "legacy")
     return [samples.sample(SCHEMA_TYPES[i % len(SCHEMA_TYPES)], dialects[i % 3]) for i in range(n)]
 
@@ -99,7 +100,7 @@ def cases(folder: Path) -> dict[str, Callable[[], tuple[list[str], str]]]:
     }
 
 
-def run(paths: list[str], generator: str) -> dict:
+def run(paths: list[str], generator: str) -> dict[str, Any]:
     report = measured([sys.executable, "-m", "vevents_cli", "validate", "-q", *paths], generator, timeout=3600)
     report["peak"] /= MiB
     return report

@@ -41,7 +41,7 @@ SAMPLES = REPO / "samples"
 
 # --- The fictional world -----------------------------------------------------------------
 
-ADA = {
+ADA: dict[str, str] = {
     "id": "cust_ada0lovelace001",
     "source_id": "ada-l",
     "name": "Ada Lovelace",
@@ -49,7 +49,7 @@ ADA = {
     "phone": "+44 20 7946 0018",
     "city": "London",
 }
-GRACE = {
+GRACE: dict[str, str] = {
     "id": "cust_grace0hopper002",
     "source_id": "grace-h",
     "name": "Grace Hopper",
@@ -570,7 +570,7 @@ class Generator:
         self.etype = etype
         self.when = when
         program = next(p for pattern, p in PROGRAM_OF if fnmatch.fnmatchcase(etype, pattern))
-        self.program = PROGRAMS[program]
+        self.program: dict[str, str] = PROGRAMS[program]
 
     # entity context: the nearest member name in the path that names an entity
     @staticmethod
@@ -761,7 +761,7 @@ def event_time(index: int) -> str:
 
 def generate(etype: str, when: str, level: str = "default") -> dict[str, Any]:
     uri = data_schema_uri(level, etype)
-    data = Generator(etype, when).value(Node(uri, "", load(uri)), (), 0)
+    data: dict[str, Any] = Generator(etype, when).value(Node(uri, "", load(uri)), (), 0)
     apply_facts(etype, data)
     return data
 

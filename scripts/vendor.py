@@ -52,7 +52,8 @@ def webhook_type(key: str) -> str:
 
 @functools.cache
 def load_spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return spec
 
 
 def webhooks() -> Iterator[tuple[str, str, str, dict[str, Any]]]:

@@ -193,7 +193,7 @@ class Campaign:
 @dataclass(frozen=True, slots=True)
 class Order:
     id: str | None
-    amount: int | None
+    amount: int | float | None
     status: str | None
 
 
@@ -201,7 +201,7 @@ class Order:
 class Redemption:
     id: str | None
     result: str | None
-    amount: int | None
+    amount: int | float | None
     in_points: bool = False  # a loyalty card's redemption: `amount` is points, not minor units (not in JSON)
 
 

@@ -33,7 +33,7 @@ def sample(etype: str, dialect: str = V2024) -> dict[str, Any]:
     path = sample_path(etype)
     if path is None:
         raise KeyError(f"no sample for {etype!r}")
-    event = orjson.loads(path.read_bytes())
+    event: dict[str, Any] = orjson.loads(path.read_bytes())
     if dialect == V2024:
         return event
     return wrap(event["data"], event["type"], dialect, event["created_at"])

@@ -207,7 +207,7 @@ class Stats:
 
         customers = sorted(self.customers.values(), key=lambda r: (-r.events, r.id or r.source_id or ""))
         campaigns = sorted(self.campaigns.values(), key=lambda r: (-r.events, r.id or r.name or ""))
-        duplicates = [
+        duplicates: list[dict[str, Any]] = [
             {"delivery_id": key, "count": len(where), "locators": where} for key, where in self.repeated.items()
         ]
         duplicates.sort(key=lambda r: -r["count"])

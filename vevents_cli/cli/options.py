@@ -287,6 +287,13 @@ def secret(given: str | None, secret_file: Path | None, required: bool) -> str |
     return given or None
 
 
+def required_secret(given: str | None, secret_file: Path | None) -> str:
+    """The secret as `secret` finds it; a usage error when there is none."""
+    found = secret(given, secret_file, required=True)
+    assert found is not None  # `required` raised otherwise
+    return found
+
+
 FileId = tuple[int, int]  # (device, inode): the same file under any name, hard links included
 
 

@@ -15,7 +15,7 @@ def sample(
     event_type: Annotated[
         str, typer.Argument(metavar="TYPE", help="An event type (see: vevents types).", autocompletion=complete_sample)
     ],
-    dialect: Annotated[Dialect, typer.Option("--dialect", help="Envelope to wrap it in.")] = DEFAULT_DIALECT,  # type: ignore[valid-type]
+    dialect: Annotated[Dialect, typer.Option("--dialect", help="Envelope to wrap it in.")] = DEFAULT_DIALECT,
 ) -> ExitStatus:
     """Print a bundled sample payload of TYPE.
 

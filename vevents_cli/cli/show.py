@@ -9,7 +9,6 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
-    MAX_VALUE_SIZE,
     NO_FILTERS,
     AllowEmpty,
     AsType,
@@ -26,6 +25,7 @@ from vevents_cli.cli.options import (
     start,
 )
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 from vevents_cli.pipeline.filters import Filters
 
 

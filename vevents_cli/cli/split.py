@@ -10,7 +10,6 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
-    MAX_VALUE_SIZE,
     NO_FILTERS,
     AsType,
     MaxValueSize,
@@ -23,6 +22,7 @@ from vevents_cli.cli.options import (
     start,
 )
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 from vevents_cli.pipeline.filters import Filters
 
 

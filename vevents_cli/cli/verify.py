@@ -9,17 +9,17 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
-    MAX_VALUE_SIZE,
     MaxValueSize,
     Paths,
     Secret,
     SecretFile,
     inputs,
+    required_secret,
     run_config,
-    secret,
     start,
 )
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 
 
 def verify(
@@ -52,7 +52,7 @@ def verify(
     from vevents_cli.output import verify as render
     from vevents_cli.voucherify import signatures
 
-    key = secret(secret_value, secret_file, required=True)
+    key = required_secret(secret_value, secret_file)
     config = run_config(inputs(paths), validate=False, facts=False, max_value_size=max_value_size)
     run = start(config, functools.partial(signatures.check, secret=key, signature=signature))
     body = functools.partial(signatures.check_body, secret=key, signature=signature)

@@ -5,7 +5,7 @@ the tables fit its width (long cells wrap); in a pipe they are as wide as their 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -33,7 +33,7 @@ def _table(title: str, section: dict[str, Any], *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", caption=caption, caption_justify="left")
     for i, name in enumerate(columns):
         wrap = i == 0 or name in ("where", "after")
-        justify = "right" if name in _NUMBERS else "left"
+        justify: Literal["left", "right"] = "right" if name in _NUMBERS else "left"
         table.add_column(name, justify=justify, overflow="fold", no_wrap=not wrap)
     return table
 

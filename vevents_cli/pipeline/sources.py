@@ -48,7 +48,7 @@ class Source:
         """Open for binary reading; gzip is recognised by its magic bytes, not its name."""
         raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
         if not hasattr(raw, "peek"):  # e.g. a test runner's in-memory stdin
-            raw = io.BufferedReader(raw)  # type: ignore[arg-type]
+            raw = io.BufferedReader(raw)
         if raw.peek(2)[:2] == GZIP_MAGIC:
             return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
         return raw
