@@ -11,7 +11,6 @@
   answers it and queues it as a record for the pipeline (and for forwarding).
 - `forward`: the `Forwarder`, which passes accepted deliveries on from its own thread.
 
-`http` and `saved` depend only on the model, `jsonout` and `voucherify`, so the pipeline
-reads captures and saved files through them; nothing here imports the pipeline, the
-output or the CLI.
+`http` and `saved` depend only on `model` and `jsonout`, so the pipeline reads captures
+and saved files through them; nothing here imports the pipeline, the output or the CLI.
 """
