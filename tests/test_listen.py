@@ -34,8 +34,8 @@ from vevents_cli.model import Record
 from vevents_cli.output import listen as listen_output
 from vevents_cli.output.streams import Streams
 from vevents_cli.pipeline.config import RunConfig
-from vevents_cli.pipeline.receiver import Config, Receiver
 from vevents_cli.samples import sample
+from vevents_cli.webhooks.receive import Config, Receiver
 
 SECRET = "whsec_listen_test"
 
@@ -457,7 +457,7 @@ def test_300_slow_connections_with_256_files_neither_spin_nor_starve_deliveries(
 
 EATER = r"""
 import os, sys
-from vevents_cli.pipeline.receiver import Config, Receiver
+from vevents_cli.webhooks.receive import Config, Receiver
 
 config = Config(port=0, path="/", secret=sys.argv[1], max_connections=1000)
 receiver = Receiver(config, on_note=lambda text: print("note:", text, flush=True))

@@ -71,7 +71,7 @@ def listen(
     from urllib.parse import urlsplit
 
     from vevents_cli.output import listen as render
-    from vevents_cli.pipeline import receiver
+    from vevents_cli.webhooks import receive
 
     key = secret(secret_value, secret_file, required=require_signature)
     if not path.startswith("/"):
@@ -79,7 +79,7 @@ def listen(
     target = urlsplit(forward) if forward is not None else None
     if target is not None and (target.scheme not in ("http", "https") or not target.netloc):
         raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--forward")
-    config = receiver.Config(
+    config = receive.Config(
         host=host,
         port=port,
         path=path,
@@ -94,7 +94,7 @@ def listen(
     streams = console.streams()
     printer = render.Printer(streams)
     try:
-        server = receiver.Receiver(config, on_forward=printer.forwarded, on_note=printer.note)
+        server = receive.Receiver(config, on_forward=printer.forwarded, on_note=printer.note)
     except OSError as exc:
         raise typer.BadParameter(f"cannot open: {exc.strerror or exc}", param_hint="--save") from None
     try:

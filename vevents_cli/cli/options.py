@@ -121,7 +121,6 @@ SecretFile = Annotated[
         help="Read the webhook secret from FILE (surrounding whitespace ignored).",
     ),
 ]
-SECRET_ENV = "VOUCHERIFY_WEBHOOK_SECRET"
 
 _SIZE = re.compile(r"\s*([0-9]+)\s*(?:([KMG])(?:i?B)?|B)?\s*", re.IGNORECASE)
 _SCALE = {None: 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
@@ -273,6 +272,8 @@ def start(
 
 def secret(given: str | None, secret_file: Path | None, required: bool) -> str | None:
     """--secret, else --secret-file, else $VOUCHERIFY_WEBHOOK_SECRET. Never echoed anywhere."""
+    from vevents_cli.voucherify.signatures import SECRET_ENV  # hashing modules: only for the commands that check
+
     if given is None and secret_file is not None:
         try:
             given = secret_file.read_text("utf-8").strip()

@@ -17,7 +17,10 @@ from vevents_cli.model import Summary, Unreadable
 from vevents_cli.output.show import table_cells, table_header
 from vevents_cli.output.streams import Streams, drain, paint
 from vevents_cli.output.text import safe
-from vevents_cli.pipeline.receiver import Config, Forwarded, is_loopback, open_files_limit
+from vevents_cli.webhooks.forward import Forwarded
+from vevents_cli.webhooks.http import is_loopback
+from vevents_cli.webhooks.receive import Config
+from vevents_cli.webhooks.server import open_files_limit
 
 SIG_WIDTH = 13
 SIGNATURE_CELL = {

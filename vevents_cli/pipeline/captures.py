@@ -1,4 +1,4 @@
-"""Deliveries as input: captured HTTP requests, records saved by `vevents listen --save`.
+"""Captured HTTP requests as input: each request's body becomes a record.
 
 A capture is a raw HTTP/1.1 request dump — request line, headers, a blank line, the body —
 with CRLF or LF line ends; several requests may follow one another in one file. The body
@@ -10,67 +10,23 @@ signature covers), `value` the parsed JSON body and `headers` a case-insensitive
 a request that cannot be read becomes an `Unreadable` at the line where it starts (one
 whose body is not a JSON object keeps that body and its headers, for `verify`). Headers
 and bodies are bounded by `--max-value-size`; reading is linear in the capture's size.
+Headers, Content-Length, chunks and the record of a body are `webhooks/http.py`'s.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
 
-import orjson
-
-from vevents_cli.jsonout import loads as exact_loads
 from vevents_cli.model import Locator, Record, Unreadable
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
 from vevents_cli.pipeline.sources import Dropped, Line, ReadFailed, Restart
+from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, Headers, content_length, dechunk, request_record
 
 Item = Record | Unreadable
 
 _REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]\r?\n?$")
 _HEADER = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n?$")
-_CHUNK_SIZE = re.compile(rb"^([0-9A-Fa-f]+)[ \t]*(?:;[^\r\n]*)?\r?\n$")
-_EOL = re.compile(rb"\r?\n$")
-_DIGITS = re.compile(r"[0-9]+")
-
-
-class Headers(Mapping[str, str]):
-    """HTTP headers: looked up case-insensitively, listed with the names as received.
-
-    A header sent twice keeps both values, joined with ", " (RFC 9110 field combining).
-    """
-
-    __slots__ = ("_items",)
-
-    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
-        self._items: dict[str, tuple[str, str]] = {}
-        for name, value in pairs:
-            key = name.lower()
-            if key in self._items:
-                first, old = self._items[key]
-                self._items[key] = (first, f"{old}, {value}")
-            else:
-                self._items[key] = (name, value)
-
-    def __getitem__(self, name: str) -> str:
-        return self._items[name.lower()][1]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._items.values())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return f"Headers({dict(self.items())!r})"
-
-
-# --- captured HTTP requests -------------------------------------------------------------------
 
 
 class _Bytes:
@@ -214,9 +170,9 @@ def _body(stream: _Bytes, headers: Headers, limit: int) -> bytes:
         return _chunked(stream, limit)
     length = headers.get("content-length")
     if length is not None:
-        if not _DIGITS.fullmatch(length):  # ASCII digits only: str.isdigit() is true for "²"
+        size = content_length(length)
+        if size is None:
             raise _BadRequest(f"bad Content-Length: {length!r} (expected a number of bytes)")
-        size = int(length)
         if size > limit:
             raise _BadRequest(f"body larger than {size_text(limit)} (--max-value-size): Content-Length is {size}")
         body = stream.read(size)
@@ -236,43 +192,6 @@ def _body(stream: _Bytes, headers: Headers, limit: int) -> bytes:
     return b"".join(parts).rstrip(b"\r\n")
 
 
-class ChunkError(ValueError):
-    """A chunked body that cannot be decoded."""
-
-
-class BodyTooLarge(ValueError):
-    """A chunked body longer than the limit given."""
-
-
-def dechunk(readline: Callable[[], bytes], read: Callable[[int], bytes], limit: int | None = None) -> bytes:
-    """Decode a `Transfer-Encoding: chunked` body: hex size line, chunk, line end; trailers.
-
-    Shared by captured requests and the receiver (which passes its body limit).
-    """
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        size_line = readline()
-        m = _CHUNK_SIZE.match(size_line)
-        if m is None:
-            raise ChunkError(f"bad chunk size {size_line.strip()[:20]!r}" if size_line else "input ends")
-        size = int(m.group(1), 16)
-        if size == 0:
-            break
-        total += size
-        if limit is not None and total > limit:
-            raise BodyTooLarge(f"body over the limit ({limit} bytes)")
-        chunk = read(size)
-        if len(chunk) < size:
-            raise ChunkError(f"input ends inside a {size}-byte chunk")
-        parts.append(chunk)
-        if not _EOL.fullmatch(readline()):
-            raise ChunkError(f"chunk longer than its size ({size}) says")
-    while readline().strip():  # trailer fields, up to a blank line or the end of input
-        pass
-    return b"".join(parts)
-
-
 def _chunked(stream: _Bytes, limit: int) -> bytes:
     at = stream.line
     try:
@@ -281,35 +200,3 @@ def _chunked(stream: _Bytes, limit: int) -> bytes:
         raise _BadRequest(f"body larger than {size_text(limit)} (--max-value-size)") from None
     except ChunkError as exc:
         raise _BadRequest(f"bad chunked encoding: {exc} (chunks from line {at})") from None
-
-
-def request_record(locator: Locator, headers: Headers, body: bytes, exact: bool = False) -> Item:
-    """A delivery's record: raw is the body as received, value its JSON object (`exact`:
-    integers beyond 64 bits exact, see `exact.loads`)."""
-    if not body.strip():
-        return Unreadable(locator, "request has no body", raw=body, headers=headers)
-    try:
-        value = (exact_loads if exact else orjson.loads)(body)
-    except orjson.JSONDecodeError as exc:
-        return Unreadable(locator, f"request body is not JSON: {exc.msg}", raw=body, headers=headers)
-    if not isinstance(value, dict):
-        return Unreadable(locator, "request body is not a JSON object", raw=body, headers=headers)
-    return Record(locator, body, value, headers)
-
-
-# --- records saved by `vevents listen --save` ---------------------------------------------------
-
-
-def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False) -> Item:
-    """A delivery saved by `listen --save`: its body bytes and headers, as they arrived."""
-    body, headers = saved.get("body"), saved.get("headers")
-    if not isinstance(body, str) or not isinstance(headers, dict):
-        return Unreadable(locator, "saved delivery: `body` must be a string and `headers` an object")
-    if saved.get("body_encoding") == "base64":
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except binascii.Error:
-            return Unreadable(locator, "saved delivery: `body` is not valid base64")
-    else:
-        raw = body.encode("utf-8")
-    return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw, exact)

@@ -37,6 +37,7 @@ from vevents_cli.model import Locator, Note, Record, Unreadable
 from vevents_cli.pipeline import captures
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
 from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, Splitter, lines
+from vevents_cli.webhooks.saved import is_saved_delivery, saved_delivery
 
 BOM = b"\xef\xbb\xbf"
 CUT_LINE = "truncated JSON: this line ends mid-value"
@@ -45,7 +46,6 @@ BINARY = "binary data, not JSON text"  # the source is given up there
 BINARY_LINE = "binary data in this line (NUL bytes): skipped"  # in a log that has given events: the rest is read
 GAVE_UP = f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
 REST_SKIPPED = "the rest of this source is skipped"
-SAVED_DELIVERY_KEYS = frozenset(("received_at", "method", "headers", "body"))  # `listen --save`
 
 _TOKEN = re.compile(rb'["{}\[\]]')
 _STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
@@ -169,9 +169,9 @@ def read_lines(
                     if line.startswith(BOM):
                         line = line[len(BOM) :]
                     if _REQUEST_LINE.match(line):
-                        yield from captures.read_requests(name, line, it, limit, exact)  # type: ignore[arg-type]
+                        yield from captures.read_requests(name, line, it, limit, exact)
                         return
-                yield from reader.feed(line)  # type: ignore[arg-type]
+                yield from reader.feed(line)
             if reader.gave_up:
                 return
     except ReadFailed as exc:
@@ -204,7 +204,7 @@ def read_chunk(
                 value = loads(line)
             except orjson.JSONDecodeError:
                 break
-            if value.__class__ is not dict or value.keys() >= SAVED_DELIVERY_KEYS:
+            if value.__class__ is not dict or is_saved_delivery(value):
                 break
             number += 1
             yield Record(Locator(name, number), line.rstrip(b"\r"), value)
@@ -367,8 +367,8 @@ class _Reader:
     def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Item]:
         if isinstance(value, dict):
             self.records += 1
-            if value.keys() >= SAVED_DELIVERY_KEYS:  # a delivery saved by `vevents listen --save`
-                yield captures.saved_delivery(Locator(self.name, line), value, self.exact)
+            if is_saved_delivery(value):  # a delivery saved by `vevents listen --save`
+                yield saved_delivery(Locator(self.name, line), value, self.exact)
                 return
             yield Record(Locator(self.name, line), raw, value)
         elif isinstance(value, list):

@@ -1,0 +1,84 @@
+"""The `listen --save` file: one NDJSON line per delivery, written and read here only.
+
+A line is an object with `received_at`, `method`, `path`, `headers` (as received), `body`
+(the bytes as received: UTF-8 text, or base64 with `"body_encoding": "base64"`), `event`
+(the parsed body, or null) and `status` (how it was answered). `SaveFile` appends lines
+(each one whole, under a lock); `saved_record` builds one; `is_saved_delivery` recognises
+one among other JSON objects; `saved_delivery` reads one back into the record of the
+delivery as it arrived (what `verify` and `show` read).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from vevents_cli import jsonout
+from vevents_cli.model import Locator, Record, Unreadable
+from vevents_cli.webhooks.http import Headers, request_record
+
+KEYS = frozenset(("received_at", "method", "headers", "body"))  # every saved line has them
+
+
+class SaveFile:
+    """An NDJSON file that deliveries are appended to: one write of a whole line, under a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = memoryview(jsonout.dumps(record, newline=True))
+        with self._lock:
+            while line:  # one write in practice; a short write (disk full...) is finished, not interleaved
+                line = line[os.write(self._fd, line) :]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
+def saved_record(
+    received_at: str, method: str, path: str, headers: Headers, body: bytes, value: Any, status: int
+) -> dict[str, Any]:
+    """The line saved for one delivery."""
+    record: dict[str, Any] = {
+        "received_at": received_at,
+        "method": method,
+        "path": path,
+        "headers": dict(headers.items()),
+    }
+    try:
+        record["body"] = body.decode("utf-8")
+    except UnicodeDecodeError:
+        record["body"], record["body_encoding"] = base64.b64encode(body).decode("ascii"), "base64"
+    record["event"] = value
+    record["status"] = status
+    return record
+
+
+def is_saved_delivery(value: dict[str, Any]) -> bool:
+    """Whether a JSON object is a saved delivery rather than an event."""
+    return value.keys() >= KEYS
+
+
+def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False) -> Record | Unreadable:
+    """A saved delivery's record: its body bytes and headers, as they arrived."""
+    body, headers = saved.get("body"), saved.get("headers")
+    if not isinstance(body, str) or not isinstance(headers, dict):
+        return Unreadable(locator, "saved delivery: `body` must be a string and `headers` an object")
+    if saved.get("body_encoding") == "base64":
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except binascii.Error:
+            return Unreadable(locator, "saved delivery: `body` is not valid base64")
+    else:
+        raw = body.encode("utf-8")
+    return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw, exact)
