@@ -8,10 +8,10 @@ JSON, JUnit and GitHub annotations keep exact values, escaped as each format req
 Every format reports against the expectation (`--expect valid|invalid`, `Options.expect`):
 an event is `ok` (`model`'s pass rules) when its verdict is the one expected, and only
 events that are not ok are reported as problems; `passed` is the one rule for the exit
-status and the JSON summary. Errors are reported at the line (and column) of the failing member in the
-source (`locate`), found only for invalid events. Warnings (what may be wrong without
-making the event invalid: type agreement, unless --strict) are reported in every format,
-and never change a verdict.
+status and the JSON summary. Errors are reported at the line (and column) of the failing
+member in the source (`locate`), found only for invalid events. Warnings (what may be
+wrong without making the event invalid: type agreement, unless --strict) are reported in
+every format, and never change a verdict.
 """
 
 from __future__ import annotations
