@@ -41,6 +41,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from vevents_cli.jsonout import json_type
 from vevents_cli.resources import schema_id
 from vevents_cli.voucherify.catalogue import ALIASES, EXTRA_TYPES, SCHEMA_TYPES
 
@@ -200,7 +201,8 @@ def reachable(components: dict[str, Json], roots: Iterable[str]) -> list[str]:
 
 
 def load_overrides(path: Path = SCHEMAS_DIR / OVERRIDES_FILE) -> list[dict[str, Json]]:
-    return json.loads(path.read_text(encoding="utf-8"))["overrides"]
+    overrides: list[dict[str, Json]] = json.loads(path.read_text(encoding="utf-8"))["overrides"]
+    return overrides
 
 
 def resolve_pointer(node: Json, pointer: str) -> Json:
@@ -307,16 +309,6 @@ def _canonical(value: Json) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _type_of(value: Json) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {dict: "object", list: "array", str: "string"}[type(value)]
-
-
 class Facts:
     """An over-approximation of what a schema accepts: JSON types, the finite set of values
     (canonical JSON) when limited to one, required members, and each member's schema."""
@@ -375,7 +367,9 @@ class Analyser:
         for key in ("enum", "const"):
             if key in schema:
                 values = schema[key] if key == "enum" else [schema[key]]
-                out = out.both(Facts(frozenset(map(_type_of, values)), frozenset(map(_canonical, values))))
+                out = out.both(
+                    Facts(frozenset(json_type(v, integer=False) for v in values), frozenset(map(_canonical, values)))
+                )
         if "$ref" in schema:
             target = resolve_pointer(self.defs_file, schema["$ref"].partition("#")[2])
             out = out.both(self.facts(target, depth + 1))
@@ -388,8 +382,8 @@ class Analyser:
                     union = union.either(self.facts(sub, depth + 1))
                 out = out.both(union)
         if out.values is not None:  # only the values of an accepted type remain
-            out.values = frozenset(v for v in out.values if _type_of(json.loads(v)) in out.types)
-            out.types = frozenset(_type_of(json.loads(v)) for v in out.values)
+            out.values = frozenset(v for v in out.values if json_type(json.loads(v), integer=False) in out.types)
+            out.types = frozenset(json_type(json.loads(v), integer=False) for v in out.values)
         return out
 
     def overlap(self, a: Json, b: Json, depth: int = 0) -> str | None:

@@ -11,7 +11,7 @@ import pytest
 from conftest import invoke
 
 from vevents_cli import samples
-from vevents_cli.pipeline.validate import SchemaSet
+from vevents_cli.pipeline.check import SchemaSet
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The legacy level accepts whatever the default level accepts.
 
 Legacy events are checked against the default level's data schema first and against the
-legacy level's only when the default one refuses them (`pipeline.validate`): fewer
+legacy level's only when the default one refuses them (`pipeline.check`): fewer
 validators to compile and keep warm. That is sound only while every instance the default
 level accepts, the legacy level accepts too (the legacy level is the default one without
 `required`, every member nullable). These tests hold the generated schemas to it, over
@@ -22,7 +22,7 @@ from conftest import invoke, legacy_examples, vendor_examples, write_ndjson
 from test_acceptance import generated
 
 from vevents_cli import resources
-from vevents_cli.pipeline.validate import _load, _registry
+from vevents_cli.pipeline.schemas import load, registry
 from vevents_cli.samples import sample, wrap
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
 
@@ -33,7 +33,7 @@ SCHEMAS = resources.schemas_dir()
 def validator(level: str, etype: str) -> Any:
     path = SCHEMAS / level / "data" / f"{etype}.json"
     return jsonschema_rs.validator_for(
-        _load(path), validate_formats=True, registry=_registry(SCHEMAS / level), base_uri=path.as_uri()
+        load(path), validate_formats=True, registry=registry(SCHEMAS / level), base_uri=path.as_uri()
     )
 
 

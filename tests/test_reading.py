@@ -249,8 +249,8 @@ JSON = st.recursive(
 )
 def test_recognise_and_summarise_never_raise_on_random_json(payload: dict) -> None:
     from vevents_cli.model import Locator
+    from vevents_cli.pipeline.check import SchemaSet
     from vevents_cli.pipeline.summarise import summarise
-    from vevents_cli.pipeline.validate import SchemaSet
 
     record = Record(Locator("<fuzz>", 1), orjson.dumps(payload), payload)
     event = recognise(record)

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from vevents_cli import resources, samples
 from vevents_cli.model import Locator, Record
+from vevents_cli.pipeline.check import SchemaSet
 from vevents_cli.pipeline.recognise import recognise
-from vevents_cli.pipeline.validate import SchemaSet
 from vevents_cli.voucherify import catalogue, dialects
 
 ROLLBACKS = ("redemption.rollback.succeeded", "redemption.rollback.failed", "customer.redemption.rollback.succeeded")
@@ -372,9 +372,9 @@ def test_long_enums_list_the_closest_values_and_how_many_more(tmp_path: Path) ->
     (line,) = [line for line in lines if line.startswith("/event/type")]
     assert "unknown event type 'customer.creatd'; did you mean 'customer.created'" in line
     envelope = orjson.loads((resources.schemas_dir() / "default" / "envelope" / "v2024.json").read_bytes())
-    from vevents_cli.pipeline.validate import _enum_message
+    from vevents_cli.pipeline.messages import enum_message
 
     options = envelope["properties"]["type"]["enum"]
-    message = _enum_message("voucher.publishd", options)
+    message = enum_message("voucher.publishd", options)
     assert message.startswith("'voucher.publishd' is not one of 'voucher.published', ")
     assert message.endswith(f", … {len(options) - 5} more") and message.count("'") == 12

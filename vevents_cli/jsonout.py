@@ -10,7 +10,7 @@ two). So a redacted log or a split fixture keeps every number as it was.
 
 Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: the commands
 that write payloads back); elsewhere values are orjson's. Every `Record.raw` is exact in
-any case. Pure functions.
+any case. `json_type` names a parsed value's JSON type, as JSON Schema does. Pure functions.
 """
 
 from __future__ import annotations
@@ -73,3 +73,19 @@ def _standard(value: Any, pretty: bool, ascii_only: bool) -> bytes:
         return text.encode()
     except UnicodeEncodeError:  # a lone surrogate (from a \\ud800 escape): kept as its escape
         return _standard(value, pretty, ascii_only=True)
+
+
+def json_type(value: Any, *, integer: bool = True) -> str:
+    """The JSON Schema type name of a parsed JSON value: null, boolean, integer, number,
+    string, array or object (`integer=False`: an integer is a number, as JSON has it)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer" if integer else "number"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

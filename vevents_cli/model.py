@@ -3,8 +3,10 @@
     Record (raw bytes + Locator) or Unreadable  ->  Event (dialect, catalogue entry, data)
         ->  Verdict (SchemaErrors)  ->  Summary (facts)  ->  output
 
-`Tally` is a run's only mutable state: the counts the exit status and summary lines use.
-Nothing here reads input or prints; every other module speaks in these types.
+`Tally` is a run's only mutable state: the counts the exit status and summary lines use;
+the pass rules beside it (`ok`, `passed`...) judge an event and a run against an
+`Expectation` (`--expect`, `--allow-empty`). Nothing here reads input or prints; every
+other module speaks in these types.
 """
 
 from __future__ import annotations
@@ -307,3 +309,47 @@ class Tally:
     @property
     def failed(self) -> bool:
         return bool(self.invalid or self.unreadable)
+
+
+# --- the pass rules: an event and a run against what was expected ---------------------------------
+
+VALID, INVALID = "valid", "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What a run should find: every event `expect` (`--expect valid|invalid`), and something
+    at all unless `allow_empty` (`--allow-empty`)."""
+
+    expect: str = VALID
+    allow_empty: bool = False
+
+
+def ok(s: Summary, expected: Expectation) -> bool:
+    """Whether an event's verdict is the expected one."""
+    return s.valid is False if expected.expect == INVALID else s.valid is not False
+
+
+def unreadable_ok(expected: Expectation) -> bool:
+    """Unreadable input is an error, except among fixtures expected to be broken."""
+    return expected.expect == INVALID
+
+
+def empty(tally: Tally) -> bool:
+    """The run found nothing at all to check (no event, nothing unreadable)."""
+    return tally.events == 0 and tally.unreadable == 0
+
+
+def passed(tally: Tally, expected: Expectation) -> bool:
+    """The run's verdict, the exit status's only rule: every event as expected, and something found."""
+    if empty(tally) and not expected.allow_empty:
+        return False
+    if expected.expect == INVALID:
+        return tally.valid == 0
+    return not tally.failed
+
+
+def not_as_expected(tally: Tally, expected: Expectation) -> int:
+    """How many items are not as expected: valid events under `--expect invalid`, else
+    invalid events and unreadable input."""
+    return tally.valid if expected.expect == INVALID else tally.invalid + tally.unreadable

@@ -2,7 +2,8 @@
 
 In a wheel they are installed inside the package (vevents_cli/schemas, vevents_cli/samples);
 in a source checkout (editable install, tests) they are the repo's top-level folders.
-Files are found by names from the catalogue and dialects tables, never from input.
+Files are found by names from the catalogue and dialects tables, never from input; this
+module imports nothing else of the package.
 
 Each bundled schema file has an `$id`: `SCHEMA_ID_BASE` + its path below schemas/ (so
 other tools can load them); `schema_for_id` maps such an id back to the local file, so
@@ -47,17 +48,9 @@ def shapes() -> dict[str, dict[str, list[str]]]:
     return load_json(path) if path.is_file() else {}
 
 
-def schema_file(name: str, level: str) -> Path | None:
-    """The bundled schema of a type's data (`voucher.published`) or of an envelope
-    (`envelope/v2024`) at a level, looked up in the tables; None for any other name."""
-    from vevents_cli.voucherify import catalogue, dialects
-
-    entry = catalogue.lookup(name)
-    if entry is not None:
-        relative = entry.schema_file
-    else:
-        envelopes = {f"envelope/{d.name}": f"envelope/{d.name}.json" for d in dialects.DIALECTS.values() if d.envelope}
-        relative = envelopes.get(name)
+def schema_path(level: str, relative: str | None) -> Path | None:
+    """The bundled schema file at `relative` (as the tables name it) in a level folder; None
+    when there is none."""
     path = schemas_dir() / level / relative if relative else None
     return path if path is not None and path.is_file() else None
 

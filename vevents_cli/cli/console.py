@@ -17,11 +17,14 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from vevents_cli.output.streams import Streams
+
+if TYPE_CHECKING:
+    from vevents_cli.pipeline.runner import Progress as ProgressCallback
 
 _CHOICE = "vevents.color"  # where the run's --color is kept: the click context's meta
 
@@ -77,7 +80,7 @@ def width(out: Streams) -> int | None:
 
 
 @contextlib.contextmanager
-def progress(paths: tuple[str, ...], out: Streams, deferred: bool) -> Iterator[object]:
+def progress(paths: tuple[str, ...], out: Streams, deferred: bool) -> Iterator[ProgressCallback | None]:
     """A `pipeline.Progress` callback drawing a bar on stderr, or None where none is wanted.
 
     Only when stderr is a terminal, the inputs are files, and stdout is not that terminal

@@ -29,7 +29,7 @@ from vevents_cli.voucherify import dialects
 if TYPE_CHECKING:
     from vevents_cli.model import Summary, Tally
     from vevents_cli.output.streams import Streams
-    from vevents_cli.pipeline import Progress, Run
+    from vevents_cli.pipeline.runner import Progress, Run
 
 T = TypeVar("T")
 
@@ -193,11 +193,13 @@ def _stdin_empty() -> bool:
     """Whether stdin is at its end already (looked at without using up any of it)."""
     stream = getattr(sys.stdin, "buffer", None)
     try:
-        if hasattr(stream, "peek"):
-            return stream.peek(1) == b""  # type: ignore[union-attr]
+        peek = getattr(stream, "peek", None)
+        if peek is not None:
+            head: bytes = peek(1)
+            return head == b""
         if stream is not None and stream.seekable():
             at = stream.tell()
-            first = stream.read(1)
+            first: bytes = stream.read(1)
             stream.seek(at)
             return first == b""
     except (OSError, ValueError):
@@ -208,8 +210,8 @@ def _stdin_empty() -> bool:
 def report_empty(tally: Tally, paths: list[str] | tuple[str, ...] | None, streams: Streams, allow_empty: bool) -> bool:
     """One line on stderr when a run found no event in its inputs (unless --allow-empty);
     True when that makes the run fail."""
+    from vevents_cli.model import empty
     from vevents_cli.output.text import no_events_line
-    from vevents_cli.output.validate import empty
 
     if allow_empty or not empty(tally):
         return False
@@ -256,15 +258,25 @@ def run_config(
     )
 
 
+@typing.overload
+def start(config: RunConfig, project: None = None, progress: Progress | None = None, **more: Any) -> Run[Summary]: ...
+
+
+@typing.overload
 def start(
-    config: RunConfig, project: Callable[[Summary], T] | None = None, progress: Progress | None = None, **more: Any
-) -> Run[T]:
+    config: RunConfig, project: Callable[[Summary], T], progress: Progress | None = None, **more: Any
+) -> Run[T]: ...
+
+
+def start(
+    config: RunConfig, project: Callable[[Summary], Any] | None = None, progress: Progress | None = None, **more: Any
+) -> Run[Any]:
     """`pipeline.run`, with a `--schemas` folder that cannot be used turned into a usage error."""
     from vevents_cli import pipeline
 
     try:
         if project is None:
-            return pipeline.run(config, progress=progress, **more)  # type: ignore[return-value]
+            return pipeline.run(config, progress=progress, **more)
         return pipeline.run(config, project, progress=progress, **more)
     except pipeline.SchemaProblem as exc:
         raise typer.BadParameter(str(exc), param_hint="--schemas") from exc
@@ -445,7 +457,7 @@ def filtered(command: Callable[..., Any]) -> Callable[..., Any]:
 
     hints = typing.get_type_hints(command, include_extras=True)  # the commands' annotations are strings
     own = [p.replace(annotation=hints[p.name]) for p in signature.parameters.values() if p.name != "filters"]
-    del wrapper.__wrapped__  # type: ignore[attr-defined]  # Typer must read the signature below
+    del wrapper.__wrapped__  # Typer must read the signature below
     wrapper.__signature__ = signature.replace(parameters=own + options)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in own + options}
     return wrapper

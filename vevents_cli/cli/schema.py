@@ -37,6 +37,7 @@ def schema(
     """
     from vevents_cli import resources
     from vevents_cli.output import schema as render
+    from vevents_cli.voucherify import dialects
 
     if listing:
         sys.stdout.buffer.write(render.listing())
@@ -44,7 +45,7 @@ def schema(
     if event_type is None:
         raise typer.BadParameter("give a TYPE (see: vevents schema --list)", param_hint="TYPE")
     level = "strict" if strict else "default"
-    path = resources.schema_file(event_type, level)
+    path = resources.schema_path(level, dialects.schema_file(event_type))
     if path is None:
         unknown_type(event_type, "TYPE", render.names(), "no bundled schema for", "vevents schema --list")
     origin = path.relative_to(resources.schemas_dir()).as_posix()

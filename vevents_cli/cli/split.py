@@ -66,7 +66,7 @@ def split(
     streams = console.streams()
     splitter = splitting.Splitter(out, force=force, inputs=input_files(sources) if force else frozenset())
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start(config, functools.partial(splitting.piece, bare=bare), progress)  # type: ignore[arg-type]
+        run = start(config, functools.partial(splitting.piece, bare=bare), progress)
         splitting.write_all(run, splitter, streams)
     written = len(splitter.written)
     streams.note(f"{written} file{'' if written == 1 else 's'} written to {out}")

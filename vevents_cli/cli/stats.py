@@ -66,7 +66,7 @@ def stats(
     )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start(config, aggregate.row, progress)  # type: ignore[arg-type]
+        run = start(config, aggregate.row, progress)
         document = aggregate.collect(run, streams).document(run.tally, None if every else top)
     render.write(document, streams, fmt.value)
     if fmt is TextOrJson.text and filters.active:

@@ -9,7 +9,6 @@ import typer
 
 from vevents_cli.cli import console
 from vevents_cli.cli.options import (
-    MAX_VALUE_SIZE,
     NO_FILTERS,
     AllowEmpty,
     AsType,
@@ -24,6 +23,7 @@ from vevents_cli.cli.options import (
     start,
 )
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 from vevents_cli.pipeline.filters import Filters
 
 
@@ -78,7 +78,8 @@ def validate(
 
       vevents validate webhooks.ndjson --type 'voucher.*' --since 2h
     """
-    from vevents_cli.output.validate import REPORTERS, Options, passed
+    from vevents_cli.model import passed
+    from vevents_cli.output.validate import REPORTERS, Options
 
     sources = inputs(paths, allow_empty)
     config = run_config(
@@ -95,7 +96,7 @@ def validate(
     streams = console.streams()
     deferred = fmt is ReportFormat.junit or (quiet and fmt is ReportFormat.text)  # JSON is written as it goes
     with console.progress(sources, streams, deferred) as progress:
-        run = start(config, reporter.projection(options), progress)  # type: ignore[arg-type]
+        run = start(config, reporter.projection(options), progress)
         reporter.write(run, streams, options)
     report_empty(run.tally, paths, streams, allow_empty)
     return ExitStatus.of(not passed(run.tally, options))

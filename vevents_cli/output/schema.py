@@ -84,7 +84,7 @@ def names() -> list[str]:
     from vevents_cli.voucherify import catalogue, dialects
 
     types = sorted(name for name, entry in catalogue.CATALOGUE.items() if entry.has_schema)
-    return types + [f"envelope/{d.name}" for d in dialects.DIALECTS.values() if d.envelope]
+    return types + list(dialects.ENVELOPES)
 
 
 def listing() -> bytes:

@@ -18,6 +18,7 @@ from vevents_cli import jsonout
 from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
 from vevents_cli.output.text import DASH, amount, join, json_text, number, safe, shorten, sign_style, signed
+from vevents_cli.pipeline.runner import identity
 from vevents_cli.voucherify import catalogue
 
 if TYPE_CHECKING:
@@ -354,10 +355,6 @@ def raw_text(s: Summary) -> str:
 # --- a whole run --------------------------------------------------------------------------
 
 
-def identity(s: Summary) -> Summary:
-    return s
-
-
 def json_raw_line(s: Summary) -> bytes:
     """`show --format json --raw`: the summary, plus the payload (and HTTP headers) as they are."""
     headers = s.event.headers
@@ -388,11 +385,13 @@ class View:
     ) -> View:
         """`width`: the terminal's (None: not a terminal); `several`: the input spans several sources."""
         layout = table_layout(width, several, color, raw) if name == "table" else None
-        project = {
+        projections: dict[str, Callable[[Summary], Any]] = {
             "json": json_raw_line if raw else json_line,
-            "table": functools.partial(table_line, layout=layout),
             "panels": identity,
-        }[name]
+        }
+        if layout is not None:
+            projections["table"] = functools.partial(table_line, layout=layout)
+        project = projections[name]
         return cls(name, project, raw, color, streaming, layout)
 
 

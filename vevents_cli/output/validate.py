@@ -6,12 +6,12 @@ results into the report. Text goes through `text.safe` (it may reach a terminal)
 JSON, JUnit and GitHub annotations keep exact values, escaped as each format requires.
 
 Every format reports against the expectation (`--expect valid|invalid`, `Options.expect`):
-an event is `ok` when its verdict is the one expected, and only events that are not ok
-are reported as problems; `passed` is the one rule for the exit status and the JSON
-summary. Errors are reported at the line (and column) of the failing member in the
-source (`locate`), found only for invalid events. Warnings (what may be wrong without
-making the event invalid: type agreement, unless --strict) are reported in every format,
-and never change a verdict.
+an event is `ok` (`model`'s pass rules) when its verdict is the one expected, and only
+events that are not ok are reported as problems; `passed` is the one rule for the exit
+status and the JSON summary. Errors are reported at the line (and column) of the failing
+member in the source (`locate`), found only for invalid events. Warnings (what may be
+wrong without making the event invalid: type agreement, unless --strict) are reported in
+every format, and never change a verdict.
 """
 
 from __future__ import annotations
@@ -20,50 +20,32 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vevents_cli import jsonout
-from vevents_cli.model import SchemaError, Summary, Tally, Unreadable
+from vevents_cli.model import (
+    INVALID,
+    VALID,
+    Expectation,
+    SchemaError,
+    Summary,
+    Tally,
+    Unreadable,
+    not_as_expected,
+    ok,
+    passed,
+    unreadable_ok,
+)
 from vevents_cli.output.locate import in_source
 from vevents_cli.output.streams import Lines, Streams, drain
 from vevents_cli.output.text import safe
 
-VALID, INVALID = "valid", "invalid"
-
 
 @dataclass(frozen=True, slots=True)
-class Options:
+class Options(Expectation):
+    """What the run is checked against (`Expectation`), and how the report is written."""
+
     only_invalid: bool = False  # JSON: leave valid events out of `events`
-    expect: str = VALID  # --expect: the verdict every event should have
-    allow_empty: bool = False  # --allow-empty: a run that finds nothing passes
-
-
-def ok(s: Summary, options: Options) -> bool:
-    """Whether an event's verdict is the expected one."""
-    return s.valid is False if options.expect == INVALID else s.valid is not False
-
-
-def unreadable_ok(options: Options) -> bool:
-    """Unreadable input is an error, except among fixtures expected to be broken."""
-    return options.expect == INVALID
-
-
-def empty(tally: Tally) -> bool:
-    """The run found nothing at all to check (no event, nothing unreadable)."""
-    return tally.events == 0 and tally.unreadable == 0
-
-
-def passed(tally: Tally, options: Options) -> bool:
-    """The run's verdict, the exit status's only rule: every event as expected, and something found."""
-    if empty(tally) and not options.allow_empty:
-        return False
-    if options.expect == INVALID:
-        return tally.valid == 0
-    return not tally.failed
-
-
-def not_as_expected(tally: Tally, options: Options) -> int:
-    return tally.valid if options.expect == INVALID else tally.invalid + tally.unreadable
 
 
 def summary_line(tally: Tally, options: Options | None = None) -> str:
@@ -409,10 +391,16 @@ def github_write(run: Any, streams: Streams, options: Options) -> None:
 # --- the registry -------------------------------------------------------------------------------
 
 
+class Project(Protocol):
+    """One summary -> what a reporter's `write` needs (may run in a worker)."""
+
+    def __call__(self, s: Summary, options: Options) -> Any: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Reporter:
     name: str
-    project: Callable[[Summary, Options], Any]  # one summary -> what `write` needs (may run in a worker)
+    project: Project  # one summary -> what `write` needs (may run in a worker)
     write: Callable[[Any, Streams, Options], None]  # the run's results -> the report
 
     def projection(self, options: Options) -> Callable[[Summary], Any]:

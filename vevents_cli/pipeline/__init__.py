@@ -1,13 +1,13 @@
 """The pipeline: the only way from input to results, one item at a time, in input order.
 
     sources -> records (raw bytes + locator) -> recognise (dialect, catalogue entry)
-        -> validate (verdict) -> summarise (facts) -> filters -> project(summary) -> results
+        -> check (verdict) -> summarise (facts) -> filters -> project(summary) -> results
 
-`run(config, project)` is the one entry point of every command that reads events. It
-returns a `Run`: iterate it for results (`project(summary)`, or an `Unreadable` where input
-could not be read), then read `run.tally`. How the work is spread is a strategy chosen
-here, invisible to commands, and all give the same results in the same order (a projection
-that returns None, nothing to print, may have those left out):
+`run(config, project)` (`runner`) is the one entry point of every command that reads
+events. It returns a `Run`: iterate it for results (`project(summary)`, or an `Unreadable`
+where input could not be read), then read `run.tally`. How the work is spread is a strategy
+chosen there, invisible to commands, and all give the same results in the same order (a
+projection that returns None, nothing to print, may have those left out):
 
 - serial: stdin, gzip, small files, pretty JSON, captured requests, live deliveries;
 - parallel (`parallel.py`): large plain NDJSON files, cut into chunks for worker processes;
@@ -15,160 +15,33 @@ that returns None, nothing to print, may have those left out):
 
 `project` runs wherever the events are (perhaps in a worker), so it must be a
 module-level function or a `functools.partial` of one, and return something small.
+
+This module only re-exports, each name imported on first use: `--help` and the options
+(which import `RunConfig`) load none of the stages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from vevents_cli.model import Record, Summary, Tally, Unreadable
 from vevents_cli.pipeline.config import RunConfig
 
-# The stages are imported when a run starts, not with this module: `--help` and the options
-# (which import `RunConfig`) need none of them, and a small run never imports `multiprocessing`.
+if TYPE_CHECKING:
+    from vevents_cli.pipeline.runner import Progress, Run, Stages, identity, run
+    from vevents_cli.pipeline.schemas import SchemaProblem
 
-__all__ = ["Progress", "Run", "RunConfig", "SchemaProblem", "Stages", "run"]
+__all__ = ["Progress", "Run", "RunConfig", "SchemaProblem", "Stages", "identity", "run"]
+
+_RUNNER = frozenset({"Progress", "Run", "Stages", "identity", "run"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in _RUNNER:
+        from vevents_cli.pipeline import runner
+
+        return getattr(runner, name)
     if name == "SchemaProblem":
-        from vevents_cli.pipeline.validate import SchemaProblem
+        from vevents_cli.pipeline.schemas import SchemaProblem
 
         return SchemaProblem
     raise AttributeError(name)
-
-
-T = TypeVar("T")
-Progress = Callable[[int, int], None]  # (bytes read, items read) since the last call
-
-
-def identity(summary: Summary) -> Summary:
-    return summary
-
-
-class Stages:
-    """recognise -> validate -> summarise -> filter -> project, for one process.
-
-    Built once per run (compiling nothing until an event needs it); worker processes
-    inherit it (fork) or rebuild it from its config (spawn: see `__reduce__`).
-    """
-
-    def __init__(self, config: RunConfig) -> None:
-        from vevents_cli.pipeline.validate import SchemaSet
-
-        self.config = config
-        self.schemas = SchemaSet(config.strict, config.user_schemas) if config.validate else None
-        self.keep = config.filters.matches if config.filters.active else None
-        self.facts = config.needs_facts
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Stages, (self.config,))
-
-    def prepare(self, name: str, lines: list[bytes]) -> None:
-        """Compile the validators the events of these lines (a file's first lines) need: each kind's
-        plan's, and a legacy level validator where one of these events needs it (`pipeline.validate`)."""
-        if self.schemas is None:
-            return
-        from vevents_cli.pipeline import recognise
-        from vevents_cli.pipeline.records import read_lines
-
-        config, schemas = self.config, self.schemas
-        for item in read_lines(name, lines, ndjson=True, limit=config.max_value_size, exact=config.exact_numbers):
-            if isinstance(item, Record):
-                event = recognise.recognise(item, config.as_type)
-                if schemas.plan(event).data_first is not None:
-                    schemas.check(event)
-
-    def process(
-        self,
-        items: Iterable[Record | Unreadable],
-        tally: Tally,
-        project: Callable[[Summary], T],
-        progress: Progress | None = None,
-    ) -> Iterator[T | Unreadable]:
-        from vevents_cli.pipeline import recognise, summarise
-
-        as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
-        event_of = recognise.recognise
-        summary_of = summarise.summarise if self.facts else summarise.verdict_only
-        for item in items:
-            if progress is not None:
-                progress(len(item.raw) + 1 if isinstance(item, Record) else 0, 1)
-            if isinstance(item, Unreadable):
-                tally.count(item)
-                yield item
-                continue
-            event = event_of(item, as_type)
-            summary = summary_of(event, schemas.check(event) if schemas is not None else None)
-            if keep is not None and not keep(summary):
-                tally.filtered += 1
-                continue
-            tally.count(summary)
-            yield project(summary)
-
-
-class Run(Generic[T]):
-    """The results of one run, in input order; `tally` is complete once they are all read."""
-
-    def __init__(
-        self,
-        config: RunConfig,
-        project: Callable[[Summary], T],
-        progress: Progress | None,
-        records: Iterable[Record | Unreadable] | None,
-    ) -> None:
-        self.config = config
-        self.tally = Tally()
-        self.stages = Stages(config)  # raises SchemaProblem for a broken --schemas DIR
-        self._project = project
-        self._progress = progress
-        self._records = records
-
-    def __iter__(self) -> Iterator[T | Unreadable]:
-        config, stages, tally, project = self.config, self.stages, self.tally, self._project
-        if self._records is not None:  # live deliveries (listen)
-            yield from stages.process(self._records, tally, project, self._progress)
-        elif config.follow:
-            from vevents_cli.pipeline import follow
-            from vevents_cli.pipeline.records import read_lines
-
-            name, limit = config.inputs[0], config.max_value_size
-            lines = follow.until_interrupted(follow.lines(name, limit=limit))
-            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers)
-            yield from stages.process(items, tally, project, self._progress)
-        else:
-            yield from self._sources()
-
-    def _sources(self) -> Iterator[T | Unreadable]:
-        from vevents_cli.pipeline import parallel
-        from vevents_cli.pipeline.records import problem, read_source
-        from vevents_cli.pipeline.sources import Problem, expand
-
-        config, stages, tally, project = self.config, self.stages, self.tally, self._project
-        with parallel.Workers(stages, project, config.jobs) as workers:
-            for source in expand(config.inputs):
-                if isinstance(source, Problem):
-                    item = problem(source)
-                    tally.count(item)
-                    yield item
-                elif workers.take(source):
-                    yield from workers.run(source, tally, self._progress)
-                else:
-                    items = read_source(source, config.max_value_size, config.exact_numbers)
-                    yield from stages.process(items, tally, project, self._progress)
-
-
-def run(
-    config: RunConfig,
-    project: Callable[[Summary], T] = identity,
-    *,  # type: ignore[assignment]
-    progress: Progress | None = None,
-    records: Iterable[Record | Unreadable] | None = None,
-) -> Run[T]:
-    """The results of every input of `config`, each summary passed through `project`.
-
-    `records` replaces the inputs by records already read (deliveries arriving at
-    `vevents listen`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
-    """
-    return Run(config, project, progress, records)

@@ -2,7 +2,7 @@
 
 A large, plain (not gzip) NDJSON file (by its name, or a first line that is a whole JSON
 object) is cut into ~2 MiB chunks, each just before a line that starts with `{`. Each chunk goes through the same
-stages (`Stages.process`) in a worker, reading as a serial run would at that line (the
+stages (`runner.Stages.process`) in a worker, reading as a serial run would at that line (the
 source is known to be NDJSON there), and the results come back in input order: the
 output is a serial run's, byte for byte. At most two chunks per worker are in flight,
 so memory stays flat however slowly the results are written.
@@ -25,6 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from io import BufferedReader
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_chunk
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
-    from vevents_cli.pipeline import Progress, Stages
+    from vevents_cli.pipeline.runner import Progress, Stages
 
 MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up
 CHUNK = 2 * 1024 * 1024
@@ -113,7 +114,7 @@ def chunks(path: Path) -> Iterator[tuple[int, int | None, int]]:
             start = cut
 
 
-def _next_cut(f: Any, start: int, size: int) -> int | None:
+def _next_cut(f: BufferedReader, start: int, size: int) -> int | None:
     """Where the chunk from `start` ends: the first good cut at least CHUNK bytes in; None: no
     cut before the end of the file; -1: none within MAX_CHUNK bytes."""
     pos = start + CHUNK - 1  # the `\n` of a `\n{` at or after here
@@ -142,7 +143,7 @@ def _next_cut(f: Any, start: int, size: int) -> int | None:
         search = found + 1
 
 
-def _count_lines(f: Any, start: int, end: int, buffer: bytearray) -> int:
+def _count_lines(f: BufferedReader, start: int, end: int, buffer: bytearray) -> int:
     """The line ends in bytes start..end of the file, read through `buffer`."""
     f.seek(start)
     view = memoryview(buffer)
@@ -191,10 +192,12 @@ class Workers:
     def _prepare(self, path: Path | None, name: str) -> None:
         """Compile, before the workers fork, the validators the first events need, so the workers
         share those pages (copy-on-write) instead of each compiling its own copy."""
+        if path is None:
+            return
         try:
-            with open(path, "rb") as f:  # type: ignore[arg-type]
+            with path.open("rb") as f:
                 head = f.read(PREPARE)
-        except (OSError, TypeError):
+        except OSError:
             return
         self.stages.prepare(name, head.splitlines(keepends=True)[:-1])  # the last line may be cut
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from vevents_cli.jsonout import json_type
 from vevents_cli.jsonout import loads as exact_loads
 from vevents_cli.model import Locator, Note, Record, Unreadable
 from vevents_cli.pipeline import captures
@@ -548,17 +549,9 @@ def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    """A value's JSON type as a sentence says it: `null`, `a number`, `an object`..."""
+    name = json_type(value, integer=False)
+    return name if value is None else ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def _reason(text: bytes, exc: orjson.JSONDecodeError) -> str:

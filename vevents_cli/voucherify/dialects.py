@@ -9,7 +9,9 @@
 - `bare`: only the `data` object; its type comes from `--as` or from its shape.
 
 Each `Dialect` says how to detect it, where the type, custom name, id, time and data are,
-which schema level and pointers validation uses, and how to wrap a sample's data in it.
+which schema level, envelope schema file and pointers validation uses, and how to wrap a
+sample's data in it; `schema_file` finds a bundled schema by name through this table and
+the catalogue.
 Adding a dialect means adding a row here; nothing else branches on dialect names.
 """
 
@@ -52,6 +54,11 @@ class Dialect:
     related_data: bool = False  # the data schema applies only when a related event names the type
     changes: bool = False  # `data.previous_attributes` says what changed (old -> new)
     custom_payloads: bool = False  # data sharing no member with its type's schema is the user's own
+
+    @property
+    def envelope_file(self) -> str | None:
+        """Its envelope schema, relative to a schema level folder (named by this table, never by input)."""
+        return f"envelope/{self.name}.json" if self.envelope else None
 
 
 def _str(value: Any) -> str | None:
@@ -114,6 +121,8 @@ def _read_legacy(payload: dict[str, Any], _as: str | None) -> Reading:
     related = data.get("related_object")
     related_type = _str(related.get("type")) if isinstance(related, dict) else None
     given = _str(payload.get("type"))
+    etype: str | None
+    name: str | None
     if related_type:
         etype, name = related_type, given
     elif catalogue.lookup(given):
@@ -277,6 +286,20 @@ DIALECTS: dict[str, Dialect] = {
     ),
 }
 NAMES: tuple[str, ...] = (V2024, DISTRIBUTION, LEGACY, BARE)  # the order users see them in
+
+
+# The envelope schemas by the name `vevents schema` knows them by: `envelope/v2024`...
+ENVELOPES: dict[str, Dialect] = {f"envelope/{d.name}": d for d in DIALECTS.values() if d.envelope}
+
+
+def schema_file(name: str) -> str | None:
+    """The bundled schema named `name`, relative to a schema level folder: a type's data schema
+    (`voucher.published`) or a dialect's envelope (`envelope/v2024`); None for any other name."""
+    entry = catalogue.lookup(name)
+    if entry is not None:
+        return entry.schema_file
+    dialect = ENVELOPES.get(name)
+    return dialect.envelope_file if dialect is not None else None
 
 
 _DETECTION = tuple((d.detect, d) for d in DIALECTS.values())
