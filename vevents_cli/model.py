@@ -74,14 +74,20 @@ class Unreadable:
 
 
 @dataclass(frozen=True, slots=True)
-class Note(Unreadable):
+class Note:
     """Not a failure, never counted: a line on stderr about how the input was read (a link to
     a folder already read, skipped; a followed file truncated, read again from the start)."""
+
+    locator: Locator
+    reason: str
 
     def __str__(self) -> str:
         if self.locator.line == 0:
             return f"{self.locator.source}: {self.reason}"
-        return Unreadable.__str__(self)
+        return f"{self.locator}: {self.reason}"
+
+
+Read = Record | Unreadable | Note  # what reading a source yields, in input order
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +275,6 @@ class Summary:
         return self.verdict.valid if self.verdict is not None else None
 
 
-Item = Summary | Unreadable
-
-
 @dataclass(slots=True)
 class Tally:
     """What a run has seen so far (the only mutable state of a run)."""
@@ -283,10 +286,9 @@ class Tally:
     filtered: int = 0
     warnings: int = 0
 
-    def count(self, item: Item) -> None:
+    def count(self, item: Summary | Unreadable) -> None:
         if isinstance(item, Unreadable):
-            if not isinstance(item, Note):
-                self.unreadable += 1
+            self.unreadable += 1
             return
         self.events += 1
         if item.verdict is not None:

@@ -129,7 +129,7 @@ class Lines:
 
 
 def drain(
-    results: Iterable[T | Unreadable],
+    results: Iterable[T | Unreadable | Note],
     streams: Streams,
     emit: Callable[[T], Any],
     lines: Lines | None = None,
@@ -147,13 +147,12 @@ def drain(
     it = iter(results)
     try:
         for result in it:
-            if isinstance(result, Unreadable):
-                if isinstance(result, Note):  # how the input was read: a line on stderr
-                    if notes:
-                        if lines is not None:
-                            lines.flush()
-                        streams.note(unreadable_line(result))
-                    continue
+            if isinstance(result, Note):  # how the input was read: a line on stderr
+                if notes:
+                    if lines is not None:
+                        lines.flush()
+                    streams.note(unreadable_line(result))
+            elif isinstance(result, Unreadable):
                 if unreadable is not None:
                     unreadable(result)
                     continue
@@ -172,7 +171,7 @@ def drain(
 
 def write_to(
     path: Path | None,
-    results: Iterable[bytes | Unreadable],
+    results: Iterable[bytes | Unreadable | Note],
     streams: Streams,
     streaming: bool,
     header: str | None = None,

@@ -18,12 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from vevents_cli.model import Locator, Record, Unreadable
+from vevents_cli.model import Locator, Read, Unreadable
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
 from vevents_cli.pipeline.sources import Dropped, Line, ReadFailed, Restart
 from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, Headers, content_length, dechunk, request_record
-
-Item = Record | Unreadable
 
 _REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]\r?\n?$")
 _HEADER = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n?$")
@@ -103,7 +101,7 @@ class _BadRequest(Exception):
 
 def read_requests(
     name: str, first_line: bytes, lines: Iterable[Line], limit: int = MAX_VALUE_SIZE, exact: bool = False
-) -> Iterator[Item]:
+) -> Iterator[Read]:
     """Every request of a capture, as records (or unreadables), in order."""
     stream = _Bytes(first_line, lines)
     while True:

@@ -34,7 +34,7 @@ import orjson
 
 from vevents_cli.jsonout import json_type
 from vevents_cli.jsonout import loads as exact_loads
-from vevents_cli.model import Locator, Note, Record, Unreadable
+from vevents_cli.model import Locator, Note, Read, Record, Unreadable
 from vevents_cli.pipeline import captures
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
 from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, Splitter, lines
@@ -57,16 +57,13 @@ _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
 _WHITESPACE = b" \t\r\n"
 
 
-Item = Record | Unreadable
-
-
-def problem(source: Problem) -> Unreadable:
+def problem(source: Problem) -> Unreadable | Note:
     """The item for a PATH argument or folder entry that is not read."""
     kind = Note if source.note else Unreadable
     return kind(Locator(source.name, 0), source.reason)
 
 
-def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Item]:
+def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Read]:
     try:
         stream = source.open()
     except OSError as exc:
@@ -88,7 +85,7 @@ def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False
 WHOLE_FILE = 1024 * 1024  # a file this small holding one object is read in one go
 
 
-def _whole_object(name: str, stream: Any, limit: int, exact: bool) -> Iterator[Item] | None:
+def _whole_object(name: str, stream: Any, limit: int, exact: bool) -> Iterator[Read] | None:
     """The record of a small regular file that holds one JSON object (a fixture, compact or
     pretty-printed), read in one go -- exactly what `read_lines` makes of it line by line;
     None (the stream rewound) for anything else."""
@@ -139,7 +136,7 @@ def read_lines(
     ndjson: bool = False,
     limit: int = MAX_VALUE_SIZE,
     exact: bool = False,
-) -> Iterator[Item]:
+) -> Iterator[Read]:
     """Cut lines of one source into records (the heart of the reader).
 
     `lines` are a source's lines, each with its line end (a run of blank lines may come as
@@ -184,7 +181,7 @@ def read_lines(
 
 def read_chunk(
     name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_SIZE, exact: bool = False
-) -> Iterator[Item]:
+) -> Iterator[Read]:
     """`read_lines` of a chunk of an NDJSON file (see `parallel`), with a fast path.
 
     While lines are plain one-line objects (the rule of a log), each is read here straight
@@ -236,7 +233,7 @@ class _Reader:
         self.start = 0
         self.scan = _Scan()
 
-    def feed(self, line: bytes) -> Iterator[Item]:
+    def feed(self, line: bytes) -> Iterator[Read]:
         while True:  # a line may hold values one after another (`cat a.json b.json`): each in turn
             if self.pending or self.skipping:
                 yield from self._continue(line)
@@ -262,7 +259,7 @@ class _Reader:
             yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
             return
 
-    def mark(self, mark: Dropped | Restart) -> Iterator[Item]:
+    def mark(self, mark: Dropped | Restart) -> Iterator[Read]:
         """A line that was not kept (too long, binary), or a followed file starting again."""
         if isinstance(mark, Restart):
             yield from self.unfinished()
@@ -283,7 +280,7 @@ class _Reader:
             return
         yield from self._failed(Unreadable(Locator(self.name, self.number), self._too_large("line")))
 
-    def _binary(self) -> Iterator[Item]:
+    def _binary(self) -> Iterator[Read]:
         """NUL bytes in this line. In an NDJSON log that has given events, one unreadable line (a
         crash can leave a block of them) and reading goes on; anywhere else the source is not
         text (an image, /dev/zero): it is given up."""
@@ -300,7 +297,7 @@ class _Reader:
     def _reset(self) -> None:
         self.pending, self.pending_size, self.skipping = bytearray(), 0, False
 
-    def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Item]:
+    def _not_a_line(self, line: bytes, exc: orjson.JSONDecodeError) -> Iterator[Read]:
         stripped = line.strip()
         if not stripped:
             return
@@ -322,7 +319,7 @@ class _Reader:
             return
         yield from self._error(line.rstrip(b"\r\n"), exc, self.number)
 
-    def _continue(self, line: bytes) -> Iterator[Item]:
+    def _continue(self, line: bytes) -> Iterator[Read]:
         if self.pending_object and line[:1] == b"{":
             # A line that starts a new object: the pending object's line was cut short.
             if not self.skipping:
@@ -365,7 +362,7 @@ class _Reader:
         if tail.strip():
             yield from self.feed(tail)
 
-    def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Item]:
+    def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Read]:
         if isinstance(value, dict):
             self.records += 1
             if is_saved_delivery(value):  # a delivery saved by `vevents listen --save`
@@ -378,7 +375,7 @@ class _Reader:
             reason = f"top-level value is {_kind(value)}, expected a JSON object"
             yield from self._failed(Unreadable(Locator(self.name, line), reason, raw=raw))
 
-    def _array(self, raw: bytes, line: int) -> Iterator[Item]:
+    def _array(self, raw: bytes, line: int) -> Iterator[Read]:
         """The members of the array `raw` (whole: its brackets balance), each parsed on its own:
         memory holds one member's objects at a time, and a bad member costs only itself."""
         index = 0
@@ -406,11 +403,11 @@ class _Reader:
         if index == 0 and self.errors == 0:
             yield from self._failed(Unreadable(Locator(self.name, line), "empty array: no events", raw=raw))
 
-    def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Item]:
+    def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Read]:
         line = first_line + exc.lineno - 1
         yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno, raw=text))
 
-    def _failed(self, item: Unreadable) -> Iterator[Item]:
+    def _failed(self, item: Unreadable) -> Iterator[Read]:
         """An unreadable value; a source with nothing but these for a while is given up."""
         self.errors += 1
         yield item
@@ -418,14 +415,14 @@ class _Reader:
             self.gave_up = True
             yield Unreadable(item.locator, GAVE_UP)
 
-    def unfinished(self) -> Iterator[Item]:
+    def unfinished(self) -> Iterator[Read]:
         """The pending value, if any, as input that ends inside it."""
         if self.pending:
             self.errors += 1
             yield Unreadable(Locator(self.name, self.start), "truncated JSON: input ends inside this value")
         self._reset()
 
-    def finish(self) -> Iterator[Item]:
+    def finish(self) -> Iterator[Read]:
         if self.pending:
             yield from self.unfinished()
         elif self.records == 0 and self.errors == 0 and not self.gave_up and not self.skipping:

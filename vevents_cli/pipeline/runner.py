@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar, overload
 
-from vevents_cli.model import Record, Summary, Tally, Unreadable
+from vevents_cli.model import Note, Read, Record, Summary, Tally, Unreadable
 from vevents_cli.pipeline.config import RunConfig
 
 T = TypeVar("T")
@@ -60,11 +60,11 @@ class Stages:
 
     def process(
         self,
-        items: Iterable[Record | Unreadable],
+        items: Iterable[Read],
         tally: Tally,
         project: Callable[[Summary], T],
         progress: Progress | None = None,
-    ) -> Iterator[T | Unreadable]:
+    ) -> Iterator[T | Unreadable | Note]:
         from vevents_cli.pipeline import recognise, summarise
 
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
@@ -73,6 +73,9 @@ class Stages:
         for item in items:
             if progress is not None:
                 progress(len(item.raw) + 1 if isinstance(item, Record) else 0, 1)
+            if isinstance(item, Note):
+                yield item
+                continue
             if isinstance(item, Unreadable):
                 tally.count(item)
                 yield item
@@ -94,7 +97,7 @@ class Run(Generic[T]):
         config: RunConfig,
         project: Callable[[Summary], T],
         progress: Progress | None,
-        records: Iterable[Record | Unreadable] | None,
+        records: Iterable[Read] | None,
     ) -> None:
         self.config = config
         self.tally = Tally()
@@ -103,7 +106,7 @@ class Run(Generic[T]):
         self._progress = progress
         self._records = records
 
-    def __iter__(self) -> Iterator[T | Unreadable]:
+    def __iter__(self) -> Iterator[T | Unreadable | Note]:
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
         if self._records is not None:  # live deliveries (listen)
             yield from stages.process(self._records, tally, project, self._progress)
@@ -118,7 +121,7 @@ class Run(Generic[T]):
         else:
             yield from self._sources()
 
-    def _sources(self) -> Iterator[T | Unreadable]:
+    def _sources(self) -> Iterator[T | Unreadable | Note]:
         from vevents_cli.pipeline import parallel
         from vevents_cli.pipeline.records import problem, read_source
         from vevents_cli.pipeline.sources import Problem, expand
@@ -128,7 +131,8 @@ class Run(Generic[T]):
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
                     item = problem(source)
-                    tally.count(item)
+                    if isinstance(item, Unreadable):
+                        tally.count(item)
                     yield item
                 elif workers.take(source):
                     yield from workers.run(source, tally, self._progress)
@@ -142,7 +146,7 @@ def run(
     config: RunConfig,
     *,
     progress: Progress | None = None,
-    records: Iterable[Record | Unreadable] | None = None,
+    records: Iterable[Read] | None = None,
 ) -> Run[Summary]: ...
 
 
@@ -152,7 +156,7 @@ def run(
     project: Callable[[Summary], T],
     *,
     progress: Progress | None = None,
-    records: Iterable[Record | Unreadable] | None = None,
+    records: Iterable[Read] | None = None,
 ) -> Run[T]: ...
 
 
@@ -161,7 +165,7 @@ def run(
     project: Callable[[Summary], Any] = identity,
     *,
     progress: Progress | None = None,
-    records: Iterable[Record | Unreadable] | None = None,
+    records: Iterable[Read] | None = None,
 ) -> Run[Any]:
     """The results of every input of `config`, each summary passed through `project`.
 
