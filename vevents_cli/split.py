@@ -1,7 +1,7 @@
 """Split a log into fixtures: one pretty JSON file per event, at `<type>/<created_at>-<id>.json`.
 
 `piece` is the pipeline projection (an event to its file name and bytes, made where the
-event is); `Splitter.write` writes the pieces in input order. File names keep only
+event is); `FixtureWriter.write` writes the pieces in input order. File names keep only
 `[A-Za-z0-9._-]` (colons become `-`, anything else `_`), so a payload can never name a
 path outside the output folder. Two events that would share a name get `-2`, `-3`...; a
 file that was there before the run is never overwritten unless `force`.
@@ -62,7 +62,7 @@ class Exists(Exception):
 
 
 @dataclass
-class Splitter:
+class FixtureWriter:
     out: Path
     force: bool = False
     inputs: frozenset[tuple[int, int]] = frozenset()  # (device, inode) of the input files: never overwritten
@@ -103,14 +103,14 @@ def failure(p: Piece, exc: Exception) -> Unreadable:
     return Unreadable(p.locator, reason)
 
 
-def write_all(results: Any, splitter: Splitter, streams: Streams) -> None:
+def write_all(results: Any, writer: FixtureWriter, streams: Streams) -> None:
     """Write every piece of a run in input order; a piece that cannot be written is an error line."""
 
     def write(p: Piece) -> None:
         try:
-            splitter.write(p)
+            writer.write(p)
         except (Exists, OSError) as exc:
-            splitter.failed += 1
+            writer.failed += 1
             streams.unreadable(failure(p, exc))
 
     drain(results, streams, write)

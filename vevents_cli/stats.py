@@ -1,4 +1,4 @@
-"""Stats: aggregate a run's events into one document (pure: no rich, no I/O).
+"""Stats: aggregate a run's events into one document (no rich; `collect` is the only I/O).
 
 `row` is the pipeline projection (one event to the plain values stats needs, made where
 the event is); `Stats.add` takes the rows one by one; `Stats.document(top)` gives the

@@ -64,12 +64,12 @@ def split(
         max_value_size=max_value_size,
     )
     streams = console.streams()
-    splitter = splitting.Splitter(out, force=force, inputs=input_files(sources) if force else frozenset())
+    writer = splitting.FixtureWriter(out, force=force, inputs=input_files(sources) if force else frozenset())
     with console.progress(sources, streams, deferred=True) as progress:
         run = start(config, functools.partial(splitting.piece, bare=bare), progress)
-        splitting.write_all(run, splitter, streams)
-    written = len(splitter.written)
+        splitting.write_all(run, writer, streams)
+    written = len(writer.written)
     streams.note(f"{written} file{'' if written == 1 else 's'} written to {out}")
     if filters.active:
         streams.note(show.filtered_line(run.tally.filtered))
-    return ExitStatus.of(bool(run.tally.unreadable or splitter.failed))
+    return ExitStatus.of(bool(run.tally.unreadable or writer.failed))
