@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import Secret, SecretFile, run_config, secret, start
+from vevents_cli.cli.options import Secret, SecretFile, run_config, secret, start_run
 from vevents_cli.cli.status import ExitStatus
 
 
@@ -106,12 +106,12 @@ def listen(
     printer.header()
     try:
         with server.signals_stop():  # Ctrl-C, SIGTERM: the deliveries end between two of them
-            render.write(start(run_config(()), records=server.deliveries()), printer)
+            render.write(start_run(run_config(()), records=server.deliveries()), printer)
     except KeyboardInterrupt:  # a second Ctrl-C: stop at once
         pass
     finally:
         streams.note("stopping…")
         server.stop()
-    render.write(start(run_config(()), records=server.remaining()), printer)  # answered before the stop
+    render.write(start_run(run_config(()), records=server.remaining()), printer)  # answered before the stop
     streams.write_err(server.summary_line())
     return ExitStatus.OK

@@ -259,16 +259,18 @@ def run_config(
 
 
 @typing.overload
-def start(config: RunConfig, project: None = None, progress: Progress | None = None, **more: Any) -> Run[Summary]: ...
+def start_run(
+    config: RunConfig, project: None = None, progress: Progress | None = None, **more: Any
+) -> Run[Summary]: ...
 
 
 @typing.overload
-def start(
+def start_run(
     config: RunConfig, project: Callable[[Summary], T], progress: Progress | None = None, **more: Any
 ) -> Run[T]: ...
 
 
-def start(
+def start_run(
     config: RunConfig, project: Callable[[Summary], Any] | None = None, progress: Progress | None = None, **more: Any
 ) -> Run[Any]:
     """`pipeline.run`, with a `--schemas` folder that cannot be used turned into a usage error."""

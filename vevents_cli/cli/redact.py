@@ -18,7 +18,7 @@ from vevents_cli.cli.options import (
     inputs,
     refuse_inputs,
     run_config,
-    start,
+    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
@@ -76,7 +76,7 @@ def redact(
     )
     redactor = redaction.Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
     streams = console.streams()
-    run = start(config, functools.partial(redaction.line, redactor=redactor))
+    run = start_run(config, functools.partial(redaction.line, redactor=redactor))
     if not write_to(out, run, streams, streaming=out is None and "-" in sources):
         return ExitStatus.FAILED
     if out is not None:

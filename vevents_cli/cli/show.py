@@ -22,7 +22,7 @@ from vevents_cli.cli.options import (
     report_empty,
     run_config,
     several_sources,
-    start,
+    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
@@ -113,7 +113,7 @@ def show(
         width=console.width(streams),
         several=table and several_sources(sources),
     )
-    run = start(config, view.project)
+    run = start_run(config, view.project)
     render.write(run, streams, view)
     if fmt is TextOrJson.text and filters.active:
         streams.note(render.filtered_line(run.tally.filtered))

@@ -19,7 +19,7 @@ from vevents_cli.cli.options import (
     inputs,
     refuse_inputs,
     run_config,
-    start,
+    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
@@ -66,7 +66,7 @@ def split(
     streams = console.streams()
     writer = splitting.FixtureWriter(out, force=force, inputs=input_files(sources) if force else frozenset())
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start(config, functools.partial(splitting.piece, bare=bare), progress)
+        run = start_run(config, functools.partial(splitting.piece, bare=bare), progress)
         splitting.write_all(run, writer, streams)
     written = len(writer.written)
     streams.note(f"{written} file{'' if written == 1 else 's'} written to {out}")

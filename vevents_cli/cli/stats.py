@@ -20,7 +20,7 @@ from vevents_cli.cli.options import (
     inputs,
     report_empty,
     run_config,
-    start,
+    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
@@ -66,7 +66,7 @@ def stats(
     )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start(config, aggregate.row, progress)
+        run = start_run(config, aggregate.row, progress)
         document = aggregate.collect(run, streams).document(run.tally, None if every else top)
     render.write(document, streams, fmt.value)
     if fmt is TextOrJson.text and filters.active:

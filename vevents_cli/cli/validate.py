@@ -20,7 +20,7 @@ from vevents_cli.cli.options import (
     inputs,
     report_empty,
     run_config,
-    start,
+    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
@@ -96,7 +96,7 @@ def validate(
     streams = console.streams()
     deferred = fmt is ReportFormat.junit or (quiet and fmt is ReportFormat.text)  # JSON is written as it goes
     with console.progress(sources, streams, deferred) as progress:
-        run = start(config, reporter.projection(options), progress)
+        run = start_run(config, reporter.projection(options), progress)
         reporter.write(run, streams, options)
     report_empty(run.tally, paths, streams, allow_empty)
     return ExitStatus.of(not passed(run.tally, options))

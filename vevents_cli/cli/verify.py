@@ -16,7 +16,7 @@ from vevents_cli.cli.options import (
     inputs,
     required_secret,
     run_config,
-    start,
+    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
@@ -54,7 +54,7 @@ def verify(
 
     key = required_secret(secret_value, secret_file)
     config = run_config(inputs(paths), validate=False, facts=False, max_value_size=max_value_size)
-    run = start(config, functools.partial(signatures.check, secret=key, signature=signature))
+    run = start_run(config, functools.partial(signatures.check, secret=key, signature=signature))
     body = functools.partial(signatures.check_body, secret=key, signature=signature)
     checked, failed = render.write(run, console.streams(), body)
     return ExitStatus.of(bool(failed or not checked))
