@@ -1,0 +1,16 @@
+"""vevents' test suite.
+
+- `unit/`: import the package and call its functions (and read its code);
+- `cli/`: run the real CLI, in-process (`invoke`) or as a child process (`run`, `popen`, `sh`,
+  `listener`, `follower`), and look at what it prints and writes;
+- `conformance/`: the generated schemas and samples against the vendor's reference data in
+  ../shared (skipped without it) and against each other;
+- `install/`: the package as users install it (wheel, sdist, pre-commit hook, dependency floors);
+- `helpers/`: what tests share (`from tests.helpers import …`): the CLI runners in a clean, fixed
+  environment, pseudo-terminals, NDJSON and vendor data;
+- `tools/`: test tooling run by hand (`python -m tests.tools.fuzz --minutes 10`) or by bench/.
+
+`python -m pytest -q` runs the default suite on every core (pytest-xdist); tests marked `heavy`
+(long fuzzing, load and flood tests of `listen`, builds, installs, lowest dependency versions)
+run with `python -m pytest -q -m heavy`.
+"""
