@@ -42,6 +42,9 @@ TIMEOUT = 120
 SIGNATURE = "ab" * 32
 BASE_ENV = {"COLUMNS": "120", "LINES": "40", "PYTHONPATH": str(REPO)}  # on the clean environment (tests.helpers)
 TRACEBACK = "Traceback (most recent call last)"
+# One xdist worker runs the module: the >16 MiB log is built once and each run of it
+# (`run_on`, cached) serves every test that reads it.
+pytestmark = pytest.mark.xdist_group("black_box_rules")
 
 
 def cli(

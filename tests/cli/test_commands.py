@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 import orjson
 import pytest
 
-from tests.helpers import REPO, command_line, invoke, ndjson, popen, run, sh, write_ndjson
+from tests.helpers import REPO, command_line, invoke, ndjson, popen, run, sh, user_schemas, write_ndjson
 from vevents_cli import samples
 from vevents_cli.cli.app import app
 from vevents_cli.voucherify import catalogue
@@ -152,12 +152,9 @@ def test_user_schemas_override_and_extend(tmp_path: Path) -> None:
 
 
 def test_remote_refs_are_refused_not_fetched(tmp_path: Path) -> None:
-    schemas = tmp_path / "schemas"
-    schemas.mkdir()
-    (schemas / "voucher.published.json").write_text(
-        orjson.dumps({"$ref": "https://example.invalid/schema.json"}).decode()
+    schemas, path = user_schemas(
+        tmp_path, "voucher.published.json", orjson.dumps({"$ref": "https://example.invalid/schema.json"})
     )
-    path = write_ndjson(tmp_path / "one.ndjson", [PUBLISHED])
     result = run("validate", "--schemas", str(schemas), str(path), text=True, env={"COLUMNS": "250"})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import REPO, invoke, needs_vendor, run, vendor_examples, write_ndjson
+from tests.helpers import REPO, invoke, needs_vendor, run, user_schemas, vendor_examples, write_ndjson
 from vevents_cli import resources, samples
 from vevents_cli.model import Locator, Record
 from vevents_cli.pipeline.recognise import recognise
@@ -313,10 +313,7 @@ def test_python_jsonschema_stays_off_the_per_event_path(tmp_path: Path) -> None:
     ],
 )
 def test_a_broken_user_schema_gives_one_clear_line(tmp_path: Path, schema: bytes, expected: str) -> None:
-    folder = tmp_path / "schemas"
-    folder.mkdir()
-    (folder / "broken.json").write_bytes(schema)
-    log = write_ndjson(tmp_path / "one.ndjson", [samples.sample("voucher.published")])
+    folder, log = user_schemas(tmp_path, "broken.json", schema)
     proc = run("validate", "--schemas", str(folder), str(log), text=True, env={"COLUMNS": "250", "PATH": ""})
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

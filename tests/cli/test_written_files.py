@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.helpers import invoke, ndjson, run, write_ndjson
+from tests.helpers import invoke, ndjson, run, user_schemas, write_ndjson
 from vevents_cli import jsonout, samples
 
 BIG = 123456789012345678901234567890  # beyond 64 bits
@@ -178,10 +178,7 @@ def test_a_payload_nested_1000_levels_deep_is_redacted_and_split(tmp_path: Path)
     ],
 )
 def test_a_schemas_mapping_that_cannot_be_used_is_one_usage_error(tmp_path: Path, mapping: bytes, says: str) -> None:
-    schemas = tmp_path / "schemas"
-    schemas.mkdir()
-    (schemas / "vevents-schemas.json").write_bytes(mapping)
-    log = write_ndjson(tmp_path / "one.ndjson", [samples.sample("voucher.published")])
+    schemas, log = user_schemas(tmp_path, "vevents-schemas.json", mapping)
     result = run_cli("validate", "--schemas", str(schemas), str(log))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -23,6 +23,7 @@ from tests.helpers.data import (
     legacy_examples,
     ndjson,
     needs_vendor,
+    user_schemas,
     vendor_examples,
     write_ndjson,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "run",
     "sh",
     "stopped_at_exit",
+    "user_schemas",
     "vendor_examples",
     "write_ndjson",
 ]

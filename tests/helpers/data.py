@@ -31,3 +31,14 @@ def ndjson(text: str) -> list[dict[str, Any]]:
 def write_ndjson(path: Path, payloads: list[Any]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in payloads))
     return path
+
+
+def user_schemas(tmp_path: Path, name: str, content: bytes) -> tuple[Path, Path]:
+    """A `--schemas` folder holding one file `name`, and a log of one valid voucher.published
+    event to validate with it: (folder, log)."""
+    from vevents_cli import samples
+
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    return folder, write_ndjson(tmp_path / "one.ndjson", [samples.sample("voucher.published")])
