@@ -116,7 +116,7 @@ def test_strict_treats_type_agreement_as_an_error(rollbacks: Path) -> None:
 
 def test_data_with_none_of_its_types_members_is_still_invalid(tmp_path: Path) -> None:
     """Not a guess: a voucher's data sent as a type none of whose members it has."""
-    from test_mutations import disagreeing_type
+    from tests.conformance.test_vendor_mutations import disagreeing_type
 
     data = samples.sample("voucher.published", "bare")
     other = disagreeing_type(data)
@@ -138,7 +138,7 @@ def test_a_summary_line_without_warnings_is_unchanged() -> None:
 
 
 def _mutants() -> list[dict[str, Any]]:
-    from test_mutations import mutations
+    from tests.conformance.test_vendor_mutations import mutations
 
     return [event for etype, data in vendor_examples() for _, event, _ in mutations(etype, data)]
 

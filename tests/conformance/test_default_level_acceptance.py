@@ -253,7 +253,7 @@ def test_default_accepts_generated_bare_instances(tmp_path: Path) -> None:
 
 def _required(etype: str) -> tuple[set[str], dict[str, set[str]]]:
     """Members the default schema requires (top level, and of each top-level object)."""
-    from test_mutations import data_schema, resolve
+    from tests.conformance.test_vendor_mutations import data_schema, resolve
 
     schema = data_schema(etype)
     inner = {name: set(resolve(sub)["required"]) for name, sub in schema["properties"].items()}
