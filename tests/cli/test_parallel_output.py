@@ -141,6 +141,7 @@ def test_nul_bytes_in_a_log_cost_their_line_only(
 def test_a_line_longer_than_a_few_chunks_is_read_serially_from_there(
     tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(parallel, "MAX_CHUNK", 8 * parallel.CHUNK)  # as the module defines it, for small chunks
     lines = _events(600)
     huge = b'{"id": "whs_huge", "data": {"note": "' + b"x" * (6 * parallel.MAX_CHUNK) + b'"}}'
     path = tmp_path / "log.ndjson"
