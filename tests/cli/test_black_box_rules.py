@@ -172,6 +172,7 @@ def _differential_cases() -> Iterator[Any]:
         yield pytest.param("big", args, id="big-" + "_".join(a.strip("-") for a in args))
 
 
+@pytest.mark.heavy  # 2-3 runs of each command on the 17 MiB log (the parallel path starts at 16 MiB)
 @pytest.mark.parametrize(("which", "args"), list(_differential_cases()))
 def test_parallel_run_matches_serial(
     logs: dict[str, Log], tmp_path_factory: pytest.TempPathFactory, which: str, args: tuple[str, ...]
@@ -197,6 +198,7 @@ def test_parallel_run_matches_serial(
             assert other[3] == serial[3], f"{where}: split wrote other contents"
 
 
+@pytest.mark.heavy  # (its runs are test_parallel_run_matches_serial's, cached)
 @pytest.mark.parametrize("which", ["big"])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_nothing_lost(logs: dict[str, Log], tmp_path_factory: pytest.TempPathFactory, which: str, jobs: str) -> None:

@@ -64,6 +64,7 @@ def test_dev_zero_is_one_error_with_bounded_memory() -> None:
     assert report["peak"] < 100 * MiB, report["peak"]
 
 
+@pytest.mark.heavy  # compresses, then decompresses, 1 GiB
 def test_a_gzip_bomb_of_zeros_is_one_error_with_bounded_memory(zeros_gz: Path) -> None:
     report = peak_run("show", "--format", "json", str(zeros_gz))
     assert report["code"] == 1 and report["stdout"] == ""
