@@ -29,6 +29,7 @@ def no_retrieval(uri: str) -> Any:
     raise AssertionError(f"the document needed another file: {uri}")
 
 
+@pytest.mark.heavy  # python-jsonschema checks 144 documents against the 2020-12 metaschema: ~0.1 s each
 @pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
 def test_schema_is_one_self_contained_document_a_plain_validator_applies(strict: bool) -> None:
     from referencing import Registry
