@@ -10,7 +10,10 @@
   environment, pseudo-terminals, NDJSON and vendor data;
 - `tools/`: test tooling run by hand (`python -m tests.tools.fuzz --minutes 10`) or by bench/.
 
-`python -m pytest -q` runs the default suite on every core (pytest-xdist); tests marked `heavy`
-(long fuzzing, load and flood tests of `listen`, builds, installs, lowest dependency versions)
-run with `python -m pytest -q -m heavy`.
+`python -m pytest -q` runs the default suite on every core (pytest-xdist, about 100 s on 2
+cores). Tests marked `heavy` are left out of it (`addopts` in pyproject.toml) and run with
+`python -m pytest -q -m heavy` (CI runs both): wheel and sdist builds, the pre-commit hook's
+`try-repo`, the lowest dependency versions (the package index), `listen` under load and
+floods, the 17 MiB parallel-vs-serial differential, the 1 GiB gzip bomb, and every schema
+through python-jsonschema's metaschema check. Longer fuzzing: `python -m tests.tools.fuzz`.
 """
