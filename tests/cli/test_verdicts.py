@@ -201,6 +201,7 @@ def _rfc3339_date_time(text: str) -> bool:
     return hour < 24 and minute < 60 and second <= 60 and offset_ok
 
 
+@pytest.mark.heavy  # python-jsonschema over the whole corpus: more than 3,000 checks per level
 @needs_vendor
 @pytest.mark.parametrize("strict", [False, True], ids=["default", "strict"])
 def test_both_engines_agree_on_every_verdict(strict: bool) -> None:
