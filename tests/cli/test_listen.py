@@ -281,6 +281,9 @@ def test_a_slow_forward_target_delays_no_delivery_and_a_full_queue_drops(payload
         # every delivery was answered while the target still held the first one
         assert statuses == [200] * 6 and not _SlowTarget.release.is_set()
         assert len(_SlowTarget.got) == 1
+        # the deliveries are handed to the forwarder after their answers: wait until all six were (under load,
+        # a release before that would let a late one into the freed queue)
+        eventually(lambda: srv.output.count("not forwarded, dropped") == 3)
         _SlowTarget.release.set()  # the two queued ones go on; the three that found the queue full did not
         for _ in range(2):
             assert _SlowTarget.arrived.acquire(timeout=30)
