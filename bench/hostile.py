@@ -25,7 +25,7 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.measure import measured  # noqa: E402
+from tests.tools.measure import measured  # noqa: E402
 from vevents_cli import samples  # noqa: E402
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES  # noqa: E402
 

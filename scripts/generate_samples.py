@@ -592,7 +592,7 @@ class Generator:
             ref_node = Node(node.uri, node.pointer, {"$ref": schema["$ref"]})
             ref = self.value(ref_node, path, depth, required)
             rest_value = self.value(Node(node.uri, node.pointer, rest), path, depth, required)
-            return _merge(ref, rest_value)
+            return merge(ref, rest_value)
         if "allOf" in schema:
             result: Any = None
             parts = [node.child("allOf", i) for i in range(len(schema["allOf"]))]
@@ -600,7 +600,7 @@ class Generator:
             if rest.get("properties") or "anyOf" in rest or "oneOf" in rest:
                 parts.append(Node(node.uri, node.pointer, rest))
             for part in parts:
-                result = _merge(result, self.value(part, path, depth, required))
+                result = merge(result, self.value(part, path, depth, required))
             return result
         for keyword in ("oneOf", "anyOf"):
             if keyword in schema:
@@ -732,12 +732,21 @@ class Generator:
         return key.replace("_", " ")
 
 
-def _merge(a: Any, b: Any) -> Any:
+class Placeholder:
+    """A value that `merge` gives way to anything else for, None included (tests' instance generator)."""
+
+
+def merge(a: Any, b: Any) -> Any:
+    """`a` and `b` merged: dicts member by member; else `a`, unless it is None or a Placeholder."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = dict(a)
         for k, v in b.items():
-            out[k] = _merge(out[k], v) if k in out else v
+            out[k] = merge(out[k], v) if k in out else v
         return out
+    if isinstance(a, Placeholder):
+        return b
+    if isinstance(b, Placeholder):
+        return a
     return a if b is None else b if a is None else a
 
 

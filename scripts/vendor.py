@@ -25,7 +25,7 @@ DOCS_DIR = VENDOR_DIR / "docs"
 _KEY_RENAMES = {"BUS_VAL_RULE": "BUSINESS_VALIDATION_RULE"}
 # Whole keys whose event type, as Voucherify sends it, is not the key's x.y: the
 # distribution-webhooks page lists `manual_distribution_schedule` in `event.type` (no
-# `distribution.` prefix). tests/test_vendor.py checks every name against the pages.
+# `distribution.` prefix). tests/conformance/test_vendor_examples.py checks every name against the pages.
 _WIRE_NAMES = {"EVENTS.DISTRIBUTION.MANUAL_DISTRIBUTION_SCHEDULE": "manual_distribution_schedule"}
 
 

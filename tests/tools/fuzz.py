@@ -1,0 +1,523 @@
+"""Fuzzing the reading commands: only vevents' own output, ever.
+
+The property: every reading command (show in each format, validate in each format, stats,
+split, redact, verify), run in-process through the CLI's one exit path on any input, ends
+with exit status 0, 1 or 2, and prints no traceback and no "internal error" line (status
+70 is a bug). Inputs are hypothesis-drawn: realistic payloads (the bundled samples, the
+vendor's examples, NDJSON logs, pretty arrays, `listen --save` records) and captured HTTP
+requests (Content-Length, chunked, several in a row), with their values replaced or
+removed anywhere in the tree (still JSON: other types, huge numbers, control characters)
+and their bytes mutated (cut, flipped, control characters, NUL, invalid UTF-8, duplicated
+slices, huge numbers, deep nesting, bad Content-Length and chunk sizes), or random bytes; given on stdin or as a
+file (.json, .ndjson, .http, gzip).
+
+tests/cli/test_fuzz_reading_commands.py runs the property for a bounded number of examples. This script runs
+it for as long as asked and prints counts; each failure's input is saved in a folder:
+
+    python -m tests.tools.fuzz --minutes 10 --out fuzz-failures/
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import hashlib
+import hmac
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "whsec_fuzz"
+LIMIT_SECONDS = 60  # one example on a few KiB: far longer than any run takes, so a hang fails
+
+# name -> arguments; "{out}" is a fresh folder for the example.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "show": ("show",),
+    "show --raw": ("show", "--raw"),
+    "show --table": ("show", "--table"),
+    "show --format json": ("show", "--format", "json"),
+    "validate": ("validate",),
+    "validate -q": ("validate", "-q"),
+    "validate --format json": ("validate", "--format", "json"),
+    "validate --format junit": ("validate", "--format", "junit"),
+    "validate --format github": ("validate", "--format", "github"),
+    "validate --strict": ("validate", "--strict"),
+    "stats": ("stats",),
+    "stats --format json": ("stats", "--format", "json"),
+    "split": ("split", "--out", "{out}"),
+    "split --bare": ("split", "--bare", "--out", "{out}"),
+    "redact": ("redact", "--salt", "fuzz", "--metadata"),
+    "verify": ("verify",),
+}
+# How the input is given: on stdin, or as a file with this name.
+WAYS = ("stdin", "in.json", "in.ndjson", "in.http", "in.ndjson.gz")
+
+TOKENS = (
+    b"\x00",
+    b"\x1b[2J\x1b]0;owned\x07",
+    b"\xff",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b"\n\n\n",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b",",
+    b":",
+    b"\\",
+    b"\\u0000",
+    b"\\ud800",
+    b"\\u202e",
+    "\u2028".encode(),
+    b"\t",
+    b"123456789012345678901234567890",
+    b"-98765432109876543210987654321",
+    b"18446744073709551616",
+    b"1e999",
+    b"-0.0e-400",
+    b"NaN",
+    b"true",
+    b"null",
+    b"[]",
+    b"{}",
+    b'"data":null',
+    b'"type":42',
+    b'"created_at":"\xff"',
+    b"[" * 300,
+    b'{"a":' * 300,
+    b"[" * 1100,
+    b" " * 5000,
+    b"POST /hooks HTTP/1.1\r\n",
+    b"HTTP/1.1",
+    b"Content-Length: \xc2\xb2\r\n",
+    b"Content-Length: -1\r\n",
+    b"Transfer-Encoding: chunked\r\n",
+    b"0\r\n\r\n",
+    b"ffffffffffff\r\n",
+    b"\r\n\r\n",
+)
+CONTENT_LENGTHS = (
+    b"\xb2",
+    b"1\xb9",
+    b"\xc2\xb2",
+    b"\xd9\xa3",
+    b"-1",
+    b"",
+    b" 7 ",
+    b"0x10",
+    b"1e3",
+    b"5, 5",
+    b"99999999999999999999",
+    b"0",
+    b"+3",
+    b"\x00",
+)
+CHUNK_SIZES = (b"ffffffffffffffff", b"-1", b"", b"zz", b"1;ext=\xff", b"0", b"7fffffffffffffff", b"\xc2\xb2")
+
+
+def sign(body: bytes) -> str:
+    return hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def capture(body: bytes, chunked: bool = False, signature: str | None = None) -> bytes:
+    """A captured HTTP request, as `tcpdump`/`nc -l` would have it."""
+    head = [
+        b"POST /hooks HTTP/1.1",
+        b"Host: localhost:8787",
+        b"Content-Type: application/json",
+        b"X-Voucherify-Signature: " + (signature or sign(body)).encode(),
+    ]
+    if chunked:
+        half = len(body) // 2
+        parts = [body[:half], body[half:]]
+        wire = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts if p) + b"0\r\n\r\n"
+        return b"\r\n".join([*head, b"Transfer-Encoding: chunked", b"", b""]) + wire
+    return b"\r\n".join([*head, b"Content-Length: %d" % len(body), b"", b""]) + body
+
+
+def saved_delivery(payload: dict[str, Any], body: bytes) -> bytes:
+    """A line of a `vevents listen --save` file."""
+    return (
+        orjson.dumps(
+            {
+                "received_at": "2026-03-14T09:00:00.000Z",
+                "method": "POST",
+                "path": "/hooks",
+                "headers": {"Content-Type": "application/json", "X-Voucherify-Signature": sign(body)},
+                "body": body.decode(),
+                "event": payload,
+                "status": 200,
+            }
+        )
+        + b"\n"
+    )
+
+
+@dataclass(frozen=True)
+class Corpus:
+    payloads: tuple[bytes, ...]  # event files and logs
+    captures: tuple[bytes, ...]  # captured requests
+
+
+@functools.cache
+def corpus() -> Corpus:
+    """The seeds, built once."""
+    from vevents_cli import samples
+    from vevents_cli.voucherify import catalogue, dialects
+
+    sys.path.insert(0, str(REPO))
+    from scripts import vendor
+
+    events = []
+    for name in sorted(catalogue.CATALOGUE):
+        with contextlib.suppress(KeyError):
+            events.append(samples.sample(name))
+    events += [samples.sample("customer.rewarded", d) for d in dialects.NAMES]
+    vendor_data = [data for _, data in vendor.examples()[:20]] if vendor.available() else []
+    legacy = [payload for _, payload in vendor.legacy_examples()] if vendor.available() else []
+    payloads = [orjson.dumps(e) for e in events[:40:4]]
+    payloads += [orjson.dumps(e, option=orjson.OPT_INDENT_2) for e in events[1:40:8]]
+    payloads += [orjson.dumps(d) for d in vendor_data[:6]] + [orjson.dumps(p) for p in legacy[:4]]
+    payloads += [
+        b"".join(orjson.dumps(e) + b"\n" for e in events[:6]),  # an NDJSON log
+        b"".join(orjson.dumps(e) + b"\r\n" for e in events[10:13]),
+        orjson.dumps(events[20:23], option=orjson.OPT_INDENT_2),  # a pretty array
+        orjson.dumps(events[30:32]) + b"\n",
+        orjson.dumps(events[0], option=orjson.OPT_INDENT_2) + b"\n" + orjson.dumps(events[5]),  # concatenated
+        b"".join(saved_delivery(e, orjson.dumps(e, option=orjson.OPT_INDENT_2)) for e in events[40:43]),
+    ]
+    captures = []
+    for e in events[:60:6]:
+        compact = orjson.dumps(e)
+        captures += [capture(compact), capture(orjson.dumps(e, option=orjson.OPT_INDENT_2), signature=sign(compact))]
+    captures += [
+        capture(orjson.dumps(events[3]), chunked=True),
+        capture(b'"  message  "'),
+        capture(orjson.dumps(events[7])) + capture(orjson.dumps(events[8]), chunked=True),
+    ]
+    return Corpus(tuple(payloads), tuple(captures))
+
+
+# --- mutations ---------------------------------------------------------------------------------------
+
+position = st.integers(0, 1 << 20)
+SPECIAL_VALUES = (
+    None,
+    "",
+    "2026-13-45T99:99:99Z",
+    "not a date",
+    -1,
+    0,
+    10**30,
+    -(10**30),
+    1e308,
+    0.1,
+    True,
+    [],
+    {},
+    {"object": "voucher"},
+    [None],
+    "\x1b[31mred\u202e",
+    "voucher.published",
+    "../../etc/passwd",
+)
+json_values = st.one_of(
+    st.sampled_from(SPECIAL_VALUES),
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+        max_leaves=6,
+    ),
+)
+MUTATION = st.one_of(
+    st.tuples(st.just("replace"), position, json_values),  # a value anywhere in the tree: still JSON
+    st.tuples(st.just("remove"), position),  # a member or item anywhere in the tree
+    st.tuples(st.just("cut"), position),
+    st.tuples(st.just("flip"), position, st.integers(1, 255)),
+    st.tuples(st.just("insert"), position, st.sampled_from(TOKENS)),
+    st.tuples(st.just("insert"), position, st.binary(min_size=1, max_size=8)),
+    st.tuples(st.just("delete"), position, st.integers(1, 64)),
+    st.tuples(st.just("duplicate"), position, st.integers(1, 400)),
+    st.tuples(st.just("content-length"), st.sampled_from(CONTENT_LENGTHS)),
+    st.tuples(st.just("chunk-size"), st.sampled_from(CHUNK_SIZES)),
+    st.tuples(st.just("deepen"), st.integers(200, 1100)),
+)
+
+
+def mutate(data: bytes, mutation: tuple[Any, ...]) -> bytes:
+    kind, *args = mutation
+    at = args[0] % (len(data) + 1) if args and isinstance(args[0], int) and kind != "deepen" else 0
+    if kind == "cut":
+        return data[:at]
+    if kind == "flip":
+        return data[:at] + bytes([data[at] ^ args[1]]) + data[at + 1 :] if at < len(data) else data
+    if kind == "insert":
+        return data[:at] + args[1] + data[at:]
+    if kind == "delete":
+        return data[:at] + data[at + args[1] :]
+    if kind == "duplicate":
+        return data[: at + args[1]] + data[at:]
+    if kind == "content-length":
+        start = data.find(b"Content-Length: ")
+        if start < 0:
+            return data
+        end = data.find(b"\r\n", start)
+        return data[: start + 16] + args[0] + data[end:]
+    if kind == "chunk-size":
+        start = data.find(b"chunked\r\n\r\n")
+        if start < 0:
+            return data
+        start += 11
+        end = data.find(b"\r\n", start)
+        return data[:start] + args[0] + data[end:]
+    if kind in ("replace", "remove"):
+        return _tree_mutation(data, at, args[1] if kind == "replace" else _REMOVE)
+    if kind == "deepen":  # a value nested N levels deep where the first value starts
+        start = data.find(b'":') + 2
+        return data[:start] + b"[" * args[0] + b"1" + b"]" * args[0] + b"," + data[start:] if start > 1 else data
+    raise ValueError(kind)
+
+
+_REMOVE = object()
+
+
+def _tree_mutation(data: bytes, at: int, value: Any) -> bytes:
+    """Replace (or remove) the n-th node of the JSON value on the line at byte `at` (n from `at`)."""
+    from vevents_cli import jsonout
+
+    start, end = 0, len(data)
+    try:
+        tree = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NDJSON: the line at `at`
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", start) % (len(data) + 1)
+        try:
+            tree = orjson.loads(data[start:end])
+        except orjson.JSONDecodeError:
+            return data
+    nodes: list[tuple[Any, Any]] = []  # (container, key or index)
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        members = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in members:
+            nodes.append((node, key))
+            stack.append(child)
+    if not nodes:
+        return data
+    container, key = nodes[at % len(nodes)]
+    if value is _REMOVE:
+        del container[key]
+    else:
+        container[key] = value
+    return data[:start] + jsonout.dumps(tree) + data[end:]
+
+
+def mutated(seeds: tuple[bytes, ...]) -> st.SearchStrategy[bytes]:
+    @st.composite
+    def draw(draw_: Callable[..., Any]) -> bytes:
+        data = draw_(st.sampled_from(seeds))
+        for mutation in draw_(st.lists(MUTATION, min_size=1, max_size=4)):
+            data = mutate(data, mutation)
+        return data
+
+    return draw()
+
+
+# --- the property ----------------------------------------------------------------------------------
+
+
+class Hang(BaseException):
+    """An example ran longer than `LIMIT_SECONDS` (a BaseException: nothing in vevents catches it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    def expired(signum: int, frame: object) -> None:
+        raise Hang(f"still running after {seconds} s")
+
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    output: str
+    problem: str | None  # None: only vevents' own output
+
+
+def run_one(invoke: Callable[..., Any], command: str, way: str, data: bytes) -> Outcome:
+    """Run `command` on `data` given `way`; what came out, and what is wrong with it."""
+    with tempfile.TemporaryDirectory(prefix="vevents-fuzz-") as tmp:
+        folder = Path(tmp)
+        args = [arg.replace("{out}", str(folder / "out")) for arg in COMMANDS[command]]
+        stdin: bytes | None = data
+        if way != "stdin":
+            path = folder / way
+            path.write_bytes(gzip.compress(data, mtime=0) if way.endswith(".gz") else data)
+            args.append(str(path))
+            stdin = None
+        env = {"VOUCHERIFY_WEBHOOK_SECRET": SECRET, "COLUMNS": "120", "VEVENTS_JOBS": "1"}
+        try:
+            with time_limit(LIMIT_SECONDS):
+                result = invoke(*args, input=stdin, env=env)
+        except Hang as exc:
+            return Outcome(-1, "", str(exc))
+    output = result.stdout + result.stderr
+    problem = None
+    if result.exit_code not in (0, 1, 2):
+        problem = f"exit status {result.exit_code}"
+    elif "Traceback" in output:
+        problem = "a traceback"
+    elif "internal error" in output:
+        problem = "an internal error line"
+    return Outcome(result.exit_code, output, problem)
+
+
+def describe(command: str, way: str, data: bytes, outcome: Outcome) -> str:
+    tail = "\n".join(outcome.output.splitlines()[-8:])
+    return (
+        f"vevents {command} ({way}): {outcome.problem}\ninput ({len(data)} bytes): {data[:3000]!r}\n"
+        f"output (end):\n{tail}"
+    )
+
+
+# --- the long run ----------------------------------------------------------------------------------
+
+
+class Campaign:
+    """Runs the property repeatedly until a deadline; counts, and keeps the smallest failing inputs."""
+
+    def __init__(self, invoke: Callable[..., Any], out: Path) -> None:
+        self.invoke = invoke
+        self.out = out
+        self.examples: Counter[str] = Counter()
+        self.kinds: Counter[str] = Counter()
+        self.statuses: Counter[int] = Counter()
+        self.failures: dict[tuple[str, str, str], bytes] = {}  # (command, way, problem) -> smallest input
+        self.failing_runs = 0
+
+    def check(self, kind: str, command: str, way: str, data: bytes) -> None:
+        outcome = run_one(self.invoke, command, way, data)
+        self.examples[command] += 1
+        self.kinds[kind] += 1
+        self.statuses[outcome.status] += 1
+        if outcome.problem is not None:
+            first = next((line for line in reversed(outcome.output.splitlines()) if line.strip()), "")
+            key = (command, way, f"{outcome.problem}: {first[:200]}")
+            if key not in self.failures or len(data) < len(self.failures[key]):
+                self.failures[key] = data
+                self._save(key, data, outcome)
+            raise AssertionError(describe(command, way, data, outcome))
+
+    def _save(self, key: tuple[str, str, str], data: bytes, outcome: Outcome) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(repr(key[:2]).encode() + key[2].encode()).hexdigest()[:12]
+        (self.out / f"{digest}.input").write_bytes(data)
+        (self.out / f"{digest}.txt").write_text(
+            f"vevents {key[0]}  (input given as {key[1]})\n{outcome.problem}\n\n{outcome.output}"
+        )
+
+    def round(self, examples: int) -> None:
+        corpus_ = corpus()
+        inputs = {
+            "payload": mutated(corpus_.payloads),
+            "capture": mutated(corpus_.captures),
+            "random": st.binary(max_size=4000),
+        }
+        for kind, strategy in inputs.items():
+            try:
+                self._property(kind, strategy, examples)()
+            except AssertionError:
+                self.failing_runs += 1
+            except Exception as exc:  # hypothesis reports several distinct failures as a group
+                self.failing_runs += 1
+                print(f"  (hypothesis: {type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+
+    def _property(self, kind: str, strategy: st.SearchStrategy[bytes], examples: int) -> Callable[[], None]:
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate, Phase.shrink),
+        )
+        @given(command=st.sampled_from(sorted(COMMANDS)), way=st.sampled_from(WAYS), data=strategy)
+        def prop(command: str, way: str, data: bytes) -> None:
+            self.check(kind, command, way, data)
+
+        return prop
+
+    def report(self, seconds: float) -> str:
+        total = sum(self.examples.values())
+        lines = [
+            f"fuzz: {total} examples in {seconds / 60:.1f} min ({total / max(seconds, 1):.1f}/s); "
+            f"{len(self.failures)} distinct failures, {self.failing_runs} failing rounds",
+            "  by input: " + ", ".join(f"{k} {n}" for k, n in sorted(self.kinds.items())),
+            "  by exit status: " + ", ".join(f"{k}: {n}" for k, n in sorted(self.statuses.items())),
+        ]
+        lines += [f"  {n:6d}  vevents {command}" for command, n in sorted(self.examples.items())]
+        for (command, way, problem), data in sorted(self.failures.items()):
+            lines.append(f"  FAILED vevents {command} ({way}): {problem} -- {len(data)} bytes saved in {self.out}")
+        return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--out", type=Path, default=Path("fuzz-failures"), help="where failing inputs are saved")
+    parser.add_argument("--round", type=int, default=50, help="examples per hypothesis run")
+    options = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from tests.helpers import clean_environment, invoke
+
+    clean_environment()
+
+    campaign = Campaign(invoke, options.out)
+    start = time.monotonic()
+    deadline = start + options.minutes * 60
+    last = start
+    while time.monotonic() < deadline:
+        campaign.round(options.round)
+        if time.monotonic() - last > 60:
+            last = time.monotonic()
+            print(campaign.report(last - start).splitlines()[0], file=sys.stderr, flush=True)
+    print(campaign.report(time.monotonic() - start))
+    return 1 if campaign.failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
