@@ -220,7 +220,7 @@ def corpus() -> Corpus:
 # --- mutations ---------------------------------------------------------------------------------------
 
 position = st.integers(0, 1 << 20)
-SPECIAL_VALUES = (
+SPECIAL_VALUES: tuple[Any, ...] = (
     None,
     "",
     "2026-13-45T99:99:99Z",
@@ -268,14 +268,15 @@ MUTATION = st.one_of(
 
 
 def mutate(data: bytes, mutation: tuple[Any, ...]) -> bytes:
-    kind, *args = mutation
+    kind: str = mutation[0]
+    args: list[Any] = list(mutation[1:])
     at = args[0] % (len(data) + 1) if args and isinstance(args[0], int) and kind != "deepen" else 0
     if kind == "cut":
         return data[:at]
     if kind == "flip":
         return data[:at] + bytes([data[at] ^ args[1]]) + data[at + 1 :] if at < len(data) else data
     if kind == "insert":
-        return data[:at] + args[1] + data[at:]
+        return data[:at] + bytes(args[1]) + data[at:]
     if kind == "delete":
         return data[:at] + data[at + args[1] :]
     if kind == "duplicate":
@@ -285,14 +286,14 @@ def mutate(data: bytes, mutation: tuple[Any, ...]) -> bytes:
         if start < 0:
             return data
         end = data.find(b"\r\n", start)
-        return data[: start + 16] + args[0] + data[end:]
+        return data[: start + 16] + bytes(args[0]) + data[end:]
     if kind == "chunk-size":
         start = data.find(b"chunked\r\n\r\n")
         if start < 0:
             return data
         start += 11
         end = data.find(b"\r\n", start)
-        return data[:start] + args[0] + data[end:]
+        return data[:start] + bytes(args[0]) + data[end:]
     if kind in ("replace", "remove"):
         return _tree_mutation(data, at, args[1] if kind == "replace" else _REMOVE)
     if kind == "deepen":  # a value nested N levels deep where the first value starts
@@ -339,7 +340,7 @@ def _tree_mutation(data: bytes, at: int, value: Any) -> bytes:
 def mutated(seeds: tuple[bytes, ...]) -> st.SearchStrategy[bytes]:
     @st.composite
     def draw(draw_: Callable[..., Any]) -> bytes:
-        data = draw_(st.sampled_from(seeds))
+        data: bytes = draw_(st.sampled_from(seeds))
         for mutation in draw_(st.lists(MUTATION, min_size=1, max_size=4)):
             data = mutate(data, mutation)
         return data
