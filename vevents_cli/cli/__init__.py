@@ -24,13 +24,15 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"vevents {__version__}")
         return
-    from vevents_cli.cli.app import main as run
-
     status = 0
     try:
+        from vevents_cli.cli.app import main as run
+
         run(argv)
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:  # Ctrl-C while the app itself was imported, before its handlers were set
+        status = 130
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: `app.main` made that status 141
             stream.flush()

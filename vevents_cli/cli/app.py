@@ -137,6 +137,10 @@ def status_of(argv: list[str] | None) -> ExitStatus:
         return ExitStatus.FAILED
     except click.Abort as exc:  # Ctrl-C or SIGTERM outside a command (while parsing options)
         return ExitStatus.TERMINATED if isinstance(exc.__context__, Terminated) else ExitStatus.INTERRUPTED
+    except Terminated:  # while the command's modules were imported
+        return ExitStatus.TERMINATED
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
     except Exception as exc:  # a bug: one line, never a traceback
         message = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(
