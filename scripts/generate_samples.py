@@ -550,8 +550,24 @@ def validator(uri: str, pointer: str = "") -> Any:
             schema, base = {"$ref": f"{uri}#{pointer}"}, "file:///vevents-samples/wrapper.json"
         else:
             schema, base = load(uri), uri
-        _VALIDATORS[key] = jsonschema_rs.validator_for(schema, validate_formats=True, retriever=retrieve, base_uri=base)
+        _VALIDATORS[key] = jsonschema_rs.validator_for(
+            schema, validate_formats=True, registry=_registry(uri), base_uri=base
+        )
     return _VALIDATORS[key]
+
+
+_REGISTRIES: dict[str, Any] = {}
+
+
+def _registry(uri: str) -> Any:
+    """The schema document at `uri` and its level's `defs.json`, registered once for every
+    validator that points into them (compiling each wrapper alone re-reads both)."""
+    if uri not in _REGISTRIES:
+        path = Path(uri[len("file://") :])
+        defs = path.parent.parent / "defs.json"
+        found = [(uri, load(uri))] + ([(defs.as_uri(), load(defs.as_uri()))] if defs.is_file() else [])
+        _REGISTRIES[uri] = jsonschema_rs.Registry(found, retriever=retrieve)
+    return _REGISTRIES[uri]
 
 
 def data_schema_uri(level: str, etype: str) -> str:
