@@ -318,6 +318,9 @@ def test_signal_leaves_no_process(logs: dict[str, Log], which: str, signum: int,
         "validate", str(log.path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**BASE_ENV, "VEVENTS_JOBS": "2"}
     )
     time.sleep(0.5)
+    deadline = time.monotonic() + 20  # a loaded machine may still be starting: wait for the workers
+    while len(_holders(log.path)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signum)
     err = _communicate(proc, log, 15, f"validate after {signal.Signals(signum).name}")
     text = err.decode(errors="replace")
