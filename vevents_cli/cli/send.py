@@ -180,7 +180,7 @@ def send(
         rate=rate,
         insecure=insecure,
     )
-    chosen = tuple(d.value for d in dialect or ())
+    chosen = tuple(map(str, dialect or ()))
     items = (
         sender.generated(patterns, chosen, same_ids)
         if generated
