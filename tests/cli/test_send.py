@@ -347,7 +347,7 @@ def test_retries_give_up_after_n_and_the_delivery_fails(tmp_path: Path) -> None:
         result = send(srv.url, "--type", "voucher.published", "--dialect", "v2024", "--retries", "2",
                       "--retry-scale", "0.0001", "--secret", SECRET)  # fmt: skip
     assert result.exit_code == 1 and len(srv.seen) == 3
-    assert result.stdout.split()[:5] == ["500", result.stdout.split()[1], "ms", "attempt", "3"]
+    assert result.stdout.split()[:4] == ["500", result.stdout.split()[1], "ms", "#3"]
     assert result.stdout.rstrip().endswith("down")
     assert send(srv.url, "--type", "x*", "--retries", "99").exit_code == 2  # the vendor stops at 12 tries
 
@@ -511,3 +511,18 @@ def test_help_has_examples() -> None:
     assert result.exit_code == 0
     assert "vevents send http://localhost:3000/webhooks --all-types --format junit" in result.stdout
     assert "10.0" in result.stdout  # the vendor's response limit is the default --timeout
+
+
+def test_lines_fit_an_80_column_terminal_and_are_whole_in_a_pipe() -> None:
+    from tests.cli.test_terminal import LONGEST, on_terminal
+
+    reason = b"handler: " + b"this type is not handled by the current build of the webhook consumer " * 3
+    with server(lambda seen, before: (500, {}, reason)) as srv:
+        status, shown = on_terminal("send", srv.url, "--type", LONGEST, "--dialect", "legacy", "--secret", SECRET,
+                                    columns=80, env={"NO_COLOR": "1"})  # fmt: skip
+        piped = send(srv.url, "--type", LONGEST, "--dialect", "legacy", "--secret", SECRET)
+    assert status == 1
+    (line, summary) = shown.strip("\n").split("\n")
+    assert len(line) <= 80 and line.startswith("500") and f"#1  {LONGEST} legacy" in line
+    assert summary == "1 delivery: 0 delivered (2xx), 1 failed"
+    assert piped.stdout.rstrip("\n").endswith(reason.decode().strip())

@@ -1,7 +1,7 @@
 """Reporters for `send`, registered by name in `REPORTERS`: text, json, junit.
 
-Text: one line per delivery (its locator and type, or type and dialect for a generated
-one; the HTTP status, milliseconds, attempt, and why it failed: the first line of a
+Text: one line per delivery (the HTTP status, milliseconds, attempt `#N`; its locator and
+type, or type and dialect for a generated one; and why it failed: the first line of a
 non-2xx body, or the error), through `text.safe`, shortened to a terminal's width; then a
 summary line on stderr. JSON: one object per delivery, one a line, exact values. JUnit:
 one testcase per delivery (a generated one named by its type and dialect), written with
@@ -19,7 +19,7 @@ from typing import Any
 from vevents_cli import jsonout
 from vevents_cli.model import Unreadable
 from vevents_cli.output.streams import Lines, Streams, drain, paint
-from vevents_cli.output.text import plural, safe, shorten
+from vevents_cli.output.text import safe, shorten
 from vevents_cli.output.validate import Suite
 from vevents_cli.webhooks.send import Sent
 
@@ -76,9 +76,9 @@ def text_line(sent: Sent, color: bool, width: int | None) -> str:
     answer = sent.answer
     status = "—" if answer.status is None else str(answer.status)
     style = "dim" if sent.outgoing.skipped else "green" if answer.ok else "red"
-    head = f"{status:>3}  {answer.ms:>6.0f} ms  attempt {sent.attempts}  "
+    head = f"{status:>3} {answer.ms:>5.0f} ms  #{sent.attempts}  "  # 18 columns: the longest type fits in 80
     if sent.outgoing.skipped is not None:
-        head = "  —       — ms  not sent   "
+        head = "  —     — ms  —   "
     text = head + safe(name(sent))
     detail = outcome(sent)
     if detail:
@@ -89,13 +89,12 @@ def text_line(sent: Sent, color: bool, width: int | None) -> str:
 
 
 def summary_line(totals: Totals) -> str:
-    parts = [
-        f"{_count(totals.deliveries, 'delivery', 'deliveries')}: {totals.delivered} delivered (2xx), {totals.failed} failed",
-    ]
+    counted = _count(totals.deliveries, "delivery", "deliveries")
+    parts = [f"{counted}: {totals.delivered} delivered (2xx), {totals.failed} failed"]
     if totals.retries:
         parts.append(_count(totals.retries, "retry", "retries"))
     if totals.duplicates:
-        parts.append(plural(totals.duplicates, "duplicate"))
+        parts.append(_count(totals.duplicates, "duplicate", "duplicates"))
     if totals.skipped:
         parts.append(f"{totals.skipped} skipped (no bundled sample)")
     if totals.unreadable:

@@ -301,6 +301,7 @@ class Sender:
         self.url = url
         self.config = config
         self.pacer = Pacer(config.rate)
+        self._stopping = threading.Event()
 
     def attempt(self, item: Outgoing, headers: tuple[tuple[str, str], ...]) -> Answer:
         self.pacer.wait()
@@ -316,7 +317,8 @@ class Sender:
         answer = self.attempt(item, headers)
         attempts = 1
         while not answer.ok and attempts <= self.config.retries:
-            time.sleep(delivery.retry_delay(attempts, self.config.retry_scale))
+            if self._stopping.wait(delivery.retry_delay(attempts, self.config.retry_scale)):
+                break  # the run was stopped: its last answer stands
             answer = self.attempt(item, headers)
             attempts += 1
         sent = Sent(item, answer, attempts, signature)
@@ -325,29 +327,29 @@ class Sender:
         return (sent, replace(sent, answer=self.attempt(item, headers), attempts=1, duplicate=True))
 
     def run(self, items: Iterable[Outgoing | Unreadable | Note]) -> Iterator[Sent | Unreadable | Note]:
-        """Every item's results, in input order; at most `concurrency` deliveries in flight."""
+        """Every item's results, in input order; at most `concurrency` deliveries in flight.
+        However it ends (Ctrl-C, a closed pipe), retry waits end and queued deliveries are dropped."""
         every = self.config.duplicate_every
         numbers = itertools.count(1)
         pending: deque[concurrent.futures.Future[tuple[Sent, ...]] | Unreadable | Note] = deque()
-        with concurrent.futures.ThreadPoolExecutor(max(1, self.config.concurrency), "vevents-send") as pool:
-            try:
-                for item in items:
-                    if isinstance(item, Outgoing):
-                        number = next(numbers)
-                        pending.append(pool.submit(self.deliver, item, bool(every) and number % every == 0))
-                    else:
-                        pending.append(item)
-                    while len(pending) > self.config.concurrency or (pending and _ready(pending[0])):
-                        yield from _results(pending.popleft())
-                while pending:
+        pool = concurrent.futures.ThreadPoolExecutor(max(1, self.config.concurrency), "vevents-send")
+        try:
+            for item in items:
+                if isinstance(item, Outgoing):
+                    number = next(numbers)
+                    pending.append(pool.submit(self.deliver, item, bool(every) and number % every == 0))
+                else:
+                    pending.append(item)
+                while len(pending) > self.config.concurrency or (pending and _ready(pending[0])):
                     yield from _results(pending.popleft())
-            finally:
-                for left in pending:
-                    if isinstance(left, concurrent.futures.Future):
-                        left.cancel()
-                close = getattr(items, "close", None)
-                if close is not None:
-                    close()
+            while pending:
+                yield from _results(pending.popleft())
+        finally:
+            self._stopping.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
 
 def _ready(item: concurrent.futures.Future[tuple[Sent, ...]] | Unreadable | Note) -> bool:
