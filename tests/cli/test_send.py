@@ -25,7 +25,7 @@ from xml.etree import ElementTree as ET
 import orjson
 import pytest
 
-from tests.helpers import REPO, invoke, listener
+from tests.helpers import REPO, interruptible, invoke, listener, popen, stopped_at_exit
 from vevents_cli.samples import sample
 from vevents_cli.voucherify.signatures import compact, sign
 from vevents_cli.webhooks.http import Headers
@@ -526,3 +526,21 @@ def test_lines_fit_an_80_column_terminal_and_are_whole_in_a_pipe() -> None:
     assert len(line) <= 80 and line.startswith("500") and f"#1  {LONGEST} legacy" in line
     assert summary == "1 delivery: 0 delivered (2xx), 1 failed"
     assert piped.stdout.rstrip("\n").endswith(reason.decode().strip())
+
+
+def test_ctrl_c_during_a_retry_wait_ends_the_run_at_once_without_a_traceback() -> None:
+    seen_one = threading.Event()
+
+    def failing(seen: Seen, before: int) -> Reply:
+        seen_one.set()
+        return 500, {}, b"down"
+
+    with server(failing) as srv:
+        proc = popen("send", srv.url, "--type", "voucher.published", "--dialect", "v2024", "--retries", "5",
+                     "--secret", SECRET, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     preexec_fn=interruptible)  # fmt: skip
+        with stopped_at_exit(proc):
+            assert seen_one.wait(30)  # the first attempt failed: it now waits a minute for the retry
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)  # a guard against hanging, not a timing check
+    assert proc.returncode == 130 and b"Traceback" not in err and len(srv.seen) == 1

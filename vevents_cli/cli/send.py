@@ -163,7 +163,7 @@ def send(
             "--type and --all-types send the bundled samples: give them or PATHS", param_hint="--type"
         )
     patterns = ("*",) if all_types else tuple(types or ())
-    if generated and not sender.any_sample(patterns):
+    if generated and not sender.any_type(patterns):
         unknown_type(patterns[0], "--type", complete_sample(""), "no event type matches")
     mode: sender.SignatureMode = "keep" if keep_signature else "none" if no_signature else "sign"
     key = secret(secret_value, secret_file, required=mode == "sign")

@@ -134,7 +134,7 @@ def record(sent: Sent) -> dict[str, Any]:
         "status": answer.status,
         "ms": round(answer.ms, 1),
         "attempts": sent.attempts,
-        "error": None if sent.ok and sent.outgoing.skipped is None else outcome(sent) or f"HTTP {answer.status}",
+        "error": None if answer.ok else outcome(sent) or f"HTTP {answer.status}",
         "duplicate": sent.duplicate,
         "skipped": item.skipped is not None,
     }

@@ -79,10 +79,6 @@ class Sent:
     signature: str | None  # the x-voucherify-signature sent (the same on every attempt)
     duplicate: bool = False  # a resend after success (--duplicate-every)
 
-    @property
-    def ok(self) -> bool:
-        return self.outgoing.skipped is not None or self.answer.ok
-
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -166,7 +162,7 @@ def generated(
         )
 
 
-def any_sample(patterns: tuple[str, ...]) -> bool:
+def any_type(patterns: tuple[str, ...]) -> bool:
     """Whether any catalogue type matches one of `patterns`."""
     from vevents_cli.voucherify import catalogue
 
@@ -177,8 +173,10 @@ def any_sample(patterns: tuple[str, ...]) -> bool:
 
 
 def request_headers(item: Outgoing, config: Config) -> tuple[tuple[str, str], ...]:
-    """Content-Type, the additional headers, and the signature (of exactly the bytes sent)."""
-    headers = [("Content-Type", delivery.CONTENT_TYPE), *config.headers]
+    """Content-Type (unless an additional header gives its own), the additional headers, and
+    the signature (of exactly the bytes sent)."""
+    own_type = dict_get(config.headers, "content-type") is not None
+    headers = [*(() if own_type else (("Content-Type", delivery.CONTENT_TYPE),)), *config.headers]
     signature = None
     if config.signature == "keep":
         signature = dict_get(item.captured, signatures.SIGNATURE_HEADER)
