@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
@@ -146,14 +146,15 @@ def generated(
     from vevents_cli.voucherify import catalogue
     from vevents_cli.voucherify import dialects as table
 
-    at = now or datetime.now(UTC)
-    created_at = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    start = now or datetime.now(UTC)
     entries = (e for e in catalogue.CATALOGUE.values() if any(fnmatch.fnmatchcase(e.name, p) for p in patterns))
     pairs = ((e, d) for e in entries for d in table.for_type(e) if not dialects or d in dialects)
     for number, (entry, dialect) in enumerate(pairs, 1):
         if samples.sample_path(entry.name) is None:
             body, event_id, skipped = b"", None, "no bundled sample of this type (it has no schema)"
         else:
+            at = start + timedelta(milliseconds=number - 1)  # each its own time: no two share an id
+            created_at = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
             payload = samples.sample(entry.name, dialect, None if same_ids else created_at)
             body, skipped = jsonout.dumps(payload), None
             event_id = table.DIALECTS[dialect].read(payload, entry.name).id
