@@ -25,7 +25,7 @@ from xml.etree import ElementTree as ET
 import orjson
 import pytest
 
-from tests.helpers import REPO, interruptible, invoke, listener, popen, stopped_at_exit
+from tests.helpers import REPO, Result, interruptible, invoke, listener, popen, stopped_at_exit
 from vevents_cli.samples import sample
 from vevents_cli.voucherify.signatures import compact, sign
 from vevents_cli.webhooks.http import Headers
@@ -135,7 +135,7 @@ def raw_server(behaviour: Callable[[socket.socket], None]) -> Iterator[str]:
         sock.close()
 
 
-def send(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def send(*args: str, env: dict[str, str] | None = None) -> Result:
     return invoke("send", *args, env=env)
 
 
