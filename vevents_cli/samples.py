@@ -28,12 +28,13 @@ def sample_path(etype: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def sample(etype: str, dialect: str = V2024) -> dict[str, Any]:
-    """The bundled sample of `etype`, re-wrapped for `dialect` (a fresh object each call)."""
+def sample(etype: str, dialect: str = V2024, created_at: str | None = None) -> dict[str, Any]:
+    """The bundled sample of `etype`, re-wrapped for `dialect` (a fresh object each call); with
+    `created_at`, made at that time (the envelope's ids are derived from it, so they are new too)."""
     path = sample_path(etype)
     if path is None:
         raise KeyError(f"no sample for {etype!r}")
     event: dict[str, Any] = orjson.loads(path.read_bytes())
-    if dialect == V2024:
+    if dialect == V2024 and created_at is None:
         return event
-    return wrap(event["data"], event["type"], dialect, event["created_at"])
+    return wrap(event["data"], event["type"], dialect, created_at or event["created_at"])

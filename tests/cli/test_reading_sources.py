@@ -387,6 +387,7 @@ READING_COMMANDS = [
     ("redact",),
     ("verify", "--secret", "s3cret"),
     ("split", "--out", "{out}"),
+    ("send", "http://127.0.0.1:9/", "--secret", "s3cret"),  # the good request: connection refused
 ]
 
 

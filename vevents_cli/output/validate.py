@@ -20,7 +20,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from vevents_cli import jsonout
 from vevents_cli.model import (
@@ -39,6 +39,9 @@ from vevents_cli.model import (
 from vevents_cli.output.locate import in_source
 from vevents_cli.output.streams import Lines, Streams, drain
 from vevents_cli.output.text import safe
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree as ET
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,63 +275,91 @@ def junit_project(s: Summary, options: Options) -> Case:
     return Case(loc.source, f"{loc} {_type(s)}", line, failure, "\n".join(lines), warnings)
 
 
+class Suite:
+    """A JUnit testsuite written as its testcases come: each to a temporary file as it is made
+    (never held), since the counts come first, in the suite's tag; `write` gives the bytes
+    `ElementTree` gives for the whole tree. Used as a context manager (the file is removed)."""
+
+    def __init__(self, name: str) -> None:
+        import tempfile
+
+        self.name = name
+        self.tests = self.failures = self.errors = self.skipped = 0
+        self._cases = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+
+    def __enter__(self) -> Suite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cases.close()
+
+    @staticmethod
+    def case(classname: str, name: str, line: int) -> ET.Element:
+        from xml.etree import ElementTree as ET
+
+        return ET.Element(
+            "testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname), line=str(max(line, 1))
+        )
+
+    @staticmethod
+    def add(case: ET.Element, tag: str, text: str, **attributes: str) -> None:
+        """A child element (failure, error, skipped, system-out) holding `text`."""
+        from xml.etree import ElementTree as ET
+
+        ET.SubElement(case, tag, {k: _xml(v) for k, v in attributes.items()}).text = _xml(text)
+
+    def done(self, case: ET.Element) -> None:
+        from xml.etree import ElementTree as ET
+
+        self.tests += 1
+        ET.indent(case, level=1)
+        self._cases.write(b"\n  " + ET.tostring(case, encoding="utf-8"))
+
+    def write(self, out: IO[bytes]) -> None:
+        import shutil
+        from xml.etree import ElementTree as ET
+
+        counts = {"tests": self.tests, "failures": self.failures, "errors": self.errors}
+        if self.skipped:
+            counts["skipped"] = self.skipped
+        suite = ET.Element("testsuite", {"name": self.name, **{k: str(v) for k, v in counts.items()}})
+        tag = ET.tostring(suite, encoding="utf-8", xml_declaration=True)  # <testsuite ... />
+        if not self.tests:
+            out.write(tag + b"\n")
+        else:
+            out.write(tag.removesuffix(b" />") + b">")
+            self._cases.seek(0)
+            shutil.copyfileobj(self._cases, out)
+            out.write(b"\n</testsuite>\n")
+        out.flush()
+
+
 def junit_write(run: Any, streams: Streams, options: Options) -> None:
-    """The testsuite, the bytes `ElementTree` gives for the whole tree; each testcase is written
-    to a temporary file as it is made (never held), since the counts come first, in the suite's tag."""
-    import shutil
-    import tempfile
-    from xml.etree import ElementTree as ET
-
-    tests = failures = errors = 0
-
-    with tempfile.TemporaryFile() as cases:
-
-        def case_of(classname: str, name: str, line: int) -> ET.Element:
-            return ET.Element(
-                "testcase", classname=_xml(classname), name=_xml(name), file=_xml(classname), line=str(max(line, 1))
-            )
-
-        def done(case: ET.Element) -> None:
-            nonlocal tests
-            tests += 1
-            ET.indent(case, level=1)
-            cases.write(b"\n  " + ET.tostring(case, encoding="utf-8"))
+    """The testsuite: one testcase per event, one error per unreadable item."""
+    with Suite("vevents validate") as suite:
 
         def unreadable(item: Unreadable) -> None:
-            nonlocal errors
-            case = case_of(item.locator.source, str(item.locator), item.locator.line)
+            case = suite.case(item.locator.source, str(item.locator), item.locator.line)
             if unreadable_ok(options):
-                ET.SubElement(case, "system-out").text = _xml(f"unreadable, as expected: {item}")
+                suite.add(case, "system-out", f"unreadable, as expected: {item}")
             else:
-                errors += 1
-                ET.SubElement(case, "error", message=_xml(item.reason), type="unreadable").text = _xml(str(item))
-            done(case)
+                suite.errors += 1
+                suite.add(case, "error", str(item), message=item.reason, type="unreadable")
+            suite.done(case)
 
         def event(result: Case) -> None:
-            nonlocal failures
-            case = case_of(result.classname, result.name, result.line)
+            case = suite.case(result.classname, result.name, result.line)
             if result.failure is not None:
-                failures += 1
+                suite.failures += 1
                 kind = INVALID if options.expect == VALID else VALID
-                ET.SubElement(case, "failure", message=_xml(result.failure), type=kind).text = _xml(result.text)
+                suite.add(case, "failure", result.text, message=result.failure, type=kind)
             out = "\n".join(filter(None, (result.text if result.failure is None else "", result.warnings)))
             if out:
-                ET.SubElement(case, "system-out").text = _xml(out)
-            done(case)
+                suite.add(case, "system-out", out)
+            suite.done(case)
 
         drain(run, streams, event, unreadable=unreadable)
-        suite = ET.Element(
-            "testsuite", name="vevents validate", tests=str(tests), failures=str(failures), errors=str(errors)
-        )
-        tag = ET.tostring(suite, encoding="utf-8", xml_declaration=True)  # <testsuite ... />
-        if not tests:
-            streams.out.write(tag + b"\n")
-        else:
-            streams.out.write(tag.removesuffix(b" />") + b">")
-            cases.seek(0)
-            shutil.copyfileobj(cases, streams.out)
-            streams.out.write(b"\n</testsuite>\n")
-    streams.out.flush()
+        suite.write(streams.out)
 
 
 # --- GitHub annotations ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Webhooks over HTTP, in and out: receive deliveries, save them, forward them (and, later, send).
+"""Webhooks over HTTP, in and out: receive deliveries, save them, forward them, send them.
 
 - `http`: the pieces of an HTTP message everything here shares: case-insensitive
   `Headers`, the one Content-Length reading, chunked bodies, a request body as a record,
@@ -10,6 +10,8 @@
 - `receive`: one delivery: the `Receiver` reads it, checks its signature, saves it,
   answers it and queues it as a record for the pipeline (and for forwarding).
 - `forward`: the `Forwarder`, which passes accepted deliveries on from its own thread.
+- `send`: `vevents send`'s client: deliveries made from events or bundled samples, POSTed
+  as Voucherify does (signed, within its response limit, retried on its schedule).
 
 `http` and `saved` depend only on `model` and `jsonout`, so the pipeline reads captures
 and saved files through them; nothing here imports the pipeline, the output or the CLI.
