@@ -77,7 +77,7 @@ def listening(config: Config) -> Iterator[Listening]:
     """A receiver whose deliveries go through the pipeline to the console lines, as in `vevents listen`."""
     echoed = io.BytesIO()
     out = io.TextIOWrapper(echoed, write_through=True)
-    printer = listen_output.Printer(Streams(out, io.TextIOWrapper(io.BytesIO())))
+    printer = listen_output.Printer(Streams(out, io.TextIOWrapper(io.BytesIO())), forwarding=config.forward is not None)
     receiver = Receiver(replace(config, host="127.0.0.1", port=0), on_forward=printer.forwarded, on_note=printer.note)
     host, port = receiver.start()
     consumer = threading.Thread(
@@ -114,9 +114,10 @@ def test_signed_and_unsigned_deliveries_are_answered_printed_and_saved(tmp_path:
         assert srv.post(orjson.dumps(payload))[0] == 200
         assert srv.post(orjson.dumps(payload), {"X-Voucherify-Signature": hmac_hex(b"x")})[0] == 200
     lines = srv.output.splitlines()  # printed after answering: in any order
-    for verdict in ("200 ✓ compact", "200 missing", "200 ✗ mismatch"):
+    for verdict in ("200\t✓ compact\t", "200\tmissing\t", "200\t✗ mismatch\t"):  # not a terminal: tab-separated
         (line,) = [line for line in lines if line.startswith(verdict)]
-        assert "voucher.published" in line and line.endswith("✓")  # the event itself is valid
+        cells = line.split("\t")
+        assert cells[2] == "✓" and cells[4] == "voucher.published"  # the event itself is valid
     assert "signature mismatch — likely: wrong secret" in srv.output
     records = saved(save)
     assert len(records) == 3
