@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from vevents_cli import jsonout
 from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
-from vevents_cli.output.text import DASH, amount, join, json_text, number, safe, shorten, sign_style, signed
+from vevents_cli.output.text import DASH, amount, fit_time, join, json_text, number, safe, shorten, sign_style, signed
 from vevents_cli.pipeline.runner import identity
 
 if TYPE_CHECKING:
@@ -87,8 +86,6 @@ DEFAULT_NEED["source"] = 30
 SAMPLE = 100  # events measured before a table read from files is printed
 HEADER = {"valid": "✓"}  # a label for a column narrower than its name
 VALID_MARK = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", None)}
-_SECONDS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+(Z|[+-]\d\d:?\d\d)?$")
-_SHORT = re.compile(r"\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d)")
 
 Cell = tuple[str, str | None]  # safe text, style
 Values = tuple[tuple[Cell, ...], str | None]  # every column's whole cell (ORDER), the payload if --raw
@@ -180,15 +177,6 @@ def abbreviate_type(text: str, width: int) -> str:
     return shorter[: width - 1 - len(tail)] + "…" + tail
 
 
-def _time(value: str, width: int) -> str:
-    if len(value) <= width or width == 0 or value == DASH:
-        return value
-    seconds = _SECONDS.sub(r"\1\2", value)
-    if len(seconds) <= width:
-        return seconds
-    return _SHORT.sub(r"\1 \2", value)[:14]
-
-
 def _value(s: Summary, name: str) -> Cell:
     """One whole cell's text (not yet safe) and style."""
     if name == "time":
@@ -224,7 +212,7 @@ def _fit(text: str, width: int, name: str) -> str:
     if width == 0:
         return text
     if name == "time":
-        text = _time(text, width)
+        text = fit_time(text, width)
     elif name == "type":
         text = abbreviate_type(text, width)
     if len(text) > width:
