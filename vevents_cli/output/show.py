@@ -19,6 +19,7 @@ from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
 from vevents_cli.output.text import DASH, amount, fit_time, join, json_text, number, safe, shorten, sign_style, signed
 from vevents_cli.pipeline.runner import identity
+from vevents_cli.voucherify import catalogue
 
 if TYPE_CHECKING:
     from rich.panel import Panel
@@ -81,8 +82,8 @@ CORE = ("valid", "time", "type", "Δpoints", "customer", "voucher")  # added in 
 FIRST_GROWTH = (("customer", 32), ("voucher", 16), ("Δpoints", 8), ("type", 30))
 EXTRA = ("campaign", "time", "source")  # then these, if there is room
 LEAST = {"valid": 1, "time": 14, "type": 16, "customer": 12, "voucher": 10, "Δpoints": 7, "campaign": 10, "source": 12}
-DEFAULT_NEED = {"valid": 1, "time": 24, "type": 43, "customer": 24, "voucher": 16, "Δpoints": 8, "campaign": 22}
-DEFAULT_NEED["source"] = 30
+DEFAULT_NEED = {"valid": 1, "time": 24, "customer": 24, "voucher": 16, "Δpoints": 8, "campaign": 22, "source": 30}
+DEFAULT_NEED["type"] = max(len(name) for name in catalogue.CATALOGUE)  # the longest type vevents knows
 SAMPLE = 100  # events measured before a table read from files is printed
 HEADER = {"valid": "✓"}  # a label for a column narrower than its name
 VALID_MARK = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", None)}
@@ -119,7 +120,7 @@ def table_layout(
     chosen: dict[str, int] = {}
 
     def spare() -> int:
-        return budget - sum(chosen.values()) - len(chosen)  # one space before each column
+        return budget - sum(chosen.values()) - max(len(chosen) - 1, 0)  # a space between columns
 
     def grow(name: str, cap: int | None = None) -> None:
         target = want[name] if cap is None else min(want[name], cap)
@@ -172,7 +173,7 @@ def abbreviate_type(text: str, width: int) -> str:
             return shorter
     shorter = ".".join(parts) + space + rest
     tail = shorter[shorter.rfind(".") :] if not rest else ""  # the last segment, kept if it can be
-    if not tail or len(tail) > width // 2:
+    if not tail or len(tail) > width - 3:
         return shorten(shorter, width)
     return shorter[: width - 1 - len(tail)] + "…" + tail
 
