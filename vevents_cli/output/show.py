@@ -79,7 +79,7 @@ def json_line(s: Summary) -> bytes:
 ORDER = ("valid", "time", "type", "customer", "voucher", "Δpoints", "campaign", "source")
 CORE = ("valid", "time", "type", "Δpoints", "customer", "voucher")  # added in this order while they fit
 # then these grow towards what their values need, at first only up to a cap each, then whole
-FIRST_GROWTH = (("customer", 32), ("voucher", 16), ("Δpoints", 8), ("type", 30))
+FIRST_GROWTH = (("customer", 48), ("voucher", 16), ("Δpoints", 8), ("type", 30))
 EXTRA = ("campaign", "time", "source")  # then these, if there is room
 LEAST = {"valid": 1, "time": 14, "type": 16, "customer": 12, "voucher": 10, "Δpoints": 7, "campaign": 10, "source": 12}
 DEFAULT_NEED = {"valid": 1, "time": 24, "customer": 24, "voucher": 16, "Δpoints": 8, "campaign": 22, "source": 30}
