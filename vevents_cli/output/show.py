@@ -2,8 +2,9 @@
 
 Only renders: takes `Summary` objects and never reads input, recognises events or
 decides validity. Every string from the payload goes through `text.safe` before it
-reaches a terminal; the NDJSON keeps exact values. `json_line` and `table_line` run
-where the events are (perhaps in a worker process: see `pipeline.parallel`).
+reaches a terminal; the NDJSON keeps exact values. `json_line`, `table_line` (a pipe's
+table) and `row_values` (a terminal's: the cells, fitted to the layout by `sized` in the
+main process) run where the events are (perhaps in a worker process: see `pipeline.parallel`).
 """
 
 from __future__ import annotations

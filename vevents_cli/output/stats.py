@@ -1,6 +1,8 @@
-"""Rendering for `stats`: rich tables drawn from the document `stats.Stats.document` builds,
-or that document as JSON. Every cell from input passes through `text.safe`. On a terminal
-the tables fit its width (long cells wrap); in a pipe they are as wide as their values.
+"""Rendering for `stats`: rich tables drawn from the document `stats.Stats.document` builds
+(the timeline as a bar per bucket), or that document as JSON. Every cell from input passes
+through `text.safe`. On a terminal the tables fit its width: each row's key stays on one
+line (times are shortened first, then the key is cut with an ellipsis), lists of locators
+fold; in a pipe the tables are as wide as their values.
 """
 
 from __future__ import annotations
