@@ -305,6 +305,21 @@ def test_a_forward_told_before_its_delivery_is_printed_after_it(payload: dict) -
     assert lines[1] == f"    → http://127.0.0.1:9/x: 202 in 3 ms · voucher.published {payload['id']}"
 
 
+def test_listen_in_a_pipe_prints_the_show_table_columns_tab_separated(payload: dict, tmp_path: Path) -> None:
+    with listener() as srv:
+        assert Listening(None, "127.0.0.1", srv.port).post(orjson.dumps(payload), path="/")[0] == 200
+        srv.proc.send_signal(signal.SIGINT)
+        out, _ = srv.proc.communicate(timeout=30)
+    header, row = out.decode().splitlines()
+    log = tmp_path / "one.json"
+    log.write_bytes(orjson.dumps(payload))
+    table_header = invoke("show", "--table", str(log)).stdout.splitlines()[0]
+    assert header == "status\tsignature\t" + table_header  # the same columns, in the same order
+    cells = row.split("\t")
+    assert cells[:5] == ["200", "missing", "✓", payload["created_at"], "voucher.published"]
+    assert len(cells) == len(header.split("\t")) and cells[-1] == "listen /:1"
+
+
 @pytest.mark.parametrize("columns", [80, 120, 200])
 def test_listen_rows_fit_the_terminal_in_the_show_table_layout(payload: dict, columns: int) -> None:
     import fcntl

@@ -204,6 +204,28 @@ def test_stats_timeline_bucket_follows_the_time_span(tmp_path: Path, minutes: in
     assert sum(r["events"] for r in timeline["rows"]) == 3
 
 
+def test_stats_timeline_holds_few_buckets_whatever_the_order(tmp_path: Path) -> None:
+    """3,000 events a minute apart: more minutes than the buckets held, merged into larger
+    ones as they come; the same timeline however the log is ordered."""
+    from vevents_cli import stats
+
+    base = samples.sample("voucher.published")
+    events = []
+    for minute in range(3000):
+        when = datetime(2026, 3, 14, 9, tzinfo=UTC) + timedelta(minutes=minute)
+        events.append({**base, "id": f"evt_{minute}", "created_at": when.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    forward = write_ndjson(tmp_path / "forward.ndjson", events)
+    shuffled = write_ndjson(tmp_path / "shuffled.ndjson", events[1::2] + events[-2::-2])
+    assert len(events) > stats.HELD
+    timeline = orjson.loads(invoke("stats", "--format", "json", str(forward)).stdout)["timeline"]
+    assert timeline["bucket"] == "PT6H" and sum(r["events"] for r in timeline["rows"]) == 3000
+    assert orjson.loads(invoke("stats", "--format", "json", str(shuffled)).stdout)["timeline"] == timeline
+    held = stats.Timeline()
+    for event in events:
+        held.add(datetime.fromisoformat(event["created_at"]), False, False)
+        assert len(held.buckets) <= stats.HELD
+
+
 @pytest.mark.parametrize("columns", [80, 120, 200])
 def test_stats_on_a_terminal_keeps_keys_on_one_line_and_draws_the_timeline(tmp_path: Path, columns: int) -> None:
     _, shown = on_terminal("stats", str(_stats_log(tmp_path)), columns=columns, env={"NO_COLOR": "1"})

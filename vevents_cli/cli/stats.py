@@ -53,7 +53,7 @@ def stats(
       vevents stats logs/ --since 1d --top 20
 
       vevents stats webhooks.ndjson --format json | jq .duplicates
-      vevents stats webhooks.ndjson --format json | jq .timeline  # when: events per bucket
+      vevents stats webhooks.ndjson --format json | jq .timeline  # when
 
       vevents stats logs/ | less  # in a pipe the tables show whole values
     """
