@@ -68,11 +68,12 @@ def json_line(s: Summary) -> bytes:
 # HTTP status and signature verdict first: `lead`). In a pipe the values are whole,
 # tab-separated, every column. On a terminal the columns fit its width (`table_layout`):
 # first status, a short time (`MM-DD HH:MM:SS`), type, customer, voucher and Δpoints at
-# their least widths; then those grow to what their values need (type first); then, if
-# there is room, the campaign, the full time and the source (when the input spans several
-# sources) join and grow, in that order. A type wider than its column is abbreviated
+# their least widths; then those grow towards what their values need (`FIRST_GROWTH`:
+# customer, voucher, Δpoints, type up to a cap each, then each whole); then, if there is
+# room, the campaign, the full time and the source (when the input spans several sources)
+# join and grow, in that order. A type wider than its column is abbreviated
 # (`abbreviate_type`: leading segments to their first letter, `c.v.loyalty_card.points_added`,
-# then cut with an ellipsis), never dropped. What the values need is measured on the first
+# then an ellipsis before its last segment), never dropped. What the values need is measured on the first
 # `SAMPLE` events of a run read from files (`show` holds their rows until then); a run
 # printed as it is read (stdin, --follow, listen) cannot know its future and sizes the
 # columns for typical values (`DEFAULT_NEED`), abbreviating a longer type.
