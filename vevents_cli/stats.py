@@ -4,6 +4,8 @@
 the event is); `Stats.add` takes the rows one by one; `Stats.document(top)` gives the
 aggregate as plain data, the same for `--format json` and for the tables of
 `output.stats`. Lists are cut to the `top` rows (None: all), each with its `total`.
+The `timeline` counts events (invalid ones, and redemptions' first failures, apart) per
+time bucket, the bucket size chosen from the time span (`Timeline`).
 
 Points are the card balance's changes (`delta`); pending points (earned, not yet
 spendable) are totalled apart, and join the points when an activation moves them.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from vevents_cli.model import Summary, Tally
@@ -72,6 +74,7 @@ class Row(NamedTuple):
     campaign: tuple[str | None, str | None] | None  # id, name
     redemption: tuple[str | None, str | None] | None  # id, result
     outcome: tuple[str, str | None] | None  # what the type says: kind, outcome (catalogue)
+    valid: bool | None = None  # None: not checked
 
 
 def row(s: Summary) -> Row:
@@ -91,7 +94,72 @@ def row(s: Summary) -> Row:
         (camp.id, camp.name) if camp else None,
         (red.id, red.result) if red else None,
         event.entry.redemption if event.entry else None,
+        s.valid,
     )
+
+
+# The timeline's bucket sizes, each a multiple of the one before, aligned on a Monday 00:00 UTC.
+GRAINS: tuple[tuple[str, int], ...] = (
+    ("PT1M", 60),
+    ("PT5M", 300),
+    ("PT15M", 900),
+    ("PT1H", 3600),
+    ("PT6H", 6 * 3600),
+    ("P1D", 86400),
+    ("P7D", 7 * 86400),
+)
+ORIGIN = datetime(1970, 1, 5, tzinfo=UTC)  # a Monday
+HELD = 2048  # buckets held while counting; one more and they merge into the next size
+ROWS = 24  # the timeline shows the finest size giving at most this many rows (weeks: as many as it takes)
+
+
+def _merged(buckets: dict[int, list[int]], factor: int) -> dict[int, list[int]]:
+    merged: dict[int, list[int]] = {}
+    for key, counts in buckets.items():
+        into = merged.setdefault(key // factor, [0, 0, 0])
+        for i, n in enumerate(counts):
+            into[i] += n
+    return merged
+
+
+@dataclass(slots=True)
+class Timeline:
+    """Events per time bucket: [events, invalid, failed redemptions] by bucket number at the
+    size `GRAINS[grain]`. At most `HELD` buckets are held (memory stays flat): one more and
+    every bucket merges into the next size, which is what the same events would have given
+    at that size, so the result does not depend on the order the events came in."""
+
+    grain: int = 0
+    buckets: dict[int, list[int]] = field(default_factory=dict)
+    untimed: int = 0  # events without a readable created_at
+
+    def add(self, when: datetime | None, invalid: bool, failed: bool) -> None:
+        if when is None:
+            self.untimed += 1
+            return
+        key = int((when - ORIGIN) // timedelta(seconds=GRAINS[self.grain][1]))
+        counts = self.buckets.setdefault(key, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += invalid
+        counts[2] += failed
+        while len(self.buckets) > HELD and self.grain + 1 < len(GRAINS):
+            self.buckets = _merged(self.buckets, GRAINS[self.grain + 1][1] // GRAINS[self.grain][1])
+            self.grain += 1
+
+    def document(self) -> dict[str, Any]:
+        """`{"bucket": "PT1H", "rows": [{"start", "events", "invalid", "failed_redemptions"}],
+        "untimed": N}`: every bucket from the first event's to the last's, empty ones too."""
+        grain, buckets = self.grain, self.buckets
+        while buckets and max(buckets) - min(buckets) + 1 > ROWS and grain + 1 < len(GRAINS):
+            buckets = _merged(buckets, GRAINS[grain + 1][1] // GRAINS[grain][1])
+            grain += 1
+        name, seconds = GRAINS[grain]
+        rows = []
+        for key in range(min(buckets), max(buckets) + 1) if buckets else ():
+            events, invalid, failed = buckets.get(key, (0, 0, 0))
+            start = (ORIGIN + timedelta(seconds=key * seconds)).isoformat().replace("+00:00", "Z")
+            rows.append({"start": start, "events": events, "invalid": invalid, "failed_redemptions": failed})
+        return {"bucket": name if buckets else None, "rows": rows, "untimed": self.untimed}
 
 
 @dataclass(slots=True)
@@ -108,6 +176,7 @@ class Stats:
     deliveries: dict[str, str] = field(default_factory=dict)  # delivery id -> where first seen
     repeated: dict[str, list[str]] = field(default_factory=dict)  # delivery id -> every locator
     out_of_order: list[dict[str, str]] = field(default_factory=list)
+    timeline: Timeline = field(default_factory=lambda: Timeline())
     _previous: dict[str, _Previous] = field(default_factory=dict)
 
     def add(self, r: Row) -> None:
@@ -118,10 +187,12 @@ class Stats:
         when = parse_time(r.created_at)
         if when is not None:
             self._time(r.created_at or "", when, r.locator, r.source)
+        failed = False
         if not retry:  # a retry carries the same points: count them once
             self._customer(r, when)
             self._campaign(r)
-            self._redemption(r)
+            failed = self._redemption(r)
+        self.timeline.add(when, r.valid is False, failed)
 
     def _delivery(self, key: str, locator: str) -> bool:
         """Note where a delivery was seen; whether it was seen before (a retry)."""
@@ -185,8 +256,9 @@ class Stats:
             entry.points_spent += r.points
         entry.pending += r.pending or 0
 
-    def _redemption(self, r: Row) -> None:
-        """Outcome by type name in the redemption family, else by `redemption.result`.
+    def _redemption(self, r: Row) -> bool:
+        """Outcome by type name in the redemption family, else by `redemption.result`; whether
+        this event is a redemption's first word of its failure.
 
         Counted once per redemption id, so a redemption notified by several event types
         (or delivered twice) counts once.
@@ -196,8 +268,12 @@ class Stats:
         if outcome is None and r.redemption is not None:
             outcome = {"SUCCESS": "succeeded", "FAILURE": "failed"}.get((result or "").upper())
         key = redemption_id or r.delivery_id or r.locator
-        if outcome is not None:
-            self.redemptions[kind][key] = outcome
+        if outcome is None:
+            return False
+        known = self.redemptions[kind]
+        first_failure = kind == "redemption" and outcome == "failed" and known.get(key) != "failed"
+        known[key] = outcome
+        return first_failure
 
     def document(self, tally: Tally, top: int | None = 10) -> dict[str, Any]:
         """The aggregate as plain data (the `--format json` document)."""
@@ -261,6 +337,7 @@ class Stats:
             },
             "duplicates": cut(duplicates),
             "out_of_order": cut(self.out_of_order),
+            "timeline": self.timeline.document(),
         }
 
 

@@ -77,7 +77,7 @@ def listening(config: Config) -> Iterator[Listening]:
     """A receiver whose deliveries go through the pipeline to the console lines, as in `vevents listen`."""
     echoed = io.BytesIO()
     out = io.TextIOWrapper(echoed, write_through=True)
-    printer = listen_output.Printer(Streams(out, io.TextIOWrapper(io.BytesIO())))
+    printer = listen_output.Printer(Streams(out, io.TextIOWrapper(io.BytesIO())), forwarding=config.forward is not None)
     receiver = Receiver(replace(config, host="127.0.0.1", port=0), on_forward=printer.forwarded, on_note=printer.note)
     host, port = receiver.start()
     consumer = threading.Thread(
@@ -114,9 +114,10 @@ def test_signed_and_unsigned_deliveries_are_answered_printed_and_saved(tmp_path:
         assert srv.post(orjson.dumps(payload))[0] == 200
         assert srv.post(orjson.dumps(payload), {"X-Voucherify-Signature": hmac_hex(b"x")})[0] == 200
     lines = srv.output.splitlines()  # printed after answering: in any order
-    for verdict in ("200 ✓ compact", "200 missing", "200 ✗ mismatch"):
+    for verdict in ("200\t✓ compact\t", "200\tmissing\t", "200\t✗ mismatch\t"):  # not a terminal: tab-separated
         (line,) = [line for line in lines if line.startswith(verdict)]
-        assert "voucher.published" in line and line.endswith("✓")  # the event itself is valid
+        cells = line.split("\t")
+        assert cells[2] == "✓" and cells[4] == "voucher.published"  # the event itself is valid
     assert "signature mismatch — likely: wrong secret" in srv.output
     records = saved(save)
     assert len(records) == 3
@@ -263,6 +264,93 @@ def slow_target() -> Iterator[str]:
         _SlowTarget.release.set()
         target.shutdown()
         target.server_close()
+
+
+def test_each_forward_line_names_its_event_and_follows_its_delivery(payload: dict) -> None:
+    target = ThreadingHTTPServer(("127.0.0.1", 0), _Target)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{target.server_address[1]}/app/webhooks"
+    ids = [f"whs_order_{i}" for i in range(8)]
+    try:
+        with listening(Config(path="/hooks", forward=url)) as srv:
+            for whs in ids:
+                assert srv.post(orjson.dumps({**payload, "id": whs}))[0] == 200
+            eventually(lambda: srv.output.count("→") == len(ids))
+    finally:
+        target.shutdown()
+        target.server_close()
+    lines = srv.output.splitlines()
+    for number, whs in enumerate(ids, 1):  # posted one after another: delivery N is the Nth
+        (row,) = [i for i, line in enumerate(lines) if line.endswith(f"\tlisten /hooks:{number}")]
+        (forward,) = [i for i, line in enumerate(lines) if "→" in line and line.endswith(f" {whs}")]
+        assert row < forward
+        assert re.fullmatch(rf"    → {re.escape(url)}: 202 in \d+ ms · voucher.published {whs}", lines[forward])
+
+
+def test_a_forward_told_before_its_delivery_is_printed_after_it(payload: dict) -> None:
+    """The forwarding thread may finish before the main thread prints the delivery: its line waits."""
+    from vevents_cli.model import Delivery, Locator
+    from vevents_cli.webhooks.forward import Forwarded
+
+    echoed = io.BytesIO()
+    printer = listen_output.Printer(
+        Streams(io.TextIOWrapper(echoed, write_through=True), io.TextIOWrapper(io.BytesIO())), forwarding=True
+    )
+    record = Record(Locator("listen /hooks", 7), orjson.dumps(payload), payload, None, Delivery(200))
+    printer.forwarded(Forwarded("http://127.0.0.1:9/x", 202, 3.0, delivery=7))
+    assert echoed.getvalue() == b""  # held: its delivery's line is not out yet
+    listen_output.write(pipeline.run(RunConfig(), records=iter([record])), printer)
+    lines = echoed.getvalue().decode().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("200\t")
+    assert lines[1] == f"    → http://127.0.0.1:9/x: 202 in 3 ms · voucher.published {payload['id']}"
+
+
+def test_listen_in_a_pipe_prints_the_show_table_columns_tab_separated(payload: dict, tmp_path: Path) -> None:
+    with listener() as srv:
+        assert Listening(None, "127.0.0.1", srv.port).post(orjson.dumps(payload), path="/")[0] == 200
+        srv.proc.send_signal(signal.SIGINT)
+        out, _ = srv.proc.communicate(timeout=30)
+    header, row = out.decode().splitlines()
+    log = tmp_path / "one.json"
+    log.write_bytes(orjson.dumps(payload))
+    table_header = invoke("show", "--table", str(log)).stdout.splitlines()[0]
+    assert header == "status\tsignature\t" + table_header  # the same columns, in the same order
+    cells = row.split("\t")
+    assert cells[:5] == ["200", "missing", "✓", payload["created_at"], "voucher.published"]
+    assert len(cells) == len(header.split("\t")) and cells[-1] == "listen /:1"
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_listen_rows_fit_the_terminal_in_the_show_table_layout(payload: dict, columns: int) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    from tests.helpers import read_pty
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    longest = sample("customer.voucher.loyalty_card.pending_points.activated")
+    env = {"COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "xterm-256color"}
+    with listener(stdout=follower, env=env) as srv:
+        os.close(follower)
+        client = Listening(None, "127.0.0.1", srv.port)
+        for event in (payload, longest):
+            assert client.post(orjson.dumps(event), path="/")[0] == 200
+        srv.proc.send_signal(signal.SIGINT)
+        srv.proc.communicate(timeout=30)
+    lines = read_pty(leader).decode().replace("\r\n", "\n").splitlines()
+    assert len(lines) == 3 and all(len(line) <= columns for line in lines), lines  # no row wraps
+    header = lines[0].split()
+    assert header[:8] == ["st", "signature", "✓", "time", "type", "customer", "voucher", "Δpoints"]
+    for line in lines[1:]:
+        assert line.startswith("200 missing    ✓ ") and ("ada@example.test" in line or columns == 80)
+        assert "ada@example" in line and "STAR-7Q2K" in lines[2] and "+60" in lines[2]
+    # deliveries come one by one: sized for the longest type there is, abbreviated when narrower
+    kind = lines[2].split()[4 if columns >= 200 else 5]  # (a short time is two words)
+    assert kind == longest["type"] if columns >= 200 else kind.endswith(".activated") and kind.startswith("c."), lines
+    assert ("campaign" in header) is (columns >= 200)
 
 
 def test_a_slow_forward_target_delays_no_delivery_and_a_full_queue_drops(payload: dict) -> None:

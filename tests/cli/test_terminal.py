@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -94,28 +95,159 @@ def test_force_color_and_color_always_colour_a_pipe(logs: Path) -> None:
 
 
 @pytest.mark.parametrize("columns", [80, 100, 120, 200])
-def test_show_table_fits_the_terminal_and_never_cuts_a_type(logs: Path, columns: int) -> None:
+def test_show_table_fits_the_terminal_with_what_a_person_came_for(logs: Path, columns: int) -> None:
     status, shown = on_terminal("show", "--table", str(logs), columns=columns, env={"NO_COLOR": "1"})
     assert status == 0
     lines = shown.splitlines()
     assert len(lines) == 5  # header + 4 events: no row wraps
     assert all(len(line) <= columns for line in lines), lines
-    assert lines[3].endswith(LONGEST)  # whole, at the end of its row
-    assert "…" not in "".join(line.split()[-1] for line in lines)  # no type is ever cut
     header = lines[0].split()
-    assert "source" in header  # input spans two files: rows say where they come from
-    assert f"{logs / 'b.ndjson'}:1"[-10:] in lines[3]
+    assert header[:6] == ["✓", "time", "type", "customer", "voucher", "Δpoints"]  # at every width
+    assert all("ada@example.test" in line and "STAR-7Q2K" in line for line in (lines[2], lines[3]))
+    assert "+40" in lines[2]
+    words = lines[3].split()  # the longest type: whole when there is room, else abbreviated
+    if columns >= 120:
+        assert LONGEST in words
+    else:
+        assert any(w.startswith("c.") and w.endswith(".activated") for w in words) and LONGEST not in words
     if columns >= 200:
-        assert header == ["✓", "time", "customer", "voucher", "Δpoints", "campaign", "source", "type"]
+        assert header == ["✓", "time", "type", "customer", "voucher", "Δpoints", "campaign", "source"]
         assert "2026-" in lines[1] and ".589Z" in lines[1]  # the whole time
+        assert "b.ndjson:1" in lines[3] and "Stardust Rewards" in lines[3]  # (a long path cut on its left)
     if columns == 80:
-        assert header[-1] == "type" and len(header) <= 4  # degraded: the most wanted columns only
+        assert len(header) == 6 and lines[1].split()[1:3] == ["03-14", "14:22:46"]  # a short time
+
+
+def _with_long_email(logs: Path) -> str:
+    email = "augusta.ada.king-noel@lovelace.example.test"  # 43 characters
+    for path in logs.iterdir():
+        events = ndjson(path.read_text())
+        for event in events:
+            customer = event["data"].get("customer") or {}
+            if customer.get("email"):
+                customer["email"] = email
+        write_ndjson(path, events)
+    return email
+
+
+def test_a_long_email_is_whole_at_100_columns_when_other_columns_have_room(logs: Path) -> None:
+    email = _with_long_email(logs)
+    _, shown = on_terminal("show", "--table", str(logs / "a.ndjson"), columns=100, env={"NO_COLOR": "1"})
+    lines = shown.splitlines()
+    assert all(len(line) <= 100 for line in lines) and email in lines[2]  # the type gave way
+    assert "c.v.l.points_added" in lines[2]
+
+
+def test_at_160_columns_the_source_takes_only_what_voucher_and_campaign_leave(logs: Path) -> None:
+    deep = logs / ("a-rather-deeply-nested-folder-of-webhook-logs-" * 2)
+    deep.mkdir()
+    (logs / "b.ndjson").rename(deep / "b.ndjson")
+    _, shown = on_terminal("show", "--table", str(logs), columns=160, env={"NO_COLOR": "1"})
+    lines = shown.splitlines()
+    assert lines[0].split()[-2:] == ["campaign", "source"] and all(len(line) <= 160 for line in lines)
+    for line in lines[1:]:
+        assert "…" not in line.rsplit(" ", 1)[0]  # voucher and campaign whole: only the source is cut
+    assert "SPRING-9D3W" in shown and "STAR-7Q2K" in shown and "/b.ndjson:1" in shown
+
+
+def test_the_type_column_is_as_wide_as_the_types_present(tmp_path: Path) -> None:
+    log = write_ndjson(
+        tmp_path / "log.ndjson", [samples.sample("voucher.published"), samples.sample("customer.rewarded")]
+    )
+    _, shown = on_terminal("show", "--table", str(log), columns=120, env={"NO_COLOR": "1"})
+    header = shown.splitlines()[0]
+    assert header.index("customer") - header.index("type") == len("customer.rewarded") + 1
+
+
+def _stats_log(tmp_path: Path) -> Path:
+    """A day of events from the samples: quiet, then failures from 14:00 (an invalid event, failed redemptions)."""
+    events = []
+    for minute in range(0, 10 * 60, 20):
+        kind = "redemption.failed" if minute >= 5 * 60 and minute % 40 == 0 else "customer.rewarded"
+        event = samples.sample(kind)
+        event["id"] = event["event"]["id"] = f"evt_{minute}"
+        event["created_at"] = f"2026-03-14T{9 + minute // 60:02d}:{minute % 60:02d}:00.000Z"
+        if kind == "redemption.failed":
+            event["data"]["redemption"]["id"] = f"r_{minute}"
+        events.append(event)
+    events[-1]["data"]["customer"]["id"] = 12345  # invalid
+    events[-1]["data"]["customer"]["email"] = "a.customer.with.a.long.address@example.test"
+    return write_ndjson(tmp_path / "day.ndjson", events)
+
+
+def test_stats_timeline_says_when_the_failures_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _stats_log(tmp_path)
+    doc = orjson.loads(invoke("stats", "--format", "json", str(log)).stdout)
+    timeline = doc["timeline"]
+    assert timeline["bucket"] == "PT1H" and timeline["untimed"] == 0  # 10 hours: hourly rows
+    assert [r["start"] for r in timeline["rows"]] == [f"2026-03-14T{h:02d}:00:00Z" for h in range(9, 19)]
+    assert sum(r["events"] for r in timeline["rows"]) == doc["events"] == 30
+    failed = [r["failed_redemptions"] for r in timeline["rows"]]
+    assert failed[:5] == [0] * 5 and all(failed[5:]) and sum(failed) == doc["redemptions"]["failed"]
+    assert [r["invalid"] for r in timeline["rows"]] == [0] * 9 + [1]
+    monkeypatch.setenv("VEVENTS_JOBS", "2")  # the same document from a parallel run
+    assert orjson.loads(invoke("stats", "--format", "json", str(log)).stdout) == doc
+
+
+@pytest.mark.parametrize(("minutes", "bucket"), [(10, "PT1M"), (90, "PT5M"), (300, "PT15M"), (3 * 1440, "PT6H")])
+def test_stats_timeline_bucket_follows_the_time_span(tmp_path: Path, minutes: int, bucket: str) -> None:
+    events = []
+    for i, at in enumerate((0, minutes // 2, minutes)):
+        event = samples.sample("voucher.published")
+        event["id"] = event["event"]["id"] = f"evt_{i}"
+        when = datetime(2026, 3, 14, 9, tzinfo=UTC) + timedelta(minutes=at)
+        event["created_at"] = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        events.append(event)
+    log = write_ndjson(tmp_path / "span.ndjson", events)
+    timeline = orjson.loads(invoke("stats", "--format", "json", str(log)).stdout)["timeline"]
+    assert timeline["bucket"] == bucket and 1 < len(timeline["rows"]) <= 24
+    assert sum(r["events"] for r in timeline["rows"]) == 3
+
+
+def test_stats_timeline_holds_few_buckets_whatever_the_order(tmp_path: Path) -> None:
+    """3,000 events a minute apart: more minutes than the buckets held, merged into larger
+    ones as they come; the same timeline however the log is ordered."""
+    from vevents_cli import stats
+
+    base = samples.sample("voucher.published")
+    events = []
+    for minute in range(3000):
+        when = datetime(2026, 3, 14, 9, tzinfo=UTC) + timedelta(minutes=minute)
+        events.append({**base, "id": f"evt_{minute}", "created_at": when.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    forward = write_ndjson(tmp_path / "forward.ndjson", events)
+    shuffled = write_ndjson(tmp_path / "shuffled.ndjson", events[1::2] + events[-2::-2])
+    assert len(events) > stats.HELD
+    timeline = orjson.loads(invoke("stats", "--format", "json", str(forward)).stdout)["timeline"]
+    assert timeline["bucket"] == "PT6H" and sum(r["events"] for r in timeline["rows"]) == 3000
+    assert orjson.loads(invoke("stats", "--format", "json", str(shuffled)).stdout)["timeline"] == timeline
+    held = stats.Timeline()
+    for event in events:
+        held.add(datetime.fromisoformat(event["created_at"]), False, False)
+        assert len(held.buckets) <= stats.HELD
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_stats_on_a_terminal_keeps_keys_on_one_line_and_draws_the_timeline(tmp_path: Path, columns: int) -> None:
+    _, shown = on_terminal("stats", str(_stats_log(tmp_path)), columns=columns, env={"NO_COLOR": "1"})
+    lines = [line.rstrip() for line in shown.split("\x1b[?25h")[-1].splitlines()]  # (after the progress bar)
+    assert all(len(line) <= columns for line in lines)
+    customers = lines[lines.index(next(line for line in lines if line.startswith("Customers"))) :]
+    rows = [line for line in customers[: customers.index(next(line for line in customers if line.startswith("└")))]]
+    body = [line for line in rows if line.startswith("│")]
+    assert len(body) == 2  # two customers, one line each: no key folded over several lines
+    assert any("a.customer.with" in line for line in body)
+    start = lines.index("Timeline (events per hour)")
+    timeline = [line for line in lines[start : start + 16] if line.startswith("│")]
+    assert len(timeline) == 10 and timeline[0].split("│")[1].strip() == "2026-03-14 09:00"
+    assert [line.split("│")[4].strip() != "0" for line in timeline] == [False] * 5 + [True] * 5  # failing from 14:00
+    assert timeline[-1].split("│")[3].strip() == "1" and "▒" in timeline[-1]  # the invalid event, drawn apart
+    assert all("█" in line for line in timeline)
 
 
 def test_one_source_has_no_source_column(logs: Path) -> None:
     _, shown = on_terminal("show", "--table", str(logs / "a.ndjson"), columns=200, env={"NO_COLOR": "1"})
     assert "source" not in shown.splitlines()[0]
-    assert shown.splitlines()[2].split()[-1] == "customer.voucher.loyalty_card.points_added"
+    assert shown.splitlines()[2].split()[2] == "customer.voucher.loyalty_card.points_added"
 
 
 def test_piped_table_is_tab_separated_whole_values(logs: Path) -> None:
@@ -123,11 +255,11 @@ def test_piped_table_is_tab_separated_whole_values(logs: Path) -> None:
     customer["data"]["customer"]["email"] = "a.very.long.address.that.would.not.fit@example.test"
     write_ndjson(logs / "c.ndjson", [customer])
     lines = invoke("show", "--table", str(logs)).stdout.splitlines()
-    assert lines[0].split("\t") == ["valid", "time", "customer", "voucher", "Δpoints", "campaign", "source", "type"]
+    assert lines[0].split("\t") == ["valid", "time", "type", "customer", "voucher", "Δpoints", "campaign", "source"]
     rows = [line.split("\t") for line in lines[1:]]
     assert all(len(row) == 8 for row in rows)
-    assert rows[2][-1] == LONGEST and rows[4][2] == "a.very.long.address.that.would.not.fit@example.test"
-    assert rows[4][6] == f"{logs / 'c.ndjson'}:1"
+    assert rows[2][2] == LONGEST and rows[4][3] == "a.very.long.address.that.would.not.fit@example.test"
+    assert rows[4][7] == f"{logs / 'c.ndjson'}:1"
     assert "…" not in "".join(lines)
 
 
@@ -183,7 +315,7 @@ def test_raw_table_and_panels_print_the_payload_copyably(logs: Path) -> None:
     assert orjson.loads(piped[1].split("\t")[-1]) == payload  # the last column
     _, shown = on_terminal("show", "--table", "--raw", str(tmp), env={"NO_COLOR": "1"})
     row, payload_line = shown.splitlines()[1:3]
-    assert row.endswith("voucher.published") and orjson.loads(payload_line) == payload
+    assert "voucher.published" in row.split() and orjson.loads(payload_line) == payload
     assert "\x1b[2J" not in shown and "\u202e" not in shown
     panels = invoke("show", "--raw", str(tmp)).stdout
     after = panels[panels.index("╯\n") + 2 :]  # the payload follows the panel, outside its borders

@@ -92,7 +92,7 @@ def listen(
         max_connections=max_connections,
     )
     streams = console.streams()
-    printer = render.Printer(streams)
+    printer = render.Printer(streams, console.width(streams), forwarding=forward is not None)
     try:
         server = receive.Receiver(config, on_forward=printer.forwarded, on_note=printer.note)
     except OSError as exc:

@@ -80,7 +80,7 @@ def show(
 
       vevents show webhooks.ndjson.gz --table
 
-      vevents show logs/ --table | cut -f2,8  # in a pipe: tab-separated, whole values
+      vevents show logs/ --table | cut -f2,3  # in a pipe: tab-separated, whole values
 
       vevents show payload.json --raw  # the payload after the panel, copyable
 

@@ -42,7 +42,7 @@ def stats(
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
-    """Aggregate a log: events by type, customers, campaigns, redemptions, retries, order.
+    """Aggregate a log: events by type, a timeline, customers, campaigns, redemptions, retries, order.
 
     Exit 1 when some input was unreadable or no event was found (--allow-empty: 0).
 
@@ -53,6 +53,7 @@ def stats(
       vevents stats logs/ --since 1d --top 20
 
       vevents stats webhooks.ndjson --format json | jq .duplicates
+      vevents stats webhooks.ndjson --format json | jq .timeline  # when
 
       vevents stats logs/ | less  # in a pipe the tables show whole values
     """

@@ -2,22 +2,23 @@
 
 Only renders: takes `Summary` objects and never reads input, recognises events or
 decides validity. Every string from the payload goes through `text.safe` before it
-reaches a terminal; the NDJSON keeps exact values. `json_line` and `table_line` run
-where the events are (perhaps in a worker process: see `pipeline.parallel`).
+reaches a terminal; the NDJSON keeps exact values. `json_line`, `table_line` (a pipe's
+table) and `row_values` (a terminal's: the cells, fitted to the layout by `sized` in the
+main process) run where the events are (perhaps in a worker process: see `pipeline.parallel`).
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vevents_cli import jsonout
 from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
-from vevents_cli.output.text import DASH, amount, join, json_text, number, safe, shorten, sign_style, signed
+from vevents_cli.output.text import DASH, amount, fit_time, join, json_text, number, safe, shorten, sign_style, signed
 from vevents_cli.pipeline.runner import identity
 from vevents_cli.voucherify import catalogue
 
@@ -63,28 +64,34 @@ def json_line(s: Summary) -> bytes:
 
 # --- table ------------------------------------------------------------------------------
 #
-# One line per event. The layout is decided once, before the run (`table_layout`), and
-# travels in the projection's partial, so serial and parallel runs print the same bytes.
-# On a terminal the columns fit its width: the event type comes last and is never cut
-# (the longest catalogue name always fits); the other columns shrink, then drop, in a
-# defined priority. In a pipe the values are whole, tab-separated, every column.
+# One line per event, the same row layout for `show --table` and `listen` (which puts its
+# HTTP status and signature verdict first: `lead`). In a pipe the values are whole,
+# tab-separated, every column. On a terminal the columns fit its width (`table_layout`):
+# first status, a short time (`MM-DD HH:MM:SS`), type, customer, voucher and Δpoints at
+# their least widths; then those grow towards what their values need (`FIRST_GROWTH`:
+# customer, voucher, Δpoints, type up to a cap each, then each whole); then, if there is
+# room, the campaign, the full time and the source (when the input spans several sources)
+# join and grow, in that order. A type wider than its column is abbreviated
+# (`abbreviate_type`: leading segments to their first letter, `c.v.loyalty_card.points_added`,
+# then an ellipsis before its last segment), never dropped. What the values need is measured on the first
+# `SAMPLE` events of a run read from files (`show` holds their rows until then); a run
+# printed as it is read (stdin, --follow, listen) cannot know its future and sizes the
+# columns for typical values (`DEFAULT_NEED`), abbreviating a longer type.
 
-TYPE_WIDTH = max(len(name) for name in catalogue.CATALOGUE)  # the type column is never cut
-ORDER = ("valid", "time", "customer", "voucher", "Δpoints", "campaign", "source", "type")
-# (preferred width, least width) of each column but the type; kept in PRIORITY order
-WIDTHS = {
-    "valid": (1, 1),
-    "time": (24, 20),
-    "source": (40, 16),
-    "customer": (22, 12),
-    "Δpoints": (8, 8),
-    "voucher": (16, 10),
-    "campaign": (22, 12),
-}
-PRIORITY = ("valid", "source", "time", "customer", "Δpoints", "voucher", "campaign")
+ORDER = ("valid", "time", "type", "customer", "voucher", "Δpoints", "campaign", "source")
+CORE = ("valid", "time", "type", "Δpoints", "customer", "voucher")  # added in this order while they fit
+# then these grow towards what their values need, at first only up to a cap each, then whole
+FIRST_GROWTH = (("customer", 48), ("voucher", 16), ("Δpoints", 8), ("type", 30))
+EXTRA = ("campaign", "time", "source")  # then these, if there is room
+LEAST = {"valid": 1, "time": 14, "type": 16, "customer": 12, "voucher": 10, "Δpoints": 7, "campaign": 10, "source": 12}
+DEFAULT_NEED = {"valid": 1, "time": 24, "customer": 24, "voucher": 16, "Δpoints": 8, "campaign": 22, "source": 30}
+DEFAULT_NEED["type"] = max(len(name) for name in catalogue.CATALOGUE)  # the longest type vevents knows
+SAMPLE = 100  # events measured before a table read from files is printed
 HEADER = {"valid": "✓"}  # a label for a column narrower than its name
 VALID_MARK = {True: ("✓", "green"), False: ("✗", "red"), None: ("·", None)}
-_SECONDS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+(Z|[+-]\d\d:?\d\d)?$")
+
+Cell = tuple[str, str | None]  # safe text, style
+Values = tuple[tuple[Cell, ...], str | None]  # every column's whole cell (ORDER), the payload if --raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,40 +104,54 @@ class Layout:
     raw: bool = False  # the payload too: a last column in a pipe, a line after the row on a terminal
 
 
-def table_layout(width: int | None, several: bool = False, color: bool = False, raw: bool = False) -> Layout:
-    """The table for a terminal `width` columns wide (None: a pipe), with a source column
-    when the input spans `several` sources (in a pipe: always)."""
+def table_layout(
+    width: int | None,
+    several: bool = False,
+    color: bool = False,
+    raw: bool = False,
+    need: dict[str, int] | None = None,
+    lead: int = 0,
+) -> Layout:
+    """The table for a terminal `width` columns wide (None: a pipe, every column whole), after
+    `lead` columns of the caller's own (listen's status and signature), with a source column
+    when the input spans `several` sources; `need`: each column's widest value (None: unknown)."""
     if width is None:
         return Layout(tuple((name, 0) for name in ORDER), tabs=True, color=color, raw=raw)
-    budget = width - TYPE_WIDTH
+    want = need or DEFAULT_NEED
+    budget = width - lead
     chosen: dict[str, int] = {}
-    for name in PRIORITY:  # each column at its least width, while it fits, most wanted first
-        least = WIDTHS[name][1]
-        if name == "source" and not several:
-            continue
-        if sum(w + 1 for w in chosen.values()) + least + 1 <= budget or name == "valid":
-            chosen[name] = least
-    spare = budget - sum(w + 1 for w in chosen.values())
-    for name in chosen:  # then grown towards its preferred width, in the same order
-        grow = max(0, min(WIDTHS[name][0] - chosen[name], spare))
-        chosen[name] += grow
-        spare -= grow
+
+    def spare() -> int:
+        return budget - sum(chosen.values()) - max(len(chosen) - 1, 0)  # a space between columns
+
+    def grow(name: str, cap: int | None = None) -> None:
+        target = want[name] if cap is None else min(want[name], cap)
+        chosen[name] += max(0, min(target - chosen[name], spare()))
+
+    for name in CORE:  # each at its least width while it fits, most wanted first
+        if spare() >= LEAST[name] + (1 if chosen else 0) or name == "valid":
+            chosen[name] = LEAST[name]
+    for name, cap in FIRST_GROWTH + tuple((name, None) for name, _ in FIRST_GROWTH):
+        if name in chosen:
+            grow(name, cap)
+    for name in EXTRA:
+        if name == "time":
+            if "time" in chosen:
+                grow("time")
+        elif (name != "source" or several) and spare() >= LEAST[name] + 1:
+            chosen[name] = LEAST[name]
+            grow(name)
     columns = tuple((name, chosen[name]) for name in ORDER if name in chosen)
-    return Layout((*columns, ("type", 0)), color=color, raw=raw)
+    return Layout(columns, color=color, raw=raw)
 
 
-# The fixed layout of other tables of events (listen): the type in full, validity last.
-WIDE = Layout(
-    (
-        ("time", 24),
-        ("type", TYPE_WIDTH),
-        ("customer", 22),
-        ("voucher", 16),
-        ("Δpoints", 8),
-        ("campaign", 22),
-        ("valid", 5),
-    )
-)
+def measure(rows: list[Values]) -> dict[str, int]:
+    """What each column needs to show the values of `rows` whole (at least its header)."""
+    need = {name: len(name) if name not in HEADER else 1 for name in ORDER}
+    for cells, _ in rows:
+        for name, (text, _style) in zip(ORDER, cells, strict=True):
+            need[name] = max(need[name], len(text))
+    return need
 
 
 def type_cell(s: Summary) -> str:
@@ -139,16 +160,30 @@ def type_cell(s: Summary) -> str:
     return kind + (f" ({event.name})" if event.name else "")
 
 
-def _time(value: str | None, width: int) -> str:
-    if not value:
-        return DASH
-    return value if len(value) <= width or width == 0 else _SECONDS.sub(r"\1\2", value)
+def abbreviate_type(text: str, width: int) -> str:
+    """A type (and its event name) in `width` characters: its leading dotted segments cut to
+    their first letter, from the left, the last one kept whole; then an ellipsis in the
+    middle (before the last segment), or at the end when an event name follows."""
+    if len(text) <= width:
+        return text
+    kind, space, rest = text.partition(" ")
+    parts = kind.split(".")
+    for i in range(len(parts) - 1):
+        parts[i] = parts[i][:1]
+        shorter = ".".join(parts) + space + rest
+        if len(shorter) <= width:
+            return shorter
+    shorter = ".".join(parts) + space + rest
+    tail = shorter[shorter.rfind(".") :] if not rest else ""  # the last segment, kept if it can be
+    if not tail or len(tail) > width - 3:
+        return shorten(shorter, width)
+    return shorter[: width - 1 - len(tail)] + "…" + tail
 
 
-def _value(s: Summary, name: str, width: int) -> tuple[str, str | None]:
-    """One cell's text (not yet safe) and style."""
+def _value(s: Summary, name: str) -> Cell:
+    """One whole cell's text (not yet safe) and style."""
     if name == "time":
-        return _time(s.event.created_at, width), None
+        return s.event.created_at or DASH, None
     if name == "type":
         return type_cell(s), None
     if name == "valid":
@@ -168,49 +203,87 @@ def _value(s: Summary, name: str, width: int) -> tuple[str, str | None]:
     return f"{locator.source}:{locator.line}", None
 
 
+def row_values(s: Summary, raw: bool = False) -> Values:
+    """One event's whole, safe cells in `ORDER` (and its payload as JSON text if `raw`): a
+    pipeline projection, made where the event is; `row_text` fits them to a layout."""
+    cells = tuple((safe(text), style) for text, style in (_value(s, name) for name in ORDER))
+    return cells, json_text(s.event.payload) if raw else None
+
+
 def _fit(text: str, width: int, name: str) -> str:
     """A cell padded (or shortened) to its column: numbers right-aligned, sources cut on the left."""
     if width == 0:
         return text
+    if name == "time":
+        text = fit_time(text, width)
+    elif name == "type":
+        text = abbreviate_type(text, width)
     if len(text) > width:
         return "…" + text[len(text) - width + 1 :] if name == "source" else shorten(text, width)
     return text.rjust(width) if name == "Δpoints" else text.ljust(width)
 
 
-def table_cells(s: Summary, layout: Layout = WIDE) -> list[tuple[str, str | None]]:
-    """One event's table line as (safe text, style) pieces."""
-    cells: list[tuple[str, str | None]] = []
-    if layout.tabs:
-        for name, _ in layout.columns:
-            text, style = _value(s, name, 0)
-            cells += [(safe(text), style), ("\t", None)]
-        cells.pop()
-        return cells
-    last = len(layout.columns) - 1
-    for i, (name, width) in enumerate(layout.columns):
-        text, style = _value(s, name, width)
-        cells.append((_fit(safe(text), width if i < last else min(width, len(text)), name), style))
-        cells.append((" ", None))
-    cells.pop()
-    return cells
+def row_cells(values: Values, layout: Layout) -> list[Cell]:
+    """A row's cells fitted to `layout`, separators included (the last cell is not padded)."""
+    cells = dict(zip(ORDER, values[0], strict=True))
+    out: list[Cell] = []
+    for name, width in layout.columns:
+        text, style = cells[name]
+        out += [(text if layout.tabs else _fit(text, width, name), style), ("\t" if layout.tabs else " ", None)]
+    out.pop()
+    if not layout.tabs:
+        last, style = out[-1]
+        out[-1] = (last.rstrip(), style)
+    return out
 
 
-def table_header(color: bool, layout: Layout = WIDE) -> str:
+def row_text(values: Values, layout: Layout) -> bytes:
+    """One table line (and the payload: a last column in a pipe, else its own line)."""
+    line = "".join(paint(text, style, layout.color) for text, style in row_cells(values, layout))
+    payload = values[1]
+    if payload is not None:
+        line += ("\t" if layout.tabs else "\n") + payload
+    return (line + "\n").encode()
+
+
+def table_header(layout: Layout) -> str:
     if layout.tabs:
         return paint(
-            "\t".join([name for name, _ in layout.columns] + (["payload"] if layout.raw else [])), "bold", color
+            "\t".join([name for name, _ in layout.columns] + (["payload"] if layout.raw else [])), "bold", layout.color
         )
     labels = [name if width == 0 or len(name) <= width else HEADER.get(name, name) for name, width in layout.columns]
-    fitted = [_fit(label, width, name) for label, (name, width) in zip(labels, layout.columns, strict=True)]
-    return paint(" ".join(fitted).rstrip(), "bold", color)
+    fitted = [
+        label.rjust(w) if n == "Δpoints" else label.ljust(w)
+        for label, (n, w) in zip(labels, layout.columns, strict=True)
+    ]
+    return paint(" ".join(fitted).rstrip(), "bold", layout.color)
 
 
 def table_line(s: Summary, layout: Layout) -> bytes:
-    line = "".join(paint(text, style, layout.color) for text, style in table_cells(s, layout))
-    if layout.raw:
-        payload = json_text(s.event.payload)
-        line += "\t" + payload if layout.tabs else "\n" + payload
-    return (line + "\n").encode()
+    """One event's line in a fixed layout (a pipe's: made where the event is)."""
+    return row_text(row_values(s, layout.raw), layout)
+
+
+def sized(results: Iterable[Any], width: int, several: bool, color: bool, raw: bool, sample: int) -> Iterator[Any]:
+    """A terminal table's lines (the header first) from a run's `row_values`: the first
+    `sample` rows are held (with any error lines between them, in order) to measure what the
+    columns need; every line after is printed at once in that layout."""
+    it = iter(results)
+    held: list[Any] = []
+    try:
+        for item in it if sample else ():
+            held.append(item)
+            if sum(1 for h in held if isinstance(h, tuple)) >= sample:
+                break
+        rows = [h for h in held if isinstance(h, tuple)]
+        layout = table_layout(width, several, color, raw, measure(rows) if sample else None)
+        yield (table_header(layout) + "\n").encode()
+        for item in itertools.chain(held, it):
+            yield row_text(item, layout) if isinstance(item, tuple) else item
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
 
 
 # --- panels -----------------------------------------------------------------------------
@@ -371,7 +444,8 @@ class View:
     raw: bool = False
     color: bool = False
     streaming: bool = False  # write each event as soon as it is read (stdin, --follow)
-    layout: Layout | None = None  # the table's
+    width: int | None = None  # the terminal's (None: not a terminal)
+    several: bool = False  # the input spans several sources
 
     @classmethod
     def of(
@@ -384,15 +458,16 @@ class View:
         several: bool = False,
     ) -> View:
         """`width`: the terminal's (None: not a terminal); `several`: the input spans several sources."""
-        layout = table_layout(width, several, color, raw) if name == "table" else None
         projections: dict[str, Callable[[Summary], Any]] = {
             "json": json_raw_line if raw else json_line,
             "panels": identity,
+            "table": (
+                functools.partial(table_line, layout=table_layout(None, color=color, raw=raw))
+                if width is None
+                else functools.partial(row_values, raw=raw)
+            ),
         }
-        if layout is not None:
-            projections["table"] = functools.partial(table_line, layout=layout)
-        project = projections[name]
-        return cls(name, project, raw, color, streaming, layout)
+        return cls(name, projections[name], raw, color, streaming, width, several)
 
 
 def write(results: Any, streams: Streams, view: View) -> None:
@@ -406,7 +481,11 @@ def write(results: Any, streams: Streams, view: View) -> None:
 
         drain(results, streams, emit)
         return
-    header = table_header(view.color, view.layout) if view.layout is not None else None
+    if view.name == "table" and view.width is not None:
+        lines = sized(results, view.width, view.several, view.color, view.raw, 0 if view.streaming else SAMPLE)
+        write_to(None, lines, streams, view.streaming)
+        return
+    header = table_header(table_layout(None, color=view.color, raw=view.raw)) if view.name == "table" else None
     write_to(None, results, streams, view.streaming, header)
 
 

@@ -12,6 +12,7 @@ values. Rich markup is never interpreted in vevents' consoles (see `streams`), s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 DASH = "—"
@@ -53,6 +54,24 @@ def json_text(value: Any, indent: bool = False) -> str:
 def shorten(text: str, width: int) -> str:
     """`text` cut to `width` characters, with an ellipsis when cut."""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+_SECONDS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+(Z|[+-]\d\d:?\d\d)?$")
+_SHORT = re.compile(r"\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d)")
+SHORT_TIME = 14  # MM-DD HH:MM:SS
+
+
+def fit_time(value: str, width: int) -> str:
+    """An ISO 8601 time in `width` characters if it can be: whole, without its fraction of a
+    second, or short (`MM-DD HH:MM:SS`, the date and time as written, the zone left out);
+    `width` 0: whole."""
+    if len(value) <= width or width == 0:
+        return value
+    seconds = _SECONDS.sub(r"\1\2", value)
+    if len(seconds) <= width:
+        return seconds
+    short = _SHORT.match(value)
+    return f"{short.group(1)} {short.group(2)}" if short else value
 
 
 def plural(n: int, word: str) -> str:

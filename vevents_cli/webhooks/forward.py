@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from vevents_cli.voucherify import signatures
@@ -34,6 +34,7 @@ class Forwarded:
     ms: float
     error: str | None = None
     dropped: bool = False  # not sent: the queue was full
+    delivery: int = 0  # which delivery (its number in the receiver's count, as in its locator)
 
 
 class Forwarder:
@@ -54,7 +55,7 @@ class Forwarder:
         self._on_forward = on_forward
         self._lock = threading.Lock()
         self._stopped = False
-        self._queue: queue.Queue[tuple[Headers, bytes] | None] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[tuple[Headers, bytes, int] | None] = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="vevents-forward", daemon=True)
         host = urlsplit(self.url).hostname
         handlers = [urllib.request.ProxyHandler({})] if host and is_loopback(host) else []
@@ -63,9 +64,9 @@ class Forwarder:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, headers: Headers, body: bytes) -> None:
+    def submit(self, headers: Headers, body: bytes, delivery: int = 0) -> None:
         try:
-            self._queue.put_nowait((headers, body))
+            self._queue.put_nowait((headers, body, delivery))
         except queue.Full:
             with self._lock:
                 self.dropped += 1
@@ -76,6 +77,7 @@ class Forwarder:
                     0.0,
                     f"{self._queue.maxsize} deliveries already waiting for a slow target",
                     dropped=True,
+                    delivery=delivery,
                 )
             )
 
@@ -101,7 +103,8 @@ class Forwarder:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
-            self._tell(self.send(*item))
+            headers, body, delivery = item
+            self._tell(replace(self.send(headers, body), delivery=delivery))
 
     def send(self, headers: Headers, body: bytes) -> Forwarded:
         names = ("Content-Type", signatures.SIGNATURE_HEADER)

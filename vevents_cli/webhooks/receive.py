@@ -244,7 +244,7 @@ class Receiver:
         else:
             self._queue.put(Unreadable(where, reason or "body is not a JSON object", delivery=delivery))
         if status == 200 and self.forwarder is not None:
-            self.forwarder.submit(headers, body)  # never waits: the next request is read at once
+            self.forwarder.submit(headers, body, number)  # never waits: the next request is read at once
 
     def _read_body(self, req: Handler) -> bytes:
         limit = self.config.max_body
