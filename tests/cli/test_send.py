@@ -186,8 +186,8 @@ def test_samples_log_and_saved_deliveries_arrive_as_their_bytes_with_a_raw_match
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["200"] * 8
     assert "hooks.ndjson:3  redemption.succeeded" in lines[4]
-    listened = [line for line in out.decode().splitlines() if line.startswith("200 ")]
-    assert len(listened) == 8 and all(line.startswith("200 ✓ raw") for line in listened), out.decode()
+    listened = [line.split("\t") for line in out.decode().splitlines() if line.startswith("200\t")]  # piped: TSV
+    assert len(listened) == 8 and all(cells[1] == "✓ raw" for cells in listened), out.decode()
     bodies = [orjson.loads(line)["body"].encode() for line in save.read_bytes().splitlines()]
     assert bodies == expected
     headers = [Headers(orjson.loads(line)["headers"].items()) for line in save.read_bytes().splitlines()]
