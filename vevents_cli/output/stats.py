@@ -15,7 +15,7 @@ from rich.text import Text
 
 from vevents_cli import jsonout
 from vevents_cli.output.streams import Streams
-from vevents_cli.output.text import SHORT_TIME, fit_time, number, safe, sign_style, signed
+from vevents_cli.output.text import SHORT_TIME, fit_time, number, plural, safe, sign_style, signed
 
 
 def _signed(value: float | int | None) -> Text:
@@ -107,7 +107,8 @@ def timeline(section: dict[str, Any], width: int | None) -> Table:
         table.add_column(label, justify="right", no_wrap=True)
     table.add_column("", no_wrap=True, overflow="crop")
     if section["untimed"]:
-        table.caption = f"{number(section['untimed'])} events without a time are not in it"
+        untimed = section["untimed"]
+        table.caption = f"{plural(untimed, 'event')} without a time {'is' if untimed == 1 else 'are'} not in it"
         table.caption_justify = "left"
     for start, (events, invalid, failed), r in zip(starts, counts, rows, strict=True):
         length = -(-r["events"] * bar // busiest)  # rounded up: one event still shows
