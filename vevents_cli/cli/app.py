@@ -80,7 +80,19 @@ def main_options(
     console.choose(color)
 
 
-COMMANDS = ("show", "validate", "types", "sample", "schema", "stats", "split", "redact", "verify", "listen")
+COMMANDS = (
+    "show",
+    "validate",
+    "types",
+    "sample",
+    "schema",
+    "stats",
+    "ledger",
+    "split",
+    "redact",
+    "verify",
+    "listen",
+)
 HELP = (
     "Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
     "Example: vevents sample voucher.published | vevents show\n\n"
@@ -114,7 +126,7 @@ def __getattr__(name: str) -> Any:
 
 def _command_named(argv: list[str]) -> str | None:
     """The command `argv` runs, if it is plainly one (after any `--color X`): only that command is
-    built then, not all ten. None for anything else (help, errors, completion): the whole app."""
+    built then, not all of them. None for anything else (help, errors, completion): the whole app."""
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return None
     i = 0

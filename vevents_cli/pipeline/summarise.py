@@ -24,6 +24,7 @@ from vevents_cli.model import (
     Reward,
     Summary,
     Tier,
+    Transaction,
     Verdict,
     Voucher,
 )
@@ -48,6 +49,8 @@ def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
         gift=_gift(view, entry.gift) if entry and entry.gift else None,
         changes=_changes(event),
         gift_card_balance=_number(dig(view, ("voucher", "gift", "balance"))),
+        transaction=_transaction(view),
+        pending_balance=_number(pick(view, entry.points.pending_balance)) if entry and entry.points else None,
     )
 
 
@@ -182,6 +185,13 @@ def _loyalty_card(voucher: Any) -> bool:
     return isinstance(voucher, dict) and (
         _text(voucher, "type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict)
     )
+
+
+def _transaction(view: dict[str, Any]) -> Transaction | None:
+    obj = pick(view, catalogue.TRANSACTION_FROM)
+    if not isinstance(obj, dict) or not (_text(obj, "id") or _text(obj, "created_at")):
+        return None
+    return Transaction(_text(obj, "id"), _text(obj, "created_at"))
 
 
 def _reward(view: dict[str, Any]) -> Reward | None:

@@ -1,0 +1,162 @@
+"""Rendering for `ledger`: one table of cards (a balance sparkline each on a terminal), each
+break explained on its own line, or a card's timeline event by event with its breaks marked
+in place; or the document `ledger.Ledger.document` builds, as JSON (without the sparkline's
+`trend`; `timeline` only with --card/--customer). Every cell from input passes through
+`text.safe`. In a pipe the tables are as wide as their values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from vevents_cli import jsonout
+from vevents_cli.output.streams import Streams
+from vevents_cli.output.text import DASH, join, number, plural, safe, sign_style, signed
+
+BARS = "▁▂▃▄▅▆▇█"
+_CHANGE = {"points": "points", "pending": "pending points"}
+
+
+def sparkline(values: list[int | float]) -> str:
+    """Values as block characters, lowest to highest."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low or 1
+    return "".join(BARS[round((v - low) / span * (len(BARS) - 1))] for v in values)
+
+
+def _signed(value: float | int | None) -> Text:
+    return Text(signed(value), style=sign_style(value) or "")
+
+
+def _holder(c: dict[str, Any] | None) -> str:
+    if c is None:
+        return DASH
+    return join(c["email"] or c["name"], c["source_id"], c["id"]) or DASH
+
+
+def _clock(text: str | None, other: str | None = None) -> str:
+    """A time as HH:MM:SS when it is on the same day as `other` (the other end of a window)."""
+    if not text:
+        return "?"
+    same_day = other is not None and other[:10] == text[:10] and len(text) >= 19 and text[10:11] == "T"
+    return text[11:19] if same_day else text
+
+
+def explain(card: str, b: dict[str, Any]) -> str:
+    """One break as a sentence (safe text)."""
+    what = _CHANGE[b["balance"]]
+    amount = f"{signed(b['amount'])} {what}"
+    where = " -> ".join(b["locators"])
+    if b["kind"] == "missing":
+        window = f"between {_clock(b['after'], b['before'])} and {_clock(b['before'], b['after'])}"
+        if b["after"] is None:
+            window = f"before {b['before'] or '?'}"
+        return safe(f"{card}: missing delivery: {amount} {window} arrived in no event ({where})")
+    if b["kind"] == "reordered":
+        late, earlier = b["locators"]
+        return safe(
+            f"{card}: reordered: {late} ({amount}, created {b['after']}) arrived after {earlier} "
+            f"(created {b['before']}); in created order the balance adds up"
+        )
+    first, again = b["locators"]
+    return safe(f"{card}: duplicate: {again} is {first} delivered again ({amount}, counted once)")
+
+
+def _breaks(counts: dict[str, int]) -> Text:
+    parts = [f"{n} {kind}" for kind, n in counts.items() if n]
+    return Text(", ".join(parts), style="red" if counts["missing"] else "yellow") if parts else Text(DASH, style="dim")
+
+
+def _name(card: dict[str, Any]) -> str:
+    return str(card["voucher"]["code"] or card["voucher"]["id"])
+
+
+def cards_table(doc: dict[str, Any], trend: bool) -> Table:
+    table = Table(title="Loyalty cards", title_justify="left", title_style="bold")
+    for name in ("card", "holder", "events", "first -> last", "balance", "net", "breaks"):
+        right = name in ("events", "net")
+        table.add_column(name, justify="right" if right else "left", overflow="fold", no_wrap=name != "holder")
+    if trend:
+        table.add_column("trend", no_wrap=True, overflow="crop")
+    for card in doc["cards"]:
+        b = card["balance"]
+        cells: list[Text] = [
+            Text(safe(_name(card))),
+            Text(safe(_holder(card["customer"]))),
+            Text(number(card["events"])),
+            Text(safe(f"{card['first'] or '?'} -> {_clock(card['last'], card['first'])}")),
+            Text(f"{number(b['first'])} -> {number(b['last'])}"),
+            _signed(card["net"]),
+            _breaks(card["break_counts"]),
+        ]
+        if trend:
+            cells.append(Text(sparkline(card["trend"]), style="cyan"))
+        table.add_row(*cells)
+    return table
+
+
+def timeline_table(card: dict[str, Any]) -> Table:
+    """One card's events in created order, each break marked where it was found."""
+    title = safe(f"{_name(card)} · {_holder(card['customer'])}")
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for name in ("created_at", "event", "change", "balance", "running", "pending", "where"):
+        right = name in ("change", "balance", "running", "pending")
+        table.add_column(name, justify="right" if right else "left", overflow="fold", no_wrap=name != "event")
+    marks: dict[str, list[dict[str, Any]]] = {}
+    for b in card["breaks"]:
+        marks.setdefault(b["at"], []).append(b)
+    name = _name(card)
+    for step in card["timeline"]:
+        here = marks.get(step["locator"], [])
+        for b in (b for b in here if b["kind"] == "missing"):
+            table.add_row("", Text("! " + explain(name, b), style="red"), "", "", "", "", "")
+        table.add_row(
+            Text(safe(step["created_at"] or "?")),
+            Text(safe(step["type"] or "?")),
+            _signed(step["change"]),
+            Text(number(step["balance"])),
+            Text(number(step["running"])),
+            Text(number(step["pending_running"]), style="dim"),
+            Text(safe(step["locator"])),
+        )
+        for b in (b for b in here if b["kind"] != "missing"):
+            table.add_row("", Text("! " + explain(name, b), style="yellow"), "", "", "", "", "")
+    return table
+
+
+def renderables(doc: dict[str, Any], timelines: bool, trend: bool) -> list[RenderableType]:
+    s = doc["summary"]
+    counts = s["breaks"]
+    overview = Text(
+        f"{plural(s['cards'], 'card')}, {plural(s['events'], 'event')} ({number(s['copies'])} copies counted once); "
+        f"breaks: {counts['missing']} missing, {counts['reordered']} reordered, {counts['duplicate']} duplicate"
+    )
+    if not doc["cards"]:
+        return [overview, Text("no loyalty points events", style="dim")]
+    out: list[RenderableType] = [cards_table(doc, trend), overview]
+    if timelines:
+        out += [timeline_table(card) for card in doc["cards"]]
+        return out
+    lines = [explain(_name(card), b) for card in doc["cards"] for b in card["breaks"]]
+    if lines:
+        out.append(Text("\n".join(lines)))
+    return out
+
+
+def write(doc: dict[str, Any], streams: Streams, fmt: str, timelines: bool) -> None:
+    """The reconciliation as tables (text) or one JSON document."""
+    if fmt == "json":
+        plain = {**doc, "cards": [{k: v for k, v in c.items() if k != "trend"} for c in doc["cards"]]}
+        streams.out.write(jsonout.dumps(plain, pretty=True, newline=True))
+        streams.out.flush()
+        return
+    console = streams.console(tables=True)
+    for part in renderables(doc, timelines, trend=streams.out_tty):
+        console.print(part)
+        console.print()
