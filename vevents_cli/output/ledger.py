@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -21,10 +22,12 @@ BARS = "▁▂▃▄▅▆▇█"
 _CHANGE = {"points": "points", "pending": "pending points"}
 
 
-def sparkline(values: list[int | float]) -> str:
-    """Values as block characters, lowest to highest."""
+def sparkline(values: list[int | float], width: int = 16) -> str:
+    """Values as block characters, lowest to highest, at most `width` of them (evenly picked)."""
     if not values:
         return ""
+    if len(values) > width:
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
     low, high = min(values), max(values)
     span = high - low or 1
     return "".join(BARS[round((v - low) / span * (len(BARS) - 1))] for v in values)
@@ -34,10 +37,12 @@ def _signed(value: float | int | None) -> Text:
     return Text(signed(value), style=sign_style(value) or "")
 
 
-def _holder(c: dict[str, Any] | None) -> str:
+def _holder(c: dict[str, Any] | None, short: bool = False) -> str:
+    """Who holds a card: email (or name), source_id and id; `short`: only the first of them."""
     if c is None:
         return DASH
-    return join(c["email"] or c["name"], c["source_id"], c["id"]) or DASH
+    parts = (c["email"] or c["name"], c["source_id"], c["id"])
+    return (next((p for p in parts if p), DASH) if short else join(*parts)) or DASH
 
 
 def _clock(text: str | None, other: str | None = None) -> str:
@@ -77,26 +82,45 @@ def _name(card: dict[str, Any]) -> str:
     return str(card["voucher"]["code"] or card["voucher"]["id"])
 
 
+def _span(first: str | None, last: str | None, short: bool) -> str:
+    """A card's time span: the date once when both ends are on the same day (`short`: not at all)."""
+    if first and last and _clock(last, first) != last:
+        return f"{'' if short else first[:10] + ' '}{_clock(first, last)} -> {_clock(last, first)}"
+    return f"{first or '?'} -> {last or '?'}"
+
+
 def cards_table(doc: dict[str, Any], trend: bool) -> Table:
-    table = Table(title="Loyalty cards", title_justify="left", title_style="bold")
-    for name in ("card", "holder", "events", "first -> last", "balance", "net", "breaks"):
-        right = name in ("events", "net")
-        table.add_column(name, justify="right" if right else "left", overflow="fold", no_wrap=name != "holder")
+    table = Table(
+        title="Loyalty cards",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+    )
+    codes = max((len(_name(card)) for card in doc["cards"]), default=4)
+    table.add_column("card", overflow="fold", min_width=min(codes, 20))
+    table.add_column("holder", overflow="fold", min_width=8)
+    table.add_column("events", justify="right", no_wrap=True)
+    table.add_column("first -> last", overflow="fold", min_width=8)
+    table.add_column("balance", overflow="fold", min_width=8)
+    table.add_column("net", justify="right", no_wrap=True)
+    table.add_column("breaks", overflow="fold", min_width=9)
     if trend:
-        table.add_column("trend", no_wrap=True, overflow="crop")
+        table.add_column("trend", no_wrap=True, overflow="crop", max_width=12)
     for card in doc["cards"]:
         b = card["balance"]
         cells: list[Text] = [
             Text(safe(_name(card))),
-            Text(safe(_holder(card["customer"]))),
+            Text(safe(_holder(card["customer"], short=trend))),
             Text(number(card["events"])),
-            Text(safe(f"{card['first'] or '?'} -> {_clock(card['last'], card['first'])}")),
+            Text(safe(_span(card["first"], card["last"], short=trend))),
             Text(f"{number(b['first'])} -> {number(b['last'])}"),
             _signed(card["net"]),
             _breaks(card["break_counts"]),
         ]
         if trend:
-            cells.append(Text(sparkline(card["trend"]), style="cyan"))
+            cells.append(Text(sparkline(card["trend"], 12), style="cyan"))
         table.add_row(*cells)
     return table
 
@@ -104,10 +128,14 @@ def cards_table(doc: dict[str, Any], trend: bool) -> Table:
 def timeline_table(card: dict[str, Any]) -> Table:
     """One card's events in created order, each break marked where it was found."""
     title = safe(f"{_name(card)} · {_holder(card['customer'])}")
-    table = Table(title=title, title_justify="left", title_style="bold")
-    for name in ("created_at", "event", "change", "balance", "running", "pending", "where"):
-        right = name in ("change", "balance", "running", "pending")
-        table.add_column(name, justify="right" if right else "left", overflow="fold", no_wrap=name != "event")
+    table = Table(
+        title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False
+    )
+    table.add_column("created", overflow="fold", min_width=8)
+    table.add_column("event", overflow="fold", min_width=20)
+    for name in ("change", "after", "running", "pending"):  # after: the balance the event says
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("where", overflow="fold", min_width=12)
     marks: dict[str, list[dict[str, Any]]] = {}
     for b in card["breaks"]:
         marks.setdefault(b["at"], []).append(b)
@@ -117,7 +145,7 @@ def timeline_table(card: dict[str, Any]) -> Table:
         for b in (b for b in here if b["kind"] == "missing"):
             table.add_row("", Text("! " + explain(name, b), style="red"), "", "", "", "", "")
         table.add_row(
-            Text(safe(step["created_at"] or "?")),
+            Text(safe(_clock(step["created_at"], card["first"]))),
             Text(safe(step["type"] or "?")),
             _signed(step["change"]),
             Text(number(step["balance"])),
