@@ -17,8 +17,9 @@ balance (pending points) has a change of 0 there. What a break most likely is:
 - reordered: an event arrived after one Voucherify created later (it was delivered late;
   in created order the arithmetic holds);
 - duplicate: the same event (same event id or transaction id, same type and dialect)
-  delivered again, counted once. The project and distribution copies of one change, or
-  two event types reporting one transaction, also count once, as `copies`, and are no break.
+  delivered again, counted once. The project and distribution copies of one change, two
+  event types reporting one transaction (or the steps of one reward redemption) also count
+  once, as `copies`, and are no break.
 
 Pending points are a separate balance, checked the same way apart (a rule with
 `pending_replaced` sets them to a new amount). A card's first event starts its balance

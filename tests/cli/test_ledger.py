@@ -211,6 +211,28 @@ def test_project_and_distribution_copies_count_once(tmp_path: Path) -> None:
     assert doc["summary"]["breaks"] == {"missing": 0, "reordered": 0, "duplicate": 0}
 
 
+def test_reward_redemption_steps_report_one_change(tmp_path: Path) -> None:
+    """created, pending and completed of one reward redemption: the points are spent once."""
+    lines = [e[1] for e in day(1)]
+    for step in ("created", "pending", "completed"):
+        payload = deepcopy(samples.sample(f"customer.reward_redemptions.{step}"))
+        data = payload["data"]
+        data["voucher"].update(id="v_card0000", code="CARD-0000")
+        data["reward_redemption"]["id"] = "rrd_0000_1"
+        data["reward_assignment"]["parameters"]["loyalty"]["points"] = 200
+        data["voucher"]["loyalty_card"]["balance"] = 1005
+        stamp = f"2026-03-14T09:0{len(lines) % 10}:00.000Z"
+        payload.update(id=f"whs_rrd_{step}", created_at=stamp)
+        payload["event"].update(id=f"evcus_rrd_{step}", created_at=stamp)
+        lines.append(orjson.dumps(payload))
+    path = _write(tmp_path / "rewards.ndjson", lines)
+    status, doc = _ledger(str(path))
+    assert status == 0, doc
+    card = doc["cards"][0]
+    assert card["copies"] == 2 and card["balance"]["last"] == 1005
+    assert card["break_counts"] == {"missing": 0, "reordered": 0, "duplicate": 0}
+
+
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_SIZE", 1024)

@@ -1,7 +1,8 @@
 """Summarise: the facts a person wants at a glance, read with the rules of the catalogue.
 
 Customer, voucher, campaign, order, redemption, reward, segment, loyalty tier, points and
-gift credits moved (pending points apart from the card's balance), what a legacy event's
+gift credits moved (pending points apart from the card's balance, and the pending points
+after), the transaction reported (its id and time), what a legacy event's
 `previous_attributes` changed. Which paths hold them for which event type is the catalogue's
 business (the event carries its entry); this module only applies those rules to one
 event's data.

@@ -189,7 +189,9 @@ ORDER_FROM = ("order", "redemption.order")
 REDEMPTION_FROM = ("redemption",)
 REWARD_FROM = ("reward",)
 SEGMENT_FROM = ("segment",)
-TRANSACTION_FROM = ("transaction",)  # its id and created_at: one change, however many events report it
+# The change an event reports (its id and created_at): one change, however many events report
+# it. A reward redemption's created, pending and completed events report one change.
+TRANSACTION_FROM = ("transaction", "reward_redemption")
 # The voucher a redemption used: a loyalty card's redemption `amount` is points, not minor units.
 REDEEMED_VOUCHER_FROM = ("redemption.voucher", "voucher")
 POINTS_VOUCHER_TYPES = frozenset({"LOYALTY_CARD"})
