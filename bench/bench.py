@@ -120,6 +120,7 @@ THROUGHPUT: dict[str, tuple[str, list[str]]] = {
     "show-json": ("show --format json", ["show", "--format", "json"]),
     "show-table": ("show --table", ["show", "--table"]),
     "stats": ("stats", ["stats"]),
+    "ledger": ("ledger --format json", ["ledger", "--format", "json"]),
 }
 INVALID: dict[str, tuple[str, list[str]]] = {
     "invalid-validate-q": ("validate -q", ["validate", "-q"]),

@@ -237,6 +237,14 @@ class Points:
 
 
 @dataclass(frozen=True, slots=True)
+class Transaction:
+    """The transaction an event reports: one change, however many events (or copies) carry it."""
+
+    id: str | None
+    created_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Gift:
     delta: int | float | None
     balance: int | float | None
@@ -269,6 +277,8 @@ class Summary:
     gift: Gift | None = None
     changes: tuple[Change, ...] = ()
     gift_card_balance: int | float | None = None  # the voucher's own gift balance, if a gift card
+    transaction: Transaction | None = None  # not in `show --format json`: the ledger's key and tie-break
+    pending_balance: int | float | None = None  # pending points after the event (loyalty), not in JSON
 
     @property
     def valid(self) -> bool | None:

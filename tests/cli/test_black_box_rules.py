@@ -160,6 +160,8 @@ COMMANDS: list[tuple[str, ...]] = [
     ("validate", "--format", "github"),
     ("stats",),
     ("stats", "--format", "json"),
+    ("ledger",),
+    ("ledger", "--format", "json"),
     ("redact", "--salt", "x"),
     ("split", "--out", "out"),
     ("verify", "--secret", "s", "--signature", SIGNATURE),
@@ -541,7 +543,11 @@ PTY_ENV = {**BASE_ENV, "TERM": "xterm-256color", "COLUMNS": "120"}
 
 
 @pytest.mark.parametrize("text", POISONS, ids=["control", "close-tag", "bold", "link", "osc8"])
-@pytest.mark.parametrize("args", [("show",), ("show", "--table"), ("stats",)], ids=["panels", "table", "stats"])
+@pytest.mark.parametrize(
+    "args",
+    [("show",), ("show", "--table"), ("stats",), ("ledger",), ("ledger", "--card", "STAR-7Q2K")],
+    ids=["panels", "table", "stats", "ledger", "timeline"],
+)
 def test_payload_text_never_drives_the_terminal(tmp_path: Path, text: str, args: tuple[str, ...]) -> None:
     path = tmp_path / "poisoned.ndjson"
     path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in poisoned_events(text)))

@@ -384,6 +384,8 @@ READING_COMMANDS = [
     ("validate", "-q"),
     ("stats",),
     ("stats", "--format", "json"),
+    ("ledger",),
+    ("ledger", "--format", "json"),
     ("redact",),
     ("verify", "--secret", "s3cret"),
     ("split", "--out", "{out}"),

@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "validate --strict": ("validate", "--strict"),
     "stats": ("stats",),
     "stats --format json": ("stats", "--format", "json"),
+    "ledger": ("ledger",),
+    "ledger --format json": ("ledger", "--format", "json"),
     "split": ("split", "--out", "{out}"),
     "split --bare": ("split", "--bare", "--out", "{out}"),
     "redact": ("redact", "--salt", "fuzz", "--metadata"),

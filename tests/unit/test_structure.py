@@ -204,7 +204,7 @@ def test_readme_how_it_works_names_modules_that_exist() -> None:
 def test_every_command_is_documented_with_an_example() -> None:
     readme = (REPO / "README.md").read_text()
     commands = [c.name or c.callback.__name__ for c in app.registered_commands]
-    assert len(commands) == 11
+    assert len(commands) == 12
     for command in commands:
         assert f"vevents {command}" in readme, command
         help_text = invoke(command, "--help").stdout.replace("\n", " ")

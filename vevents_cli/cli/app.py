@@ -80,7 +80,20 @@ def main_options(
     console.choose(color)
 
 
-COMMANDS = ("show", "validate", "types", "sample", "schema", "stats", "split", "redact", "verify", "listen", "send")
+COMMANDS = (
+    "show",
+    "validate",
+    "types",
+    "sample",
+    "schema",
+    "stats",
+    "ledger",
+    "split",
+    "redact",
+    "verify",
+    "listen",
+    "send",
+)
 HELP = (
     "Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
     "Example: vevents sample voucher.published | vevents show\n\n"

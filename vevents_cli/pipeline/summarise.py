@@ -1,7 +1,8 @@
 """Summarise: the facts a person wants at a glance, read with the rules of the catalogue.
 
 Customer, voucher, campaign, order, redemption, reward, segment, loyalty tier, points and
-gift credits moved (pending points apart from the card's balance), what a legacy event's
+gift credits moved (pending points apart from the card's balance, and the pending points
+after), the transaction reported (its id and time), what a legacy event's
 `previous_attributes` changed. Which paths hold them for which event type is the catalogue's
 business (the event carries its entry); this module only applies those rules to one
 event's data.
@@ -24,6 +25,7 @@ from vevents_cli.model import (
     Reward,
     Summary,
     Tier,
+    Transaction,
     Verdict,
     Voucher,
 )
@@ -48,6 +50,8 @@ def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
         gift=_gift(view, entry.gift) if entry and entry.gift else None,
         changes=_changes(event),
         gift_card_balance=_number(dig(view, ("voucher", "gift", "balance"))),
+        transaction=_transaction(view),
+        pending_balance=_number(pick(view, entry.points.pending_balance)) if entry and entry.points else None,
     )
 
 
@@ -182,6 +186,13 @@ def _loyalty_card(voucher: Any) -> bool:
     return isinstance(voucher, dict) and (
         _text(voucher, "type") in catalogue.POINTS_VOUCHER_TYPES or isinstance(voucher.get("loyalty_card"), dict)
     )
+
+
+def _transaction(view: dict[str, Any]) -> Transaction | None:
+    obj = pick(view, catalogue.TRANSACTION_FROM)
+    if not isinstance(obj, dict) or not (_text(obj, "id") or _text(obj, "created_at")):
+        return None
+    return Transaction(_text(obj, "id"), _text(obj, "created_at"))
 
 
 def _reward(view: dict[str, Any]) -> Reward | None:

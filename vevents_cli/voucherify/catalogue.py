@@ -125,7 +125,10 @@ class PointsRule:
     """Where a loyalty event says how many points moved and what the balance became.
 
     `delta` is the change of the card's balance (what can be spent); `pending` the change
-    of its pending points (earned, not yet spendable), which never counts in `delta`.
+    of its pending points (earned, not yet spendable), which never counts in `delta`, and
+    `pending_balance` the pending points after it. A rule without `delta` paths never moves
+    the card's balance (`moves_balance`); with `pending_replaced` the pending points were
+    set to a new amount, so `pending` is that amount, not a change.
     """
 
     delta: tuple[str, ...]
@@ -133,6 +136,12 @@ class PointsRule:
     transaction_type: tuple[str, ...] = ("transaction.type",)
     reason: tuple[str, ...] = ("transaction.reason",)
     pending: tuple[str, ...] = ()
+    pending_balance: tuple[str, ...] = ()
+    pending_replaced: bool = False
+
+    @property
+    def moves_balance(self) -> bool:
+        return bool(self.delta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +189,9 @@ ORDER_FROM = ("order", "redemption.order")
 REDEMPTION_FROM = ("redemption",)
 REWARD_FROM = ("reward",)
 SEGMENT_FROM = ("segment",)
+# The change an event reports (its id and created_at): one change, however many events report
+# it. A reward redemption's created, pending and completed events report one change.
+TRANSACTION_FROM = ("transaction", "reward_redemption")
 # The voucher a redemption used: a loyalty card's redemption `amount` is points, not minor units.
 REDEEMED_VOUCHER_FROM = ("redemption.voucher", "voucher")
 POINTS_VOUCHER_TYPES = frozenset({"LOYALTY_CARD"})
@@ -187,6 +199,7 @@ POINTS_VOUCHER_TYPES = frozenset({"LOYALTY_CARD"})
 # Loyalty points. Deltas are signed: points spent on rewards and redemptions are negative.
 _TX = ("transaction.details.balance.points",)
 _TX_BALANCE = ("transaction.details.balance.balance",)
+_PENDING_BALANCE = ("voucher_pending_points_balance.balance", "voucher.loyalty_card.pending_points")
 TRANSACTION_POINTS = PointsRule(  # a transaction record: its details carry the balance change
     delta=(*_TX, "balance.points"), balance=(*_TX_BALANCE, "balance.balance")
 )
@@ -202,11 +215,20 @@ PENDING_POINTS = PointsRule(  # pending points move the pending balance, never t
     delta=(),
     balance=("voucher.loyalty_card.balance",),
     pending=("voucher_pending_points_balance.points", "pending_points.points"),
+    pending_balance=_PENDING_BALANCE,
+)
+UPDATED_POINTS = PointsRule(  # pending points set to a new amount (not added to)
+    delta=(),
+    balance=("voucher.loyalty_card.balance",),
+    pending=("voucher_pending_points_balance.points", "pending_points.points"),
+    pending_balance=_PENDING_BALANCE,
+    pending_replaced=True,
 )
 CANCELED_POINTS = PointsRule(  # canceled pending points leave the pending balance (signed as sent, else minus)
     delta=(),
     balance=("voucher.loyalty_card.balance",),
     pending=("voucher_pending_points_balance.points", "-pending_points.points"),
+    pending_balance=_PENDING_BALANCE,
 )
 ACTIVATED_POINTS = PointsRule(  # activation: pending points leave the pending balance, join the card balance
     delta=("balance.points", *_TX, "pending_points.points"),
@@ -218,6 +240,7 @@ ACTIVATED_POINTS = PointsRule(  # activation: pending points leave the pending b
         "-balance.points",
         "-transaction.details.balance.points",
     ),
+    pending_balance=("voucher.loyalty_card.pending_points",),
 )
 REWARDED_POINTS = PointsRule(  # a reward paid with points: the redemption's amount, spent
     delta=("-redemption.amount",),
@@ -265,11 +288,11 @@ _RULES: dict[str, dict[str, object]] = {
     "customer.voucher.loyalty_card.points_expired": {"points": EXPIRED_POINTS},
     "voucher.loyalty_card.points_expired": {"points": EXPIRED_POINTS},
     "customer.voucher.loyalty_card.pending_points.added": {"points": PENDING_POINTS},
-    "customer.voucher.loyalty_card.pending_points.updated": {"points": PENDING_POINTS},
+    "customer.voucher.loyalty_card.pending_points.updated": {"points": UPDATED_POINTS},
     "customer.voucher.loyalty_card.pending_points.canceled": {"points": CANCELED_POINTS},
     "customer.voucher.loyalty_card.pending_points.activated": {"points": ACTIVATED_POINTS},
     "voucher.loyalty_card.pending_points.added": {"points": PENDING_POINTS},
-    "voucher.loyalty_card.pending_points.updated": {"points": PENDING_POINTS},
+    "voucher.loyalty_card.pending_points.updated": {"points": UPDATED_POINTS},
     "voucher.loyalty_card.pending_points.canceled": {"points": CANCELED_POINTS},
     "voucher.loyalty_card.pending_points.activated": {"points": ACTIVATED_POINTS},
     "customer.voucher.gift.balance_added": {"gift": GIFT_BALANCE},
