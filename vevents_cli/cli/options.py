@@ -70,11 +70,25 @@ def complete_schema(incomplete: str) -> list[str]:
 
 
 def unknown_type(
-    name: str, hint: str, choices: list[str] | None = None, what: str = "unknown event type", see: str = "vevents types"
+    name: str,
+    hint: str,
+    choices: list[str] | None = None,
+    what: str = "unknown event type",
+    see: str = "vevents types",
+    documented: str | None = None,
 ) -> NoReturn:
-    """A usage error for a type name that is not known, with a suggestion when one is close."""
-    from vevents_cli.output.text import did_you_mean
+    """A usage error for a type name that is not known, with a suggestion when one is close.
+    `documented`: what to say of a type the catalogue knows that is not among `choices`
+    (one documented without a schema), rather than suggesting another type."""
+    from vevents_cli.output.text import did_you_mean, safe
+    from vevents_cli.voucherify import catalogue
 
+    entry = catalogue.lookup(name)
+    if documented is not None and entry is not None:
+        raise typer.BadParameter(
+            f"{safe(entry.name)} is documented without a schema{documented}; vevents types lists what each type has",
+            param_hint=hint,
+        )
     suggestion = did_you_mean(name, choices if choices is not None else type_names())
     raise typer.BadParameter(f"{what} {name!r}{suggestion} (see: {see})", param_hint=hint)
 
