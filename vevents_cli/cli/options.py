@@ -1,8 +1,11 @@
 """Options shared by the commands, and the `RunConfig` they become.
 
 Every check of a command line happens here, before any input is read: `--as` names a
-known type, `--since` is a time, `--schemas` compiles, an output is not an input. A
-failed check is a usage error (exit 2) naming the option.
+known type, `--since` is a time (not after `--until`), `--schemas` compiles, an output is
+not an input, sizes read (`size`, for every size option), `--follow` names one plain
+file. A failed check is a usage error (exit 2) naming the option; options that contradict
+each other are one table, `CONTRADICTIONS`, checked for every command (`checked`) and
+named both in the error.
 """
 
 from __future__ import annotations
@@ -234,8 +237,8 @@ CONTRADICTIONS = (
         lambda p: "--only-invalid",
         _format,
         lambda p, given: bool(p["only_invalid"]) and p["fmt"] != "json",
-        "--only-invalid leaves valid events out of --format json's `events`; the other formats "
-        "list only the events that fail already",
+        "--only-invalid leaves valid events out of --format json's `events`; text and github "
+        "report only the failures already",
     ),
     Contradiction(
         ("validate",),

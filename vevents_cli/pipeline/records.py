@@ -15,6 +15,11 @@ object or array and ends mid-value starts a multi-line (pretty) value, read unti
 brackets balance -- unless the next line starts a new object (`{` in column 1) while the
 pending value is an object: then the pending line was cut, and is reported alone.
 
+Not JSON at all. A file named on the command line that is not called *.json, *.jsonl or
+*.ndjson, whose first line is plainly not JSON (no `{` or `[`: Markdown, YAML, text), is
+one unreadable item at that line (`NOT_JSON`), and the source ends there. Invalid UTF-8
+is reported at the line and byte column of its first bad byte.
+
 Bounds. No value is held beyond `limit` bytes (`--max-value-size`): a longer line is
 dropped as it is read (see `sources.lines`), a longer multi-line value is skipped to its
 end; each is one unreadable item. Reading and parsing are linear in the input's size.
