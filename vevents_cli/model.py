@@ -21,14 +21,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Locator:
-    """Where a value starts: source name, 1-based line, index inside a top-level array."""
+    """Where a value starts: source name, 1-based line, index inside a top-level array. Line 0:
+    the source as a whole (a missing file, a folder that cannot be listed), shown without a line."""
 
     source: str
     line: int
     index: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.source}:{self.line}"
+        where = f"{self.source}:{self.line}" if self.line else self.source
         return where if self.index is None else f"{where}[{self.index}]"
 
 
@@ -82,8 +83,6 @@ class Note:
     reason: str
 
     def __str__(self) -> str:
-        if self.locator.line == 0:
-            return f"{self.locator.source}: {self.reason}"
         return f"{self.locator}: {self.reason}"
 
 

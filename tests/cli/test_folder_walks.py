@@ -85,7 +85,7 @@ def test_an_unlistable_folder_is_reported_and_its_siblings_are_read(
     code, names, errors = shown(str(fixtures))
     assert code == 1
     assert sorted(names) == ["0-voucher.published.json", "2-redemption.succeeded.json"]
-    assert errors == [f"vevents: {locked}:0: cannot list folder: Permission denied"]
+    assert errors == [f"vevents: {locked}: cannot list folder: Permission denied"]
 
 
 def test_broken_links_fifos_and_hidden_entries(fixtures: Path) -> None:
@@ -100,10 +100,10 @@ def test_broken_links_fifos_and_hidden_entries(fixtures: Path) -> None:
     assert code == 1
     assert len(names) == len(TYPES)
     assert errors == [
-        f"vevents: {fixtures / 'gone.json'}:0: no such file or folder (a broken link)",
-        f"vevents: {fixtures / 'pipe.ndjson'}:0: not a regular file (a FIFO, socket or device): give "
+        f"vevents: {fixtures / 'gone.json'}: no such file or folder (a broken link)",
+        f"vevents: {fixtures / 'pipe.ndjson'}: not a regular file (a FIFO, socket or device): give "
         "it by name to read it",
-        f"vevents: {fixtures / 'self.json'}:0: cannot read: Too many levels of symbolic links",
+        f"vevents: {fixtures / 'self.json'}: cannot read: Too many levels of symbolic links",
     ]
     code, names, _ = shown(str(fixtures / ".git"))  # named: read
     assert code == 1 and names == []

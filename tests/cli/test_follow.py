@@ -146,7 +146,7 @@ def test_follow_needs_an_existing_file(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("COLUMNS", "300")
     result = invoke("show", "--follow", str(tmp_path / "missing.ndjson"))
     assert result.exit_code == 2
-    assert "does not exist" in result.stderr
+    assert "No such file" in result.stderr
 
 
 # --- truncation and rotation within one poll: every new event, numbering restarts with a note -----

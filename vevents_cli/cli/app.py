@@ -72,7 +72,7 @@ def main_options(
         typer.Option(
             "--color",
             help="auto: colour terminals (unless NO_COLOR; FORCE_COLOR colours pipes too), "
-            "always or never. Before the command: vevents --color never show ...",
+            "always or never. Before or after the command: vevents show x --color never",
         ),
     ] = console.Color.auto,
 ) -> None:
@@ -97,7 +97,8 @@ COMMANDS = (
 HELP = (
     "Inspect, validate and summarise Voucherify webhook and event payloads.\n\n"
     "Example: vevents sample voucher.published | vevents show\n\n"
-    "Colour: vevents --color never show --table log.ndjson (or NO_COLOR=1; FORCE_COLOR=1 in a pipe)"
+    "Colour: vevents show --table log.ndjson --color never (or NO_COLOR=1; FORCE_COLOR=1 in a pipe); "
+    "--color goes before or after the command"
 )
 
 
@@ -105,16 +106,19 @@ def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
     """The app with these commands (each `vevents_cli.cli.<name>.<name>`, imported here)."""
     import importlib
 
+    from vevents_cli.cli.options import checked
+
     built = typer.Typer(
         name="vevents",
         help=HELP,
         no_args_is_help=True,
+        suggest_commands=False,  # click suggests a close command itself
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     built.callback()(main_options)
     for name in commands:
-        built.command()(_guarded(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name)))
+        built.command()(_guarded(checked(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name))))
     return built
 
 
@@ -125,20 +129,48 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+GLOBAL_OPTIONS = ("--color",)  # the app's options that take a value, accepted after the command too
+
+
+def hoisted(argv: list[str]) -> list[str]:
+    """`argv` with every global option (`--color X`, `--color=X`) moved before the command, where
+    click reads it: `vevents show x --color never` is `vevents --color never show x`. Nothing
+    after `--` moves (it is a PATH there)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            taken = 1 if "=" in arg else 2
+            if i + taken > len(argv):  # no value: click says so
+                return [arg]
+            front += argv[i : i + taken]
+            i += taken
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def _command_named(argv: list[str]) -> str | None:
     """The command `argv` runs, if it is plainly one (after any `--color X`): only that command is
     built then, not all of them. None for anything else (help, errors, completion): the whole app."""
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return None
     i = 0
-    while i < len(argv) and argv[i].startswith("--color"):
+    while i < len(argv) and argv[i].split("=", 1)[0] in GLOBAL_OPTIONS:
         i += 1 if "=" in argv[i] else 2
     return argv[i] if i < len(argv) and argv[i] in COMMANDS else None
 
 
 def status_of(argv: list[str] | None) -> ExitStatus:
     """Run the app; what happened, as an exit status (the only place that decides it)."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = hoisted(sys.argv[1:] if argv is None else list(argv))
     command = _command_named(args)
     try:
         result = (build((command,)) if command else build())(args=args, prog_name="vevents", standalone_mode=False)

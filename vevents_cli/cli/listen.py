@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vevents_cli.cli import console
-from vevents_cli.cli.options import Secret, SecretFile, run_config, secret, start_run
+from vevents_cli.cli.options import Secret, SecretFile, run_config, secret, size, start_run
 from vevents_cli.cli.status import ExitStatus
 
 
@@ -37,7 +37,14 @@ def listen(
         str | None, typer.Option("--forward", metavar="URL", help="Pass each accepted delivery on to URL.")
     ] = None,
     max_body: Annotated[
-        int, typer.Option("--max-body", metavar="BYTES", min=1, help="Larger bodies are answered 413.")
+        int,
+        typer.Option(
+            "--max-body",
+            metavar="SIZE",
+            parser=size,
+            show_default="1M",
+            help="Larger bodies are answered 413. SIZE: bytes, or with K, M, G (512K, 2M).",
+        ),
     ] = 1024 * 1024,
     forward_timeout: Annotated[
         float,
@@ -67,6 +74,8 @@ def listen(
       VOUCHERIFY_WEBHOOK_SECRET=… vevents listen --save deliveries.ndjson
 
       vevents listen --port 9000 --forward http://localhost:3000/webhooks
+
+      vevents listen --max-body 2M
     """
     from urllib.parse import urlsplit
 

@@ -1,8 +1,11 @@
 """Options shared by the commands, and the `RunConfig` they become.
 
 Every check of a command line happens here, before any input is read: `--as` names a
-known type, `--since` is a time, `--schemas` compiles, an output is not an input. A
-failed check is a usage error (exit 2) naming the option.
+known type, `--since` is a time (not after `--until`), `--schemas` compiles, an output is
+not an input, sizes read (`size`, for every size option), `--follow` names one plain
+file. A failed check is a usage error (exit 2) naming the option; options that contradict
+each other are one table, `CONTRADICTIONS`, checked for every command (`checked`) and
+named both in the error.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import re
 import stat
 import sys
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
+import click
 import typer
 
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, RunConfig
@@ -68,11 +73,25 @@ def complete_schema(incomplete: str) -> list[str]:
 
 
 def unknown_type(
-    name: str, hint: str, choices: list[str] | None = None, what: str = "unknown event type", see: str = "vevents types"
+    name: str,
+    hint: str,
+    choices: list[str] | None = None,
+    what: str = "unknown event type",
+    see: str = "vevents types",
+    documented: str | None = None,
 ) -> NoReturn:
-    """A usage error for a type name that is not known, with a suggestion when one is close."""
-    from vevents_cli.output.text import did_you_mean
+    """A usage error for a type name that is not known, with a suggestion when one is close.
+    `documented`: what to say of a type the catalogue knows that is not among `choices`
+    (one documented without a schema), rather than suggesting another type."""
+    from vevents_cli.output.text import did_you_mean, safe
+    from vevents_cli.voucherify import catalogue
 
+    entry = catalogue.lookup(name)
+    if documented is not None and entry is not None:
+        raise typer.BadParameter(
+            f"{safe(entry.name)} is documented without a schema{documented}; vevents types lists what each type has",
+            param_hint=hint,
+        )
     suggestion = did_you_mean(name, choices if choices is not None else type_names())
     raise typer.BadParameter(f"{what} {name!r}{suggestion} (see: {see})", param_hint=hint)
 
@@ -126,8 +145,9 @@ _SIZE = re.compile(r"\s*([0-9]+)\s*(?:([KMG])(?:i?B)?|B)?\s*", re.IGNORECASE)
 _SCALE = {None: 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
-def value_size(text: str | int) -> int:
-    """`--max-value-size`: bytes, or K, M, G (KiB, MiB, GiB; KB, MB, GB are read the same)."""
+def size(text: str | int) -> int:
+    """Every size option (`--max-value-size`, `listen --max-body`): bytes, or K, M, G (KiB, MiB,
+    GiB; KB, MB, GB are read the same)."""
     if isinstance(text, int):
         return text
     m = _SIZE.fullmatch(text)
@@ -142,12 +162,137 @@ MaxValueSize = Annotated[
     typer.Option(
         "--max-value-size",
         metavar="SIZE",
-        parser=value_size,
+        parser=size,
         show_default="64M",
         help="Skip any JSON value (or line) larger than SIZE: bytes, or with K, M, G (64M, 1G). "
         "Memory stays bounded by it.",
     ),
 ]
+
+
+def followed(paths: list[str] | None) -> tuple[str, ...]:
+    """`show --follow`: the one file it follows, as the run's inputs; anything else is a usage error."""
+    from vevents_cli.pipeline.sources import GZIP_MAGIC
+
+    given = paths or []
+    if len(given) != 1 or given[0] == "-":
+        raise typer.BadParameter(
+            f"follows exactly one FILE as it grows (got {len(given) or 'none'}{' (stdin)' if given == ['-'] else ''}): "
+            "vevents show --follow log.ndjson",
+            param_hint="--follow",
+        )
+    path = Path(given[0])
+    try:
+        with path.open("rb") as file:
+            head = file.read(2)
+    except IsADirectoryError:
+        raise typer.BadParameter(f"{given[0]} is a folder: follow one file", param_hint="--follow") from None
+    except OSError as exc:
+        raise typer.BadParameter(f"{given[0]}: {exc.strerror or exc}", param_hint="--follow") from None
+    if head == GZIP_MAGIC:
+        raise typer.BadParameter(
+            f"{given[0]} is gzip-compressed, and a compressed file cannot be followed as it grows: "
+            "read it without --follow",
+            param_hint="--follow",
+        )
+    return (given[0],)
+
+
+# --- contradictions: pairs of options that cannot both hold, one table for every command ---------
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Two options of `commands` that contradict each other when `holds` (given the command's
+    parameters and the names given on the command line); `why` says which wins nowhere."""
+
+    commands: tuple[str, ...]
+    first: Callable[[Mapping[str, Any]], str]  # each option as the user wrote it
+    second: Callable[[Mapping[str, Any]], str]
+    holds: Callable[[Mapping[str, Any], frozenset[str]], bool]
+    why: str
+
+
+def _format(params: Mapping[str, Any]) -> str:
+    return f"--format {params['fmt']}"
+
+
+CONTRADICTIONS = (
+    Contradiction(
+        ("show",),
+        lambda p: "--table",
+        _format,
+        lambda p, given: bool(p["table"]) and p["fmt"] == "json",
+        "a table is text; JSON is one object per event",
+    ),
+    Contradiction(
+        ("show",),
+        lambda p: "--follow",
+        lambda p: "--allow-empty",
+        lambda p, given: bool(p["follow"]) and bool(p["allow_empty"]),
+        "a followed file is never over, so never found empty",
+    ),
+    Contradiction(
+        ("validate",),
+        lambda p: "--only-invalid",
+        _format,
+        lambda p, given: bool(p["only_invalid"]) and p["fmt"] != "json",
+        "--only-invalid leaves valid events out of --format json's `events`; text and github "
+        "report only the failures already",
+    ),
+    Contradiction(
+        ("validate",),
+        lambda p: "--quiet",
+        _format,
+        lambda p, given: bool(p["quiet"]) and p["fmt"] != "text",
+        "--quiet prints only the summary line of the text report; a machine format is whole",
+    ),
+    Contradiction(
+        ("stats",),
+        lambda p: "--all",
+        lambda p: f"--top {p['top']}",
+        lambda p, given: bool(p["every"]) and "top" in given,
+        "--all shows every row, --top only the first N",
+    ),
+    Contradiction(
+        ("verify", "listen"),
+        lambda p: "--secret",
+        lambda p: "--secret-file",
+        lambda p, given: p["secret_value"] is not None and p["secret_file"] is not None,
+        "give the secret once",
+    ),
+    Contradiction(
+        ("schema",),
+        lambda p: "--list",
+        lambda p: "TYPE",
+        lambda p, given: bool(p["listing"]) and p["event_type"] is not None,
+        "--list prints the names, TYPE one schema",
+    ),
+)
+
+
+def refuse_contradictions(command: str, params: Mapping[str, Any], given: frozenset[str]) -> None:
+    """A usage error naming both options of the first contradiction that holds."""
+    for rule in CONTRADICTIONS:
+        if command in rule.commands and rule.holds(params, given):
+            raise click.UsageError(
+                f"{rule.first(params)} and {rule.second(params)} contradict each other ({rule.why}): give one of them"
+            )
+
+
+def checked(command: Callable[..., T]) -> Callable[..., T]:
+    """The command, refusing contradictory options (see `CONTRADICTIONS`) before it runs."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> T:
+        ctx = click.get_current_context()
+        given = frozenset(
+            name for name in ctx.params if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        )
+        refuse_contradictions(ctx.info_name or "", ctx.params, given)
+        return command(*args, **kwargs)
+
+    return run
 
 
 class TextOrJson(enum.StrEnum):
@@ -418,6 +563,10 @@ def _filters(
         filters = Filters.from_options(types, customer, voucher, campaign, since, until, invalid)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    if filters.since is not None and filters.until is not None and filters.since > filters.until:
+        raise click.UsageError(
+            f"--since {since} and --until {until} contradict each other (since is after until): no event can match"
+        )
     for note in _misspelt(types or ()):
         sys.stderr.write(note + "\n")
     return filters

@@ -30,7 +30,7 @@ def sample(
     from vevents_cli import samples
 
     if samples.sample_path(event_type) is None:
-        unknown_type(event_type, "TYPE", complete_sample(""), "no sample for")
+        unknown_type(event_type, "TYPE", complete_sample(""), "no sample for", documented=", so it has no sample")
     payload = samples.sample(event_type, dialect.value)
     sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     return ExitStatus.OK

@@ -47,7 +47,7 @@ def schema(
     level = "strict" if strict else "default"
     path = resources.schema_path(level, dialects.schema_file(event_type))
     if path is None:
-        unknown_type(event_type, "TYPE", render.names(), "no bundled schema for", "vevents schema --list")
+        unknown_type(event_type, "TYPE", render.names(), "no bundled schema for", "vevents schema --list", "")
     origin = path.relative_to(resources.schemas_dir()).as_posix()
     title = f"{event_type} ({level}): bundled by vevents from schemas/{origin}"
     sys.stdout.buffer.write(render.document_bytes(render.bundle(path, title)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +17,7 @@ from vevents_cli.cli.options import (
     TextOrJson,
     UserSchemas,
     filtered,
+    followed,
     inputs,
     report_empty,
     run_config,
@@ -53,16 +53,14 @@ def show(
     schemas: UserSchemas = None,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     follow: Annotated[
-        Path | None,
+        bool,
         typer.Option(
             "--follow",
             "-f",
-            metavar="FILE",
-            exists=True,
-            dir_okay=False,
-            help="Keep reading FILE as it grows, like tail -f (survives truncation and rotation).",
+            help="Keep reading the one PATH as it grows, like tail -f (survives truncation and rotation; "
+            "not for .gz: a compressed file cannot be followed).",
         ),
-    ] = None,
+    ] = False,
     allow_empty: AllowEmpty = False,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
@@ -88,20 +86,20 @@ def show(
 
       vevents show log.ndjson --format json | jq .points
 
-      vevents show --follow webhooks.ndjson --table --type 'customer.*'
+      vevents show webhooks.ndjson --follow --table --type 'customer.*'
+
+      vevents show -f webhooks.ndjson --table
     """
     from vevents_cli.output import show as render
 
-    if follow is not None and paths:
-        raise typer.BadParameter("give PATHS or --follow FILE, not both", param_hint="--follow")
-    sources = (str(follow),) if follow is not None else inputs(paths, allow_empty)
+    sources = followed(paths) if follow else inputs(paths, allow_empty)
     config = run_config(
         sources,
         as_type=as_type,
         strict=strict,
         user_schemas=schemas,
         filters=filters,
-        follow=follow is not None,
+        follow=follow,
         max_value_size=max_value_size,
     )
     streams = console.streams()
@@ -109,7 +107,7 @@ def show(
         "json" if fmt is TextOrJson.json else "table" if table else "panels",
         raw=raw,
         color=streams.color,
-        streaming=follow is not None or "-" in sources,
+        streaming=follow or "-" in sources,
         width=console.width(streams),
         several=table and several_sources(sources),
     )
@@ -117,5 +115,5 @@ def show(
     render.write(run, streams, view)
     if fmt is TextOrJson.text and filters.active:
         streams.note(render.filtered_line(run.tally.filtered))
-    nothing = follow is None and report_empty(run.tally, paths, streams, allow_empty)
+    nothing = not follow and report_empty(run.tally, paths, streams, allow_empty)
     return ExitStatus.of(bool(run.tally.unreadable) or nothing)

@@ -35,7 +35,7 @@ def stats(
         TextOrJson.text
     ),
     top: Annotated[int, typer.Option("--top", metavar="N", min=1, help="Rows per table.")] = 10,
-    every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N.")] = False,
+    every: Annotated[bool, typer.Option("--all", help="Every row, not only the top N (not with --top).")] = False,
     strict: Strict = False,
     schemas: UserSchemas = None,
     allow_empty: AllowEmpty = False,
@@ -51,6 +51,8 @@ def stats(
       vevents stats webhooks.ndjson.gz
 
       vevents stats logs/ --since 1d --top 20
+
+      vevents stats logs/ --all
 
       vevents stats webhooks.ndjson --format json | jq .duplicates
       vevents stats webhooks.ndjson --format json | jq .timeline  # when

@@ -47,9 +47,9 @@ def validate(
     schemas: UserSchemas = None,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="text, json, junit or github.")] = (ReportFormat.text),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line (text format).")] = False,
     only_invalid: Annotated[
-        bool, typer.Option("--only-invalid", help="JSON: leave valid events out of `events`.")
+        bool, typer.Option("--only-invalid", help="With --format json: leave valid events out of `events`.")
     ] = False,
     expect: Annotated[
         Expect,
@@ -77,6 +77,10 @@ def validate(
       vevents validate "$FIXTURES" --allow-empty
 
       vevents validate webhooks.ndjson --type 'voucher.*' --since 2h
+
+      vevents validate fixtures/ --format json --only-invalid
+
+      vevents validate fixtures/ -q
     """
     from vevents_cli.model import passed
     from vevents_cli.output.validate import REPORTERS, Options

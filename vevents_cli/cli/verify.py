@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from typing import Annotated
 
@@ -22,6 +23,12 @@ from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 
 
+class VerifyFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
 def verify(
     paths: Paths = None,
     secret_value: Secret = None,
@@ -35,6 +42,14 @@ def verify(
             help="The x-voucherify-signature to check (else taken from the input's headers).",
         ),
     ] = None,
+    fmt: Annotated[
+        VerifyFormat,
+        typer.Option(
+            "--format",
+            help="text (a line per event), json (one document: events, unreadable, summary) or github "
+            "(::error annotations for mismatches and missing signatures).",
+        ),
+    ] = VerifyFormat.text,
 ) -> ExitStatus:
     """Check webhook signatures: HMAC-SHA256 of the body as received, or of its compact form.
 
@@ -48,6 +63,10 @@ def verify(
       vevents verify request.http --secret-file ~/.voucherify-secret
 
       vevents verify deliveries.ndjson
+
+      vevents verify deliveries.ndjson --format json | jq '.events[] | select(.verdict != "MATCH")'
+
+      vevents verify captured/ --format github  # in a GitHub Actions step
     """
     from vevents_cli.output import verify as render
     from vevents_cli.voucherify import signatures
@@ -56,5 +75,5 @@ def verify(
     config = run_config(inputs(paths), validate=False, facts=False, max_value_size=max_value_size)
     run = start_run(config, functools.partial(signatures.check, secret=key, signature=signature))
     body = functools.partial(signatures.check_body, secret=key, signature=signature)
-    checked, failed = render.write(run, console.streams(), body)
+    checked, failed = render.write(run, console.streams(), body, fmt.value)
     return ExitStatus.of(bool(failed or not checked))

@@ -15,6 +15,11 @@ object or array and ends mid-value starts a multi-line (pretty) value, read unti
 brackets balance -- unless the next line starts a new object (`{` in column 1) while the
 pending value is an object: then the pending line was cut, and is reported alone.
 
+Not JSON at all. A file named on the command line that is not called *.json, *.jsonl or
+*.ndjson, whose first line is plainly not JSON (no `{` or `[`: Markdown, YAML, text), is
+one unreadable item at that line (`NOT_JSON`), and the source ends there. Invalid UTF-8
+is reported at the line and byte column of its first bad byte.
+
 Bounds. No value is held beyond `limit` bytes (`--max-value-size`): a longer line is
 dropped as it is read (see `sources.lines`), a longer multi-line value is skipped to its
 end; each is one unreadable item. Reading and parsing are linear in the input's size.
@@ -28,6 +33,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,7 +43,18 @@ from vevents_cli.jsonout import loads as exact_loads
 from vevents_cli.model import Locator, Note, Read, Record, Unreadable
 from vevents_cli.pipeline import captures
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
-from vevents_cli.pipeline.sources import Dropped, Line, Problem, ReadFailed, Restart, Source, Splitter, lines
+from vevents_cli.pipeline.sources import (
+    STDIN_NAME,
+    Dropped,
+    Line,
+    Problem,
+    ReadFailed,
+    Restart,
+    Source,
+    Splitter,
+    is_event_file,
+    lines,
+)
 from vevents_cli.webhooks.saved import is_saved_delivery, saved_delivery
 
 BOM = b"\xef\xbb\xbf"
@@ -47,6 +64,7 @@ BINARY = "binary data, not JSON text"  # the source is given up there
 BINARY_LINE = "binary data in this line (NUL bytes): skipped"  # in a log that has given events: the rest is read
 GAVE_UP = f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
 REST_SKIPPED = "the rest of this source is skipped"
+NOT_JSON = "not JSON (its first line is not JSON, and its name is not *.json, *.jsonl or *.ndjson): skipped"
 
 _TOKEN = re.compile(rb'["{}\[\]]')
 _STRING_TAIL = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.S)
@@ -122,7 +140,7 @@ def _whole_object(name: str, stream: Any, limit: int, exact: bool) -> Iterator[R
 
 def ends_source(item: object) -> bool:
     """Whether reading a source stops at this item (binary data, nothing but errors, ...)."""
-    return isinstance(item, Unreadable) and item.reason in (BINARY, GAVE_UP, REST_SKIPPED)
+    return isinstance(item, Unreadable) and item.reason in (BINARY, GAVE_UP, REST_SKIPPED, NOT_JSON)
 
 
 def is_ndjson_name(name: str) -> bool:
@@ -222,6 +240,9 @@ class _Reader:
         self.exact = exact
         self.loads = exact_loads if exact else orjson.loads
         self.ndjson = ndjson
+        # a file named on the command line that is not called *.json, *.jsonl or *.ndjson (README.md,
+        # config.yaml): when its first line is plainly not JSON, it is not read any further
+        self.text_file = name != STDIN_NAME and not is_event_file(Path(name))
         self.number = 0
         self.records = 0
         self.errors = 0
@@ -317,6 +338,10 @@ class _Reader:
         if self.ndjson and truncated:
             yield from self._failed(Unreadable(Locator(self.name, self.number), CUT_LINE))
             return
+        if self.text_file and self.records == 0 and self.errors == 0 and stripped[:1] not in (b"{", b"["):
+            self.gave_up = True
+            yield Unreadable(Locator(self.name, self.number), NOT_JSON, raw=line.rstrip(b"\r\n"))
+            return
         yield from self._error(line.rstrip(b"\r\n"), exc, self.number)
 
     def _continue(self, line: bytes) -> Iterator[Read]:
@@ -391,8 +416,9 @@ class _Reader:
                 member = self.loads(span)
             except orjson.JSONDecodeError as exc:
                 self.errors += 1
-                where = Locator(self.name, at_line + exc.lineno - 1, at.index)
-                yield Unreadable(where, _reason(span, exc), exc.colno if exc.lineno > 1 else None, raw=span)
+                lines, column = _position(span, exc)
+                where = Locator(self.name, at_line + lines, at.index)
+                yield Unreadable(where, _reason(span, exc), column if lines or exc.lineno > 1 else None, raw=span)
                 continue
             if isinstance(member, dict):
                 self.records += 1
@@ -404,8 +430,9 @@ class _Reader:
             yield from self._failed(Unreadable(Locator(self.name, line), "empty array: no events", raw=raw))
 
     def _error(self, text: bytes, exc: orjson.JSONDecodeError, first_line: int) -> Iterator[Read]:
-        line = first_line + exc.lineno - 1
-        yield from self._failed(Unreadable(Locator(self.name, line), _reason(text, exc), exc.colno, raw=text))
+        lines, column = _position(text, exc)
+        where = Locator(self.name, first_line + lines)
+        yield from self._failed(Unreadable(where, _reason(text, exc), column, raw=text))
 
     def _failed(self, item: Unreadable) -> Iterator[Read]:
         """An unreadable value; a source with nothing but these for a while is given up."""
@@ -549,6 +576,19 @@ def _kind(value: Any) -> str:
     """A value's JSON type as a sentence says it: `null`, `a number`, `an object`..."""
     name = json_type(value, integer=False)
     return name if value is None else ("an " if name[0] in "aeiou" else "a ") + name
+
+
+def _position(text: bytes, exc: orjson.JSONDecodeError) -> tuple[int, int]:
+    """Where in `text` parsing failed: lines after its first, and the column (1-based). Invalid
+    UTF-8 is placed at its first bad byte (column in bytes), which orjson does not report."""
+    if "not valid UTF-8" not in exc.msg:
+        return exc.lineno - 1, exc.colno
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        start = text.rfind(b"\n", 0, bad.start) + 1
+        return text.count(b"\n", 0, bad.start), bad.start - start + 1
+    return exc.lineno - 1, exc.colno
 
 
 def _reason(text: bytes, exc: orjson.JSONDecodeError) -> str:

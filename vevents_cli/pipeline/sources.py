@@ -8,7 +8,9 @@ Folder walks read each real file once: a folder reached again (a link back up, a
 second link to one folder: same device and inode) is skipped with a note, and so is a
 file already read. Entries that cannot be read (a folder that cannot be listed, a
 broken link, a FIFO or device named *.json) are reported and the walk goes on. Hidden
-entries (names starting with ".") are skipped unless named on the command line.
+entries (names starting with ".") are skipped unless named on the command line, and so is
+tool configuration (`package.json`, `tsconfig*.json`, lock files, `node_modules/`,
+`vendor/`...: the list `.pre-commit-hooks.yaml` excludes), with one note each.
 
 `lines(stream, limit)` cuts a stream into lines without ever holding more than `limit`
 bytes of one line: a longer line is dropped as it is read (one `Dropped` in its place),
@@ -35,6 +37,16 @@ EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK = 1024 * 1024  # read at most this much at a time
 BINARY_AFTER = 64 * 1024  # an unfinished line longer than this with a NUL byte is binary data
+
+# Tool configuration a walk skips (the same list as .pre-commit-hooks.yaml's `exclude`).
+TOOL_FOLDERS = re.compile(
+    r"node_modules|bower_components|jspm_packages|vendor|\.vscode|\.idea|\.devcontainer|\.venv|venv"
+)
+TOOL_FILES = re.compile(
+    r"(package|package-lock|npm-shrinkwrap|composer|deno|bun|lerna|nx|project|turbo|vercel|firebase"
+    r"|renovate|angular|tsconfig[^/]*|jsconfig[^/]*|\.eslintrc|\.prettierrc|\.babelrc|\.swcrc)\.json"
+)
+TOOL_SKIPPED = "tool configuration, not events: skipped (name it on the command line to read it)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +151,9 @@ def _listing(
             is_folder = entry.is_dir()
         except OSError:
             is_folder = False
-        if is_folder:
+        if (TOOL_FOLDERS if is_folder else TOOL_FILES).fullmatch(entry.name):
+            yield Problem(str(path), TOOL_SKIPPED, note=True)
+        elif is_folder:
             yield path
         elif is_event_file(path):
             yield _file(path, entry, files)
