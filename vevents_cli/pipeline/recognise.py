@@ -13,7 +13,7 @@ from vevents_cli.voucherify import catalogue, dialects
 
 def recognise(record: Record, as_type: str | None = None) -> Event:
     """Tell the dialect and type of a record. Never raises on any JSON object."""
-    dialect = dialects.detect(record.value)
+    dialect = dialects.detect(record.value, as_type)
     reading = dialect.read(record.value, as_type)
     entry = catalogue.lookup(reading.type)
     return Event(

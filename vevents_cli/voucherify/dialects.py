@@ -1,7 +1,8 @@
 """The four payload shapes Voucherify sends, as one table: `DIALECTS`.
 
 - `v2024`: project-settings webhook `{id, project_id, created_at, type, data, source, event}`
-  (also a minimal hand-written `{type, data}` with any of `id`/`project_id`/`created_at`);
+  (also a minimal hand-written `{type, data}` with any of `id`/`project_id`/`created_at`, and
+  a known event type's `{type, data}` or `{type}` alone: a test suite's fixture);
 - `distribution`: the same envelope with `source.object == "distribution"`; `type` is the
   name the user gave the distribution, the real type is `event.type`;
 - `legacy`: the v2018 Event object `{id, object: "event", type, data: {object, ...}}`;
@@ -42,7 +43,7 @@ class Reading:
 class Dialect:
     name: str
     description: str
-    detect: Callable[[dict[str, Any]], bool]
+    detect: Callable[[dict[str, Any], str | None], bool]  # (payload, --as TYPE)
     read: Callable[[dict[str, Any], str | None], Reading]  # (payload, --as TYPE)
     wrap: Callable[[Any, str, str, str | None], dict[str, Any]]  # (data, type, created_at, name)
     data_pointer: str  # where the data sits in the payload (RFC 6901)
@@ -72,26 +73,31 @@ def _dict(value: Any) -> dict[str, Any]:
 # --- detection and reading ------------------------------------------------------------------------
 
 
-def _is_legacy(payload: dict[str, Any]) -> bool:
+def _is_legacy(payload: dict[str, Any], _as: str | None = None) -> bool:
     return payload.get("object") == "event" and isinstance(payload.get("data"), dict)
 
 
 _ENVELOPE_IDS = ("id", "project_id", "created_at")
 
 
-def _is_enveloped(payload: dict[str, Any]) -> bool:
-    """The v2024 envelope, or a minimal one written by hand (`type` + `data` + an id or time):
-    read as v2024, so its envelope check names the members it lacks."""
-    if "data" not in payload:
-        return False
+def _is_enveloped(payload: dict[str, Any], as_type: str | None = None) -> bool:
+    """The v2024 envelope, or a minimal one written by hand: `type` + `data` + an id or time,
+    or a known event type's name in `type` (any `type`, given `--as`) with `data` or nothing
+    else (a test fixture's `{"type": "campaign.updated", "data": {...}}`). Read as v2024, so
+    its envelope check names the members it lacks."""
     if isinstance(payload.get("source"), dict) or isinstance(payload.get("event"), dict):
+        return "data" in payload
+    etype = payload.get("type")
+    if not isinstance(etype, str) or "source" in payload or "event" in payload:
+        return False
+    if "data" in payload and any(key in payload for key in _ENVELOPE_IDS):
         return True
-    minimal = isinstance(payload.get("type"), str) and "source" not in payload and "event" not in payload
-    return minimal and any(key in payload for key in _ENVELOPE_IDS)
+    known = as_type is not None or catalogue.lookup(etype) is not None
+    return known and ("data" in payload or len(payload) == 1)
 
 
-def _is_distribution(payload: dict[str, Any]) -> bool:
-    return _is_enveloped(payload) and _dict(payload.get("source")).get("object") == "distribution"
+def _is_distribution(payload: dict[str, Any], as_type: str | None = None) -> bool:
+    return _is_enveloped(payload, as_type) and _dict(payload.get("source")).get("object") == "distribution"
 
 
 def _envelope_reading(payload: dict[str, Any], etype: str | None, name: str | None) -> Reading:
@@ -106,9 +112,13 @@ def _envelope_reading(payload: dict[str, Any], etype: str | None, name: str | No
     )
 
 
-def _read_v2024(payload: dict[str, Any], _as: str | None) -> Reading:
+def _read_v2024(payload: dict[str, Any], as_type: str | None) -> Reading:
+    """`--as TYPE` names the type (its own `type`, if another, is then the name it was given)."""
     event = _dict(payload.get("event"))
-    return _envelope_reading(payload, _str(payload.get("type")) or _str(event.get("type")), None)
+    given = _str(payload.get("type")) or _str(event.get("type"))
+    if as_type is None or as_type == given:
+        return _envelope_reading(payload, given, None)
+    return _envelope_reading(payload, as_type, given)
 
 
 def _read_distribution(payload: dict[str, Any], _as: str | None) -> Reading:
@@ -275,7 +285,7 @@ DIALECTS: dict[str, Dialect] = {
     BARE: Dialect(
         BARE,
         "the data object alone; type from --as or its shape",
-        lambda payload: True,
+        lambda payload, as_type: True,
         _read_bare,
         _wrap_bare,
         data_pointer="",
@@ -305,9 +315,10 @@ def schema_file(name: str) -> str | None:
 _DETECTION = tuple((d.detect, d) for d in DIALECTS.values())
 
 
-def detect(payload: dict[str, Any]) -> Dialect:
+def detect(payload: dict[str, Any], as_type: str | None = None) -> Dialect:
+    """The payload's dialect (`--as TYPE` makes a `{type, data}` with any type an envelope)."""
     for holds, dialect in _DETECTION:
-        if holds(payload):
+        if holds(payload, as_type):
             return dialect
     raise AssertionError("bare detects every payload")
 
