@@ -189,6 +189,7 @@ class Voucher:
     id: str | None
     code: str | None
     type: str | None
+    gift_balance: int | float | None = None  # a gift card's credits (minor units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +216,7 @@ class Redemption:
 
 @dataclass(frozen=True, slots=True)
 class Reward:
+    id: str | None
     name: str | None
     type: str | None
 
@@ -263,12 +265,12 @@ class Summary:
     order: Order | None = None
     redemption: Redemption | None = None
     reward: Reward | None = None
+    issued_voucher: Voucher | None = None  # the voucher issued as the reward (a gift card with its credits)
     segment: str | None = None
     tier: Tier | None = None
     points: Points | None = None
     gift: Gift | None = None
     changes: tuple[Change, ...] = ()
-    gift_card_balance: int | float | None = None  # the voucher's own gift balance, if a gift card
 
     @property
     def valid(self) -> bool | None:

@@ -179,6 +179,7 @@ CAMPAIGN_FROM = ("campaign",)
 ORDER_FROM = ("order", "redemption.order")
 REDEMPTION_FROM = ("redemption",)
 REWARD_FROM = ("reward",)
+ISSUED_VOUCHER_FROM = ("reward.voucher",)  # the voucher a reward gave (legacy: the related event's)
 SEGMENT_FROM = ("segment",)
 # The voucher a redemption used: a loyalty card's redemption `amount` is points, not minor units.
 REDEEMED_VOUCHER_FROM = ("redemption.voucher", "voucher")
