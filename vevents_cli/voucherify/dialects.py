@@ -7,7 +7,8 @@
   name the user gave the distribution, the real type is `event.type`;
 - `legacy`: the v2018 Event object `{id, object: "event", type, data: {object, ...}}`;
   `type` may be a campaign webhook's custom name, `data.related_object.type` the real type;
-- `bare`: only the `data` object; its type comes from `--as` or from its shape.
+- `bare`: only the `data` object; its type comes from `--as`, else its file or folder name
+  when that is a known type (`catalogue.type_named_by`), else its shape.
 
 Each `Dialect` says how to detect it, where the type, custom name, id, time and data are,
 which schema level, envelope schema file and pointers validation uses, and how to wrap a
@@ -55,6 +56,7 @@ class Dialect:
     related_data: bool = False  # the data schema applies only when a related event names the type
     changes: bool = False  # `data.previous_attributes` says what changed (old -> new)
     custom_payloads: bool = False  # data sharing no member with its type's schema is the user's own
+    type_from_path: bool = False  # without --as, a fixture's file or folder name may name its type
 
     @property
     def envelope_file(self) -> str | None:
@@ -293,6 +295,7 @@ DIALECTS: dict[str, Dialect] = {
         envelope=False,
         level="default",
         needs_schema=True,
+        type_from_path=True,
     ),
 }
 NAMES: tuple[str, ...] = (V2024, DISTRIBUTION, LEGACY, BARE)  # the order users see them in
