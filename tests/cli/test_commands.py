@@ -111,7 +111,8 @@ def test_validate_github_annotations(mixed: Path) -> None:
     lines = result.stdout.splitlines()
     # Properties escape ':' and ','; the message part only '%' and newlines.
     assert (
-        f"::error file={mixed},line=2,col={broken_columns()[0]},title=voucher.published::/data/voucher/code: required member is missing" in lines
+        f"::error file={mixed},line=2,col={broken_columns()[0]},"
+        "title=voucher.published::/data/voucher/code: required member is missing" in lines
     )
     assert any(line.startswith(f"::error file={mixed},line=3,col=2,title=unreadable::") for line in lines)
     assert result.exit_code == 1

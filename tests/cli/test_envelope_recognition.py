@@ -76,7 +76,12 @@ def test_a_type_alone_is_an_envelope_missing_its_members() -> None:
     lines = result.stdout.splitlines()[:-1]
     assert all(" campaign.updated " in line for line in lines)
     assert {line.split(" ")[2].rstrip(":") for line in lines} == {
-        "/id", "/project_id", "/created_at", "/data", "/source", "/event"
+        "/id",
+        "/project_id",
+        "/created_at",
+        "/data",
+        "/source",
+        "/event",
     }
     assert all(line.endswith("required member is missing") for line in lines), lines
 

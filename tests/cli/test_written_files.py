@@ -231,7 +231,8 @@ def test_the_readme_split_examples_run_in_order_and_their_fixtures_validate(tmp_
 
 
 def test_bare_fixtures_take_their_type_from_their_folder_or_file_name(tmp_path: Path) -> None:
-    log = write_ndjson(tmp_path / "log.ndjson", [samples.sample(t) for t in ("redemption.succeeded", "redemption.failed")])
+    alike = ("redemption.succeeded", "redemption.failed")
+    log = write_ndjson(tmp_path / "log.ndjson", [samples.sample(t) for t in alike])
     out = tmp_path / "fx"
     assert invoke("split", str(log), "--out", str(out), "--bare").exit_code == 0
     report = orjson.loads(invoke("validate", "--format", "json", str(out)).stdout)

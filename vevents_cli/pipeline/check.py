@@ -266,10 +266,8 @@ def _disagreement(event: Event, members: frozenset[str]) -> tuple[list[SchemaErr
     data, at = event.data, DIALECTS[event.dialect].data_pointer
     if members.isdisjoint(data):
         itself = _resource_member(event, data)
-        if itself is not None:
-            message = _itself(itself, at)
-        else:
-            message = f"data has none of the members of a {event.type} event"
+        none = f"data has none of the members of a {event.type} event"
+        message = _itself(itself, at) if itself is not None else none
         return [SchemaError(at, message, "type-agreement")], []
     unknown = data.keys() - members
     if unknown:
