@@ -63,7 +63,9 @@ def problem(source: Problem) -> Unreadable | Note:
     return kind(Locator(source.name, 0), source.reason)
 
 
-def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Read]:
+def read_source(
+    source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False, arrays_whole: bool = False
+) -> Iterator[Read]:
     try:
         stream = source.open()
     except OSError as exc:
@@ -76,12 +78,15 @@ def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False
             if whole is not None:
                 yield from whole
                 return
-        yield from read_lines(source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact)
+        yield from read_lines(
+            source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact, arrays_whole=arrays_whole
+        )
     finally:
         if source.path is not None:
             stream.close()
 
 
+ARRAY_BODY = "top-level value is an array, not an event object"
 WHOLE_FILE = 1024 * 1024  # a file this small holding one object is read in one go
 
 
@@ -136,6 +141,7 @@ def read_lines(
     ndjson: bool = False,
     limit: int = MAX_VALUE_SIZE,
     exact: bool = False,
+    arrays_whole: bool = False,
 ) -> Iterator[Read]:
     """Cut lines of one source into records (the heart of the reader).
 
@@ -146,9 +152,11 @@ def read_lines(
     file (see `parallel`), cut just after a line that held a whole object: it starts in
     the state a serial reader has there. `exact`: integers beyond 64 bits are read exactly
     (see `exact`; for commands that write payloads back), else as orjson reads them (floats).
+    `arrays_whole`: a top-level array is one body, its bytes kept whole (an `Unreadable` with
+    `raw`: `verify` checks the signature of the bytes as signed), not its members.
     """
     it = iter(lines)
-    reader = _Reader(name, limit, ndjson, exact)
+    reader = _Reader(name, limit, ndjson, exact, arrays_whole)
     reader.number = first_line - 1
     if first_line > 1:
         reader.records = 1  # the source has had events before this chunk
@@ -180,7 +188,12 @@ def read_lines(
 
 
 def read_chunk(
-    name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_SIZE, exact: bool = False
+    name: str,
+    data: bytes,
+    first_line: int,
+    limit: int = MAX_VALUE_SIZE,
+    exact: bool = False,
+    arrays_whole: bool = False,
 ) -> Iterator[Read]:
     """`read_lines` of a chunk of an NDJSON file (see `parallel`), with a fast path.
 
@@ -210,14 +223,17 @@ def read_chunk(
     if pos < size:
         splitter = Splitter(limit)
         rest = itertools.chain(splitter.feed(data[pos:]), splitter.end())
-        yield from read_lines(name, rest, first_line=number + 1, ndjson=True, limit=limit, exact=exact)
+        yield from read_lines(
+            name, rest, first_line=number + 1, ndjson=True, limit=limit, exact=exact, arrays_whole=arrays_whole
+        )
 
 
 class _Reader:
     """State of one source's reading: the pending multi-line value, counts."""
 
-    def __init__(self, name: str, limit: int, ndjson: bool, exact: bool) -> None:
+    def __init__(self, name: str, limit: int, ndjson: bool, exact: bool, arrays_whole: bool = False) -> None:
         self.name = name
+        self.arrays_whole = arrays_whole
         self.limit = limit
         self.exact = exact
         self.loads = exact_loads if exact else orjson.loads
@@ -377,7 +393,12 @@ class _Reader:
 
     def _array(self, raw: bytes, line: int) -> Iterator[Read]:
         """The members of the array `raw` (whole: its brackets balance), each parsed on its own:
-        memory holds one member's objects at a time, and a bad member costs only itself."""
+        memory holds one member's objects at a time, and a bad member costs only itself.
+        With `arrays_whole`, the array is one body instead: its bytes, as they were read."""
+        if self.arrays_whole:
+            self.records += 1  # (a body read whole: the source is not unreadable for it)
+            yield Unreadable(Locator(self.name, line), ARRAY_BODY, raw=raw)
+            return
         index = 0
         for span, at_line, closing in _members(raw, line):
             if not span:
