@@ -17,7 +17,18 @@ from typing import TYPE_CHECKING, Any
 from vevents_cli import jsonout
 from vevents_cli.model import Summary, Voucher
 from vevents_cli.output.streams import Streams, drain, paint, write_to
-from vevents_cli.output.text import DASH, amount, join, json_text, number, safe, shorten, sign_style, signed
+from vevents_cli.output.text import (
+    DASH,
+    amount,
+    join,
+    json_text,
+    number,
+    received_json_text,
+    safe,
+    shorten,
+    sign_style,
+    signed,
+)
 from vevents_cli.pipeline.runner import identity
 from vevents_cli.voucherify import catalogue
 
@@ -354,11 +365,11 @@ def panel(s: Summary, raw: bool = False) -> Panel:
 
 
 def raw_text(s: Summary) -> str:
-    """The payload as pretty JSON (after its HTTP headers, if any), outside any box so it can
-    be copied: terminal-safe, yet valid JSON with the payload's exact values."""
+    """The payload as received, its bytes (after its HTTP headers, if any), outside any box so
+    it can be copied: terminal-safe, yet valid JSON with the payload's exact values."""
     headers = s.event.headers
     head = "".join(f"{safe(k)}: {safe(v)}\n" for k, v in headers.items()) + "\n" if headers else ""
-    return head + json_text(s.event.payload, indent=True)
+    return head + received_json_text(s.event.raw)
 
 
 # --- a whole run --------------------------------------------------------------------------
