@@ -401,7 +401,8 @@ def test_a_top_level_array_body_is_checked_whole(tmp_path: Path, pretty: bool) -
     assert result.exit_code == 0, result.output
     form = "compact" if pretty else "raw"
     assert lines(result) == [
-        f"{path}:1  not an event  MATCH ({form}) — note: the body is a JSON array of 2, checked whole (the bytes signed)"
+        f"{path}:1  not an event  MATCH ({form}) — note: "
+        "the body is a JSON array of 2, checked whole (the bytes signed)"
     ]
     member = verify(str(path), "--secret", SECRET, "--signature", hmac_hex(orjson.dumps(events[0])))
     assert member.exit_code == 1 and len(lines(member)) == 1 and "MISMATCH" in lines(member)[0]
