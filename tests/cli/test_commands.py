@@ -193,9 +193,15 @@ def test_show_json_has_exactly_the_documented_keys() -> None:
         "gift",
         "order",
         "redemption",
+        "reward",
+        "issued_voucher",
+        "tier",
+        "segment",
+        "changes",
         "valid",
     ]
     assert list(event["customer"]) == ["id", "source_id", "name", "email"]
+    assert list(event["voucher"]) == ["id", "code", "type", "gift_balance"]
     assert event["valid"] is True
 
 
