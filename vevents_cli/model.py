@@ -51,6 +51,7 @@ class Record:
     value: dict[str, Any]
     headers: Mapping[str, str] | None = None
     delivery: Delivery | None = None
+    offset: int = 0  # characters before `raw` on its first line (a value after another on one line)
 
 
 @dataclass(frozen=True, slots=True)

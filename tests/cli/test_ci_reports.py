@@ -255,3 +255,14 @@ def test_show_exits_0_with_invalid_events_and_1_with_unreadable_input(fixtures: 
     result = invoke("show", *view, str(fixtures))
     assert result.exit_code == 1
     assert f"vevents: {fixtures / 'cut.json'}:1" in result.stderr
+
+
+def test_values_one_after_another_on_a_line_get_their_own_columns(tmp_path: Path) -> None:
+    """`cat a.json b.json` of compact bodies (and leading blanks): each error at its own column."""
+    body = orjson.dumps(broken(*BREAKS[0]))
+    path = tmp_path / "cat.json"
+    path.write_bytes(b"  " + body + b" " + body + b"\n")
+    at = body.index(b'"code":' + str(MARK).encode())
+    columns = [2 + at + 1, 2 + len(body) + 1 + at + 1]
+    lines = invoke("validate", str(path)).stdout.splitlines()[:-1]
+    assert [line.split(" ")[0] for line in lines] == [f"{path}:1:{c}" for c in columns]

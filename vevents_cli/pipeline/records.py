@@ -249,7 +249,8 @@ class _Reader:
         self.start = 0
         self.scan = _Scan()
 
-    def feed(self, line: bytes) -> Iterator[Read]:
+    def feed(self, line: bytes, offset: int = 0) -> Iterator[Read]:
+        """Read one line (or what is left of it, `offset` characters in)."""
         while True:  # a line may hold values one after another (`cat a.json b.json`): each in turn
             if self.pending or self.skipping:
                 yield from self._continue(line)
@@ -267,12 +268,16 @@ class _Reader:
                     yield from self._not_a_line(line, exc)
                     return
                 value, cut = first  # not NDJSON evidence: the line holds more than one value
-                yield from self._emit(value, line[:cut].strip(), self.number)
-                line = line[cut:].lstrip(b" \t")
+                piece = line[:cut]
+                lead = len(piece) - len(piece.lstrip())
+                yield from self._emit(value, piece.strip(), self.number, offset + _chars(piece[:lead]))
+                rest = line[cut:]
+                line = rest.lstrip(b" \t")
+                offset += _chars(piece) + len(rest) - len(line)
                 continue
             if isinstance(value, dict):
                 self.ndjson = True
-            yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
+            yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
             return
 
     def mark(self, mark: Dropped | Restart) -> Iterator[Read]:
@@ -376,15 +381,15 @@ class _Reader:
                 else:
                     yield from self._emit(value, head, self.start)
         if tail.strip():
-            yield from self.feed(tail)
+            yield from self.feed(tail, _chars(line[:end]))
 
-    def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Read]:
+    def _emit(self, value: Any, raw: bytes, line: int, offset: int = 0) -> Iterator[Read]:
         if isinstance(value, dict):
             self.records += 1
             if is_saved_delivery(value):  # a delivery saved by `vevents listen --save`
                 yield saved_delivery(Locator(self.name, line), value, self.exact)
                 return
-            yield Record(Locator(self.name, line), raw, value)
+            yield Record(Locator(self.name, line), raw, value, offset=offset)
         elif isinstance(value, list):
             yield from self._array(raw, line)
         else:
@@ -564,6 +569,11 @@ def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
                 return
             start, after_comma = m.end(), True
         pos = end + 1
+
+
+def _chars(text: bytes) -> int:
+    """How many characters `text` is on screen (a column count)."""
+    return len(text.decode("utf-8", "replace"))
 
 
 def _kind(value: Any) -> str:
