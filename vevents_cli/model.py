@@ -52,6 +52,7 @@ class Record:
     value: dict[str, Any]
     headers: Mapping[str, str] | None = None
     delivery: Delivery | None = None
+    offset: int = 0  # characters before `raw` on its first line (a value after another on one line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +189,7 @@ class Voucher:
     id: str | None
     code: str | None
     type: str | None
+    gift_balance: int | float | None = None  # a gift card's credits (minor units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ class Redemption:
 
 @dataclass(frozen=True, slots=True)
 class Reward:
+    id: str | None
     name: str | None
     type: str | None
 
@@ -270,12 +273,12 @@ class Summary:
     order: Order | None = None
     redemption: Redemption | None = None
     reward: Reward | None = None
+    issued_voucher: Voucher | None = None  # the voucher issued as the reward (a gift card with its credits)
     segment: str | None = None
     tier: Tier | None = None
     points: Points | None = None
     gift: Gift | None = None
     changes: tuple[Change, ...] = ()
-    gift_card_balance: int | float | None = None  # the voucher's own gift balance, if a gift card
     transaction: Transaction | None = None  # not in `show --format json`: the ledger's key and tie-break
     pending_balance: int | float | None = None  # pending points after the event (loyalty), not in JSON
 

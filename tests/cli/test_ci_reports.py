@@ -222,10 +222,26 @@ def test_a_missing_required_member_points_at_its_parent(tmp_path: Path) -> None:
     )
 
 
-def test_one_line_events_keep_their_line(tmp_path: Path) -> None:
-    log = write_ndjson(tmp_path / "log.ndjson", [samples.sample("voucher.published"), broken(*BREAKS[0])])
-    assert invoke("validate", str(log)).stdout.startswith(f"{log}:2 voucher.published /data/voucher/code: ")
-    assert f"::error file={log},line=2,title=" in invoke("validate", "--format", "github", str(log)).stdout
+def test_one_line_events_get_the_column_of_the_member_in_every_format(tmp_path: Path) -> None:
+    """A compact body (how Voucherify sends every delivery) and an NDJSON log: the member's
+    column within its line, in text, JSON, GitHub and JUnit."""
+    payload = broken(*BREAKS[0])
+    log = write_ndjson(tmp_path / "log.ndjson", [samples.sample("voucher.published"), payload])
+    line = log.read_bytes().splitlines()[1].decode()
+    column = line.index('"code":' + str(MARK)) + 1
+    body = tmp_path / "body.json"
+    body.write_bytes(orjson.dumps(payload))
+    assert body.read_bytes().index(b'"code":' + str(MARK).encode()) + 1 == column
+    for path, number in ((log, 2), (body, 1)):
+        at = f"{path}:{number}:{column}"
+        assert invoke("validate", str(path)).stdout.startswith(f"{at} voucher.published /data/voucher/code: ")
+        github = invoke("validate", "--format", "github", str(path)).stdout
+        assert f"::error file={path},line={number},col={column},title=" in github
+        doc = orjson.loads(invoke("validate", "--format", "json", str(path)).stdout)
+        (error,) = doc["events"][-1]["errors"]
+        assert (error["line"], error["column"]) == (number, column)
+        junit = ET.fromstring(invoke("validate", "--format", "junit", str(path)).stdout_bytes)
+        assert any(f"{at} " in (case.findtext("failure") or "") for case in junit.iter("testcase"))
 
 
 # --- show only looks -----------------------------------------------------------------------------
@@ -239,3 +255,14 @@ def test_show_exits_0_with_invalid_events_and_1_with_unreadable_input(fixtures: 
     result = invoke("show", *view, str(fixtures))
     assert result.exit_code == 1
     assert f"vevents: {fixtures / 'cut.json'}:1" in result.stderr
+
+
+def test_values_one_after_another_on_a_line_get_their_own_columns(tmp_path: Path) -> None:
+    """`cat a.json b.json` of compact bodies (and leading blanks): each error at its own column."""
+    body = orjson.dumps(broken(*BREAKS[0]))
+    path = tmp_path / "cat.json"
+    path.write_bytes(b"  " + body + b" " + body + b"\n")
+    at = body.index(b'"code":' + str(MARK).encode())
+    columns = [2 + at + 1, 2 + len(body) + 1 + at + 1]
+    lines = invoke("validate", str(path)).stdout.splitlines()[:-1]
+    assert [line.split(" ")[0] for line in lines] == [f"{path}:1:{c}" for c in columns]

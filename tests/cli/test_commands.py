@@ -26,6 +26,15 @@ def broken_published() -> dict:
     return {**PUBLISHED, "data": data}
 
 
+def broken_columns() -> tuple[int, int]:
+    """Columns, in the broken event's line, of `data.voucher` (where its missing `code` is
+    reported) and of its integer `id`."""
+    event = broken_published()
+    line = orjson.dumps(event)
+    voucher = line.index(b'"voucher":' + orjson.dumps(event["data"]["voucher"])) + 1
+    return voucher, line.index(b'"id":12345') + 1
+
+
 @pytest.fixture
 def mixed(tmp_path: Path) -> Path:
     """A log with one valid event, one invalid event and one unreadable line."""
@@ -41,8 +50,9 @@ def test_validate_text_lists_each_error_then_a_summary(mixed: Path) -> None:
     result = invoke("validate", str(mixed))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert f"{mixed}:2 voucher.published /data/voucher/id: expected string or null, got integer" in lines
-    assert f"{mixed}:2 voucher.published /data/voucher/code: required member is missing" in lines
+    voucher, id_ = broken_columns()
+    assert f"{mixed}:2:{id_} voucher.published /data/voucher/id: expected string or null, got integer" in lines
+    assert f"{mixed}:2:{voucher} voucher.published /data/voucher/code: required member is missing" in lines
     assert lines[-1] == "1 valid, 1 invalid, 1 unreadable"
     assert f"vevents: {mixed}:3:2: " in result.stderr
 
@@ -76,7 +86,7 @@ def test_validate_json_document(mixed: Path) -> None:
         "message": "required member is missing",
         "validator": "required",
         "line": 2,
-        "column": None,
+        "column": broken_columns()[0],
     } in invalid["errors"]
     assert doc["unreadable"] == [
         {"source": str(mixed), "line": 3, "column": 2, "error": doc["unreadable"][0]["error"], "ok": False}
@@ -101,7 +111,8 @@ def test_validate_github_annotations(mixed: Path) -> None:
     lines = result.stdout.splitlines()
     # Properties escape ':' and ','; the message part only '%' and newlines.
     assert (
-        f"::error file={mixed},line=2,title=voucher.published::/data/voucher/code: required member is missing" in lines
+        f"::error file={mixed},line=2,col={broken_columns()[0]},"
+        "title=voucher.published::/data/voucher/code: required member is missing" in lines
     )
     assert any(line.startswith(f"::error file={mixed},line=3,col=2,title=unreadable::") for line in lines)
     assert result.exit_code == 1
@@ -182,9 +193,15 @@ def test_show_json_has_exactly_the_documented_keys() -> None:
         "gift",
         "order",
         "redemption",
+        "reward",
+        "issued_voucher",
+        "tier",
+        "segment",
+        "changes",
         "valid",
     ]
     assert list(event["customer"]) == ["id", "source_id", "name", "email"]
+    assert list(event["voucher"]) == ["id", "code", "type", "gift_balance"]
     assert event["valid"] is True
 
 

@@ -3,6 +3,7 @@ changes with their new values, on the bundled samples and the vendor's own examp
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,86 @@ def test_a_redeemed_voucher_type_of_any_json_kind_is_shown(tmp_path: Path, wrong
         result = invoke(*args, str(log))
         assert result.exit_code == 0, (args, result.output[-500:])
         assert "internal error" not in result.output
+
+
+# --- the panel and the JSON record carry the same facts ----------------------------------------
+
+PANEL_KEYS = {  # a panel row's label -> the JSON record's member holding the same fact
+    "customer": "customer",
+    "voucher": "voucher",
+    "campaign": "campaign",
+    "points": "points",
+    "gift credits": "gift",
+    "order": "order",
+    "redemption": "redemption",
+    "reward": "reward",
+    "issued voucher": "issued_voucher",
+    "loyalty tier": "tier",
+    "segment": "segment",
+    "changed": "changes",
+}
+NOT_FACTS = ("event", "validity", "warning", "note")
+FORMATTED = re.compile(r"[-+]?[\d,.]+\b|balance |pending |gift balance ")  # numbers as the panel writes them
+
+
+def _leaves(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*map(_leaves, value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*map(_leaves, value)) if value else set()
+    return {str(value)} if value is not None else set()
+
+
+def _panel_rows(text: str) -> list[list[tuple[str, str]]]:
+    """Each panel's (label, value) rows, continuation lines joined to their row."""
+    panels: list[list[tuple[str, str]]] = []
+    for line in text.splitlines():
+        if line.startswith("╭"):
+            panels.append([])
+        elif line.startswith("│"):
+            inner = line.strip("│ ").rstrip()
+            label, _, value = inner.partition("  ")
+            if line[2] != " ":
+                panels[-1].append((label.strip(), value.strip()))
+            else:
+                last_label, last_value = panels[-1][-1]
+                panels[-1][-1] = (last_label, f"{last_value} {inner.strip()}")
+    return panels
+
+
+def every_sample() -> list[dict[str, Any]]:
+    from vevents_cli.voucherify import catalogue, dialects
+
+    events = [
+        samples.sample(entry.name, dialect)
+        for entry in catalogue.CATALOGUE.values()
+        for dialect in dialects.for_type(entry)
+        if dialect != "bare" and samples.sample_path(entry.name) is not None
+    ]
+    return events + [payload for _, payload in vendor_examples()]
+
+
+def test_every_fact_of_the_panel_is_in_the_json_record(tmp_path: Path) -> None:
+    """For every sample in every dialect (and the vendor's examples): each panel row has its
+    member in the `show --format json` record, and each name, code, id or type the row shows
+    is a value of that member."""
+    log = write_ndjson(tmp_path / "all.ndjson", every_sample())
+    text = invoke("show", str(log), env={"COLUMNS": "400"}).stdout
+    records = ndjson(invoke("show", "--format", "json", str(log)).stdout)
+    panels = _panel_rows(text)
+    assert len(panels) == len(records) > 250
+    seen = set()
+    for rows, record in zip(panels, records, strict=True):
+        for label, value in rows:
+            if label in NOT_FACTS:
+                continue
+            key = PANEL_KEYS[label]  # a panel label with no JSON member fails here
+            seen.add(key)
+            assert record[key] not in (None, [], {}), (record["type"], label)
+            leaves = _leaves(record[key])
+            words = value.split(" -> ") if key == "tier" else value.split(" · ")
+            words = [w for w in words if w and w != "—" and not FORMATTED.match(w)]
+            if key != "changes":
+                for word in words:
+                    assert word in leaves, (record["type"], record["dialect"], label, word, leaves)
+    assert {"reward", "issued_voucher", "voucher", "points", "customer"} <= seen

@@ -324,6 +324,26 @@ def test_raw_table_and_panels_print_the_payload_copyably(logs: Path) -> None:
     assert orjson.loads(shown[shown.index("╯\n") + 2 :]) == payload
 
 
+@pytest.mark.parametrize("indent", [None, 4])
+def test_raw_panels_print_the_body_as_received(tmp_path: Path, indent: int | None) -> None:
+    """A compact body (as Voucherify sends it) stays compact, a pretty one keeps its own
+    layout; characters that could drive a terminal are still `\\u` escapes, the text valid JSON."""
+    import json
+
+    payload = samples.sample("voucher.published")
+    payload["data"]["voucher"]["metadata"] = {"note": "csi \u009b31m, bidi \u202e and escape \x1b[2J inside"}
+    body = json.dumps(payload, indent=indent, separators=None if indent else (",", ":"), ensure_ascii=False)
+    path = tmp_path / "body.json"
+    path.write_bytes(body.encode())
+    expected = body.replace("\u009b", "\\u009b").replace("\u202e", "\\u202e").replace("\x1b", "\\u001b")
+    piped = invoke("show", "--raw", str(path)).stdout
+    assert piped[piped.index("╯\n") + 2 :] == expected + "\n"
+    _, shown = on_terminal("show", "--raw", str(path), env={"NO_COLOR": "1"})
+    after = shown[shown.index("╯\n") + 2 :]
+    assert after.rstrip("\n") == expected and orjson.loads(after) == payload
+    assert "\x1b[2J" not in shown and "\u009b" not in shown and "\u202e" not in shown
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.recursive(

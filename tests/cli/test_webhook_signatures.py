@@ -300,9 +300,11 @@ def test_a_fifo_and_stdin_are_read_once(tmp_path: Path, payload: dict) -> None:
 
 
 @pytest.mark.parametrize("layout", ["pretty", "compact", "spaced"])
-def test_members_of_an_array_of_deliveries_are_checked_over_their_own_bytes(tmp_path: Path, layout: str) -> None:
+def test_an_array_of_deliveries_is_one_body_not_its_members(tmp_path: Path, layout: str) -> None:
+    """A file holding an array is one body (what a sender signed): a member's signature does
+    not match it, and the members are not checked apart (none carries its own signature)."""
     deliveries = [sample("voucher.published"), sample("customer.created"), sample("redemption.succeeded")]
-    if layout == "pretty":  # each member as its sender wrote it: not compact, so only its own bytes match
+    if layout == "pretty":
         text = orjson.dumps(deliveries, option=orjson.OPT_INDENT_2)
         members = [orjson.dumps(d, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n  ") for d in deliveries]
     else:
@@ -312,12 +314,15 @@ def test_members_of_an_array_of_deliveries_are_checked_over_their_own_bytes(tmp_
         ]
         text = b"[" + b",\n ".join(members) + b"]\n"
     assert all(m in text for m in members)
-    (tmp_path / "batch.json").write_bytes(text)
-    for index, member in enumerate(members):
-        result = verify(str(tmp_path / "batch.json"), "--secret", SECRET, "--signature", hmac_hex(member))
-        out = lines(result)
-        assert f"[{index}]  {deliveries[index]['type']}  MATCH (raw)" in out[index], out
-        assert sum("MATCH (raw)" in line for line in out) == 1, out
+    path = tmp_path / "batch.json"
+    path.write_bytes(text)
+    for member in members:
+        out = lines(verify(str(path), "--secret", SECRET, "--signature", hmac_hex(member)))
+        assert len(out) == 1 and out[0].startswith(f"{path}:1  not an event  MISMATCH"), out
+    whole = lines(verify(str(path), "--secret", SECRET, "--signature", hmac_hex(text)))
+    assert whole == [
+        f"{path}:1  not an event  MATCH (raw) — note: the body is a JSON array of 3, checked whole (the bytes signed)"
+    ]
 
 
 NOT_JSON = [b"  message  ", b"<xml>not json</xml>", b'"a JSON string, not an object"', b"[]"]
@@ -382,3 +387,22 @@ def test_the_vendors_own_test_vectors(tmp_path: Path) -> None:
         assert f"MATCH ({form})" in line, (body, line)
         is_json = body.strip()[:1] in (b"{", b"[")
         assert ("not an event" in line) is not is_json, line
+
+
+@pytest.mark.parametrize("pretty", [False, True])
+def test_a_top_level_array_body_is_checked_whole(tmp_path: Path, pretty: bool) -> None:
+    """The body is what was signed: a file holding a JSON array (compact as received, or
+    pretty-printed) is one body, one line, the HMAC of its bytes; never its members apart."""
+    events = [sample("voucher.published"), sample("customer.rewarded")]
+    compact = orjson.dumps(events)
+    path = tmp_path / "array.json"
+    path.write_bytes(orjson.dumps(events, option=orjson.OPT_INDENT_2) + b"\n" if pretty else compact)
+    result = verify(str(path), "--secret", SECRET, "--signature", hmac_hex(compact))
+    assert result.exit_code == 0, result.output
+    form = "compact" if pretty else "raw"
+    assert lines(result) == [
+        f"{path}:1  not an event  MATCH ({form}) — note: "
+        "the body is a JSON array of 2, checked whole (the bytes signed)"
+    ]
+    member = verify(str(path), "--secret", SECRET, "--signature", hmac_hex(orjson.dumps(events[0])))
+    assert member.exit_code == 1 and len(lines(member)) == 1 and "MISMATCH" in lines(member)[0]

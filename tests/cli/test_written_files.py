@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,53 @@ def test_a_good_schemas_mapping_is_used(tmp_path: Path) -> None:
     log = write_ndjson(tmp_path / "one.ndjson", [samples.sample("voucher.published")])
     result = invoke("validate", "--schemas", str(schemas), str(log))
     assert result.exit_code == 1 and "never_there" in result.stdout, result.output
+
+
+# --- split: the README's examples, and bare fixtures that validate ------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def readme_split_examples() -> list[list[str]]:
+    """The commands of the README's `split` example block, in order."""
+    section = (REPO / "README.md").read_text().split("### split", 1)[1]
+    block = section.split("```", 2)[1]
+    return [shlex.split(line.split("#", 1)[0]) for line in block.strip().splitlines()]
+
+
+def test_the_readme_split_examples_run_in_order_and_their_fixtures_validate(tmp_path: Path) -> None:
+    """split, split --bare, validate: as the README gives them, on a log of ambiguous shapes
+    (redemption.succeeded and redemption.failed data look alike) and every voucher type."""
+    types = (*TYPES, "redemption.failed", "voucher.updated", "voucher.deleted")
+    write_ndjson(tmp_path / "webhooks.ndjson", [samples.sample(t) for t in types])
+    commands = readme_split_examples()
+    assert [c[:2] for c in commands] == [["vevents", "split"], ["vevents", "split"], ["vevents", "validate"]]
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        results = [invoke(*command[1:]) for command in commands]
+    finally:
+        os.chdir(cwd)
+    assert [r.exit_code for r in results] == [0, 0, 0], [r.output for r in results]
+    assert "0 invalid, 0 unreadable" in results[2].stdout
+    bare = sorted(p.parent.name for p in (tmp_path / "bare-fixtures").rglob("*.json"))
+    assert bare == ["voucher.deleted", "voucher.published", "voucher.updated"]
+
+
+def test_bare_fixtures_take_their_type_from_their_folder_or_file_name(tmp_path: Path) -> None:
+    alike = ("redemption.succeeded", "redemption.failed")
+    log = write_ndjson(tmp_path / "log.ndjson", [samples.sample(t) for t in alike])
+    out = tmp_path / "fx"
+    assert invoke("split", str(log), "--out", str(out), "--bare").exit_code == 0
+    report = orjson.loads(invoke("validate", "--format", "json", str(out)).stdout)
+    assert sorted(e["type"] for e in report["events"]) == ["redemption.failed", "redemption.succeeded"]
+    assert report["summary"]["invalid"] == 0
+    named = tmp_path / "redemption.failed.json"
+    named.write_bytes(orjson.dumps(samples.sample("redemption.failed")["data"]))
+    assert invoke("validate", str(named)).exit_code == 0
+    # --as wins over the name; a name that is no known type is never a type (nor a path)
+    forced = orjson.loads(invoke("validate", "--format", "json", "--as", "redemption.succeeded", str(named)).stdout)
+    assert [e["type"] for e in forced["events"]] == ["redemption.succeeded"]
+    odd = tmp_path / "redemption.json"
+    odd.write_bytes(named.read_bytes())
+    assert "cannot tell the event type" in invoke("validate", str(odd)).stdout

@@ -101,7 +101,8 @@ AsType = Annotated[
     typer.Option(
         "--as",
         metavar="TYPE",
-        help="Event type of bare `data` payloads (else inferred from shape).",
+        help="Event type of bare `data` payloads (else their file or folder name if a known type, else their "
+        "shape) and of `{type, data}` fixtures.",
         autocompletion=complete_type,
     ),
 ]

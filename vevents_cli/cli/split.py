@@ -33,7 +33,12 @@ def split(
         typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the fixtures in."),
     ],
     paths: Paths = None,
-    bare: Annotated[bool, typer.Option("--bare", help="Write only each event's data object.")] = False,
+    bare: Annotated[
+        bool,
+        typer.Option(
+            "--bare", help="Write only each event's data object (validate DIR takes its type from its folder)."
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that already exist (never an input file).")
     ] = False,
@@ -47,7 +52,9 @@ def split(
 
       vevents split webhooks.ndjson --out fixtures/
 
-      vevents split webhooks.ndjson --out fixtures/ --type 'customer.*' --bare
+      vevents split webhooks.ndjson --out bare-fixtures/ --type 'customer.*' --bare
+
+      vevents validate bare-fixtures/   (a bare fixture's type: its folder's name)
     """
     from vevents_cli import split as splitting
     from vevents_cli.output import show

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 from typing import Annotated
@@ -53,8 +54,9 @@ def verify(
 ) -> ExitStatus:
     """Check webhook signatures: HMAC-SHA256 of the body as received, or of its compact form.
 
-    Input: payload files (the file is the body), captured HTTP requests, or a
-    `vevents listen --save` file. Exit 0 when every event matches.
+    Input: payload files (the file is the body: a top-level JSON array is checked as one
+    body, its bytes as signed), captured HTTP requests, or a `vevents listen --save` file.
+    Exit 0 when every event matches.
 
     Examples:
 
@@ -73,6 +75,7 @@ def verify(
 
     key = required_secret(secret_value, secret_file)
     config = run_config(inputs(paths), validate=False, facts=False, max_value_size=max_value_size)
+    config = dataclasses.replace(config, arrays_whole=True)  # an array body is signed whole
     run = start_run(config, functools.partial(signatures.check, secret=key, signature=signature))
     body = functools.partial(signatures.check_body, secret=key, signature=signature)
     checked, failed = render.write(run, console.streams(), body, fmt.value)

@@ -143,17 +143,20 @@ def position(raw: bytes, pointer: str) -> Position | None:
 def in_source(record: Record, pointer: str) -> tuple[int, int | None]:
     """Line and column in the record's source of the member `pointer` names.
 
-    For pretty-printed (multi-line) records only: a one-line record (NDJSON, compact
-    JSON) is located by its own line. The column is given where it is known: a record's
-    text starts at the first column of its first line, except an array member's (which
-    starts after its indentation). HTTP captures (records with headers) only have the
-    request's line.
+    A record's text starts at the first column of its first line (a one-line record, NDJSON
+    or compact JSON, is its whole line), or `offset` characters in (a value after another on
+    one line); an array member's starts after its indentation or the members before it on
+    the line: on that line the column is not known.
+    HTTP captures (records with headers) only have the request's line.
     """
     line = record.locator.line
-    if record.headers is not None or line < 1 or b"\n" not in record.raw:
-        return line, None  # one line (NDJSON, compact JSON): its line says it all
+    if record.headers is not None or line < 1:
+        return line, None
     found = position(record.raw, pointer)
     if found is None:
         return line, None
-    column = found.column if found.line > 1 or record.locator.index is None else None
+    if found.line > 1:
+        column: int | None = found.column
+    else:
+        column = found.column + record.offset if record.locator.index is None else None
     return line + found.line - 1, column

@@ -16,9 +16,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vevents_cli import jsonout
-from vevents_cli.model import Summary
+from vevents_cli.model import Summary, Voucher
 from vevents_cli.output.streams import Streams, drain, paint, write_to
-from vevents_cli.output.text import DASH, amount, fit_time, join, json_text, number, safe, shorten, sign_style, signed
+from vevents_cli.output.text import (
+    DASH,
+    amount,
+    fit_time,
+    join,
+    json_text,
+    number,
+    received_json_text,
+    safe,
+    shorten,
+    sign_style,
+    signed,
+)
 from vevents_cli.pipeline.runner import identity
 from vevents_cli.voucherify import catalogue
 
@@ -54,6 +66,11 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "gift": s.gift,
         "order": s.order,
         "redemption": {"id": r.id, "result": r.result, "amount": r.amount} if r is not None else None,
+        "reward": s.reward,
+        "issued_voucher": s.issued_voucher,
+        "tier": s.tier,
+        "segment": s.segment,
+        "changes": s.changes,
         "valid": s.valid,
     }
 
@@ -310,10 +327,7 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
         c = s.customer
         rows.append(("customer", join(c.name or c.email or c.source_id or c.id, c.email, c.source_id, c.id)))
     if s.voucher:
-        v = s.voucher
-        balance = s.gift_card_balance
-        gift = f"gift balance {amount(balance)}" if balance is not None else None
-        rows.append(("voucher", join(v.code, v.type, v.id, gift)))
+        rows.append(("voucher", _voucher(s.voucher)))
     if s.campaign:
         rows.append(("campaign", join(s.campaign.name, s.campaign.type, s.campaign.id)))
     if s.points:
@@ -348,7 +362,9 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
         spent = (f"{number(r.amount)} points" if r.in_points else amount(r.amount)) if r.amount is not None else None
         rows.append(("redemption", join(r.id, r.result, spent)))
     if s.reward:
-        rows.append(("reward", join(s.reward.name, s.reward.type)))
+        rows.append(("reward", join(s.reward.name, s.reward.type, s.reward.id)))
+    if s.issued_voucher:
+        rows.append(("issued voucher", _voucher(s.issued_voucher)))
     if s.tier:
         rows.append(("loyalty tier", f"{s.tier.before or DASH} -> {s.tier.after or DASH}"))
     if s.segment:
@@ -356,6 +372,11 @@ def _facts(s: Summary) -> list[tuple[str, Text | str]]:
     for item in s.changes:
         rows.append(("changed", f"{item.field}: {_compact(item.old)} -> {_compact(item.new)}"))
     return rows
+
+
+def _voucher(v: Voucher) -> str:
+    gift = f"gift balance {amount(v.gift_balance)}" if v.gift_balance is not None else None
+    return join(v.code, v.type, v.id, gift)
 
 
 def _compact(value: Any) -> str:
@@ -418,11 +439,11 @@ def panel(s: Summary, raw: bool = False) -> Panel:
 
 
 def raw_text(s: Summary) -> str:
-    """The payload as pretty JSON (after its HTTP headers, if any), outside any box so it can
-    be copied: terminal-safe, yet valid JSON with the payload's exact values."""
+    """The payload as received, its bytes (after its HTTP headers, if any), outside any box so
+    it can be copied: terminal-safe, yet valid JSON with the payload's exact values."""
     headers = s.event.headers
     head = "".join(f"{safe(k)}: {safe(v)}\n" for k, v in headers.items()) + "\n" if headers else ""
-    return head + json_text(s.event.payload, indent=True)
+    return head + received_json_text(s.event.raw)
 
 
 # --- a whole run --------------------------------------------------------------------------

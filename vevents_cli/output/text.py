@@ -51,6 +51,17 @@ def json_text(value: Any, indent: bool = False) -> str:
     return "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text)
 
 
+def received_json_text(raw: bytes) -> str:
+    """JSON text as it was received (its bytes: a compact body stays compact), made safe for a
+    terminal yet still valid, equal JSON: line ends are `\\n`, tabs stay (JSON whitespace
+    outside strings), and every other character `safe` would escape can only be inside a
+    string, so it is written as its JSON `\\u` escape."""
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else _json_escape(ch) for ch in text)
+
+
 def shorten(text: str, width: int) -> str:
     """`text` cut to `width` characters, with an ellipsis when cut."""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"

@@ -199,6 +199,8 @@ class SchemaSet:
                 mismatch, guess = _disagreement(event, plan.members)
                 errors.extend(mismatch)
                 (errors if self.strict else warnings).extend(guess)
+        if data is None and plan.data_pointer == "/data" and "data" not in event.payload:
+            data_fast = None  # no data at all (`{"type": ...}` alone): the envelope says it is missing
         envelope_ok = plan.envelope_fast is None or plan.envelope_fast.is_valid(event.payload)
         data_ok = (
             data_fast is None
@@ -263,11 +265,66 @@ def _disagreement(event: Event, members: frozenset[str]) -> tuple[list[SchemaErr
     """
     data, at = event.data, DIALECTS[event.dialect].data_pointer
     if members.isdisjoint(data):
-        return [SchemaError(at, f"data has none of the members of a {event.type} event", "type-agreement")], []
+        itself = _resource_member(event, data)
+        none = f"data has none of the members of a {event.type} event"
+        message = _itself(itself, at) if itself is not None else none
+        return [SchemaError(at, message, "type-agreement")], []
     unknown = data.keys() - members
     if unknown:
         fits = catalogue.types_fitting(data)
         if len(fits) == 1 and fits[0] != event.type:
             message = f"data looks like {fits[0]}, not {event.type} (unexpected: {', '.join(sorted(unknown))})"
             return [], [SchemaError(at, message, "type-agreement")]
+        itself = _resource_member(event, data)
+        if itself is not None and not isinstance(data.get(itself), dict):
+            return [], [SchemaError(at, _itself(itself, at), "type-agreement")]
     return [], []
+
+
+def _itself(member: str, at: str) -> str:
+    where = (at[1:].replace("/", ".") or "data") + "." + member
+    return f"data looks like the {member} itself; Voucherify sends it as {where}"
+
+
+def _resource_member(event: Event, data: dict[str, Any]) -> str | None:
+    """The member of the type's data (`campaign` of `{campaign: {...}}`) whose own schema
+    declares most of `data`'s members (at least half of them): data that is the resource itself
+    instead of the event data holding it. None when no member's schema fits."""
+    entry = event.entry
+    if entry is None or entry.schema_file is None:
+        return None
+    best, best_count = None, 0
+    for member, declared in _member_properties(entry.schema_file).items():
+        count = len(declared.intersection(data))
+        if count > best_count and 2 * count >= len(data):
+            best, best_count = member, count
+    return best
+
+
+@functools.cache
+def _member_properties(schema_file: str) -> dict[str, frozenset[str]]:
+    """Each top-level member of a bundled data schema, with the members its own schema declares
+    (through `$ref`, `allOf`, `anyOf` and `oneOf`, in the default level's definitions)."""
+    root = resources.schemas_dir() / DEFAULT
+    definitions: dict[str, Any] = resources.load_json(root / "defs.json").get("$defs", {})
+    schema = resources.load_json(root / schema_file)
+
+    def declared(node: Any, seen: frozenset[str]) -> dict[str, Any]:
+        if not isinstance(node, dict):
+            return {}
+        found: dict[str, Any] = dict(node.get("properties") or {})
+        ref = node.get("$ref")
+        if isinstance(ref, str) and "#/$defs/" in ref:
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen:
+                found.update(declared(definitions.get(name), seen | {name}))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for branch in node.get(key) or ():
+                found.update(declared(branch, seen))
+        return found
+
+    return {
+        member: frozenset(declared(sub, frozenset()))
+        for member, sub in declared(schema, frozenset()).items()
+        if declared(sub, frozenset())
+    }

@@ -35,6 +35,7 @@ class RunConfig:
     jobs: int | None = None  # worker processes; None: $VEVENTS_JOBS, else every core
     max_value_size: int = MAX_VALUE_SIZE  # --max-value-size: larger values (and lines) are skipped, never held
     exact_numbers: bool = False  # integers beyond 64 bits read exactly (for commands that write payloads back)
+    arrays_whole: bool = False  # a top-level array is one body, kept whole (verify: the bytes signed)
 
     @property
     def needs_facts(self) -> bool:

@@ -244,7 +244,13 @@ class Workers:
             with source.path.open("rb") as f:
                 f.seek(start)
                 items = read_lines(
-                    source.name, lines(f, limit), first_line=line, ndjson=True, limit=limit, exact=config.exact_numbers
+                    source.name,
+                    lines(f, limit),
+                    first_line=line,
+                    ndjson=True,
+                    limit=limit,
+                    exact=config.exact_numbers,
+                    arrays_whole=config.arrays_whole,
                 )
                 yield from self.stages.process(items, tally, self.project, progress)
         except OSError as exc:
@@ -290,7 +296,7 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
     tally = Tally()
     stages = _STATE["stages"]
     config = stages.config
-    items = read_chunk(name, data, line, config.max_value_size, config.exact_numbers)
+    items = read_chunk(name, data, line, config.max_value_size, config.exact_numbers, config.arrays_whole)
     results = _joined(stages.process(items, tally, _STATE["project"]))
     return results, tally, len(data), data.count(b"\n") + (not data.endswith(b"\n"))
 

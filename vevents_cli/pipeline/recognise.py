@@ -1,7 +1,8 @@
 """Recognise: which of Voucherify's payload shapes a record is, its type and catalogue entry.
 
 The dialects table (`voucherify.dialects`) says where each shape keeps its type, custom
-name, id, time and data; the catalogue resolves the type name (aliases included) to its
+name, id, time and data (a bare payload's type: `--as`, else its file or folder name when
+that is a known type, else its shape); the catalogue resolves the type name (aliases included) to its
 entry once, here. Later stages use `event.entry` and never look the type up again.
 """
 
@@ -13,7 +14,9 @@ from vevents_cli.voucherify import catalogue, dialects
 
 def recognise(record: Record, as_type: str | None = None) -> Event:
     """Tell the dialect and type of a record. Never raises on any JSON object."""
-    dialect = dialects.detect(record.value)
+    dialect = dialects.detect(record.value, as_type)
+    if as_type is None and dialect.type_from_path:
+        as_type = catalogue.type_named_by(record.locator.source)
     reading = dialect.read(record.value, as_type)
     entry = catalogue.lookup(reading.type)
     return Event(

@@ -81,7 +81,9 @@ def problem(source: Problem) -> Unreadable | Note:
     return kind(Locator(source.name, 0), source.reason)
 
 
-def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False) -> Iterator[Read]:
+def read_source(
+    source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False, arrays_whole: bool = False
+) -> Iterator[Read]:
     try:
         stream = source.open()
     except OSError as exc:
@@ -94,12 +96,15 @@ def read_source(source: Source, limit: int = MAX_VALUE_SIZE, exact: bool = False
             if whole is not None:
                 yield from whole
                 return
-        yield from read_lines(source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact)
+        yield from read_lines(
+            source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact, arrays_whole=arrays_whole
+        )
     finally:
         if source.path is not None:
             stream.close()
 
 
+ARRAY_BODY = "top-level value is an array, not an event object"
 WHOLE_FILE = 1024 * 1024  # a file this small holding one object is read in one go
 
 
@@ -154,6 +159,7 @@ def read_lines(
     ndjson: bool = False,
     limit: int = MAX_VALUE_SIZE,
     exact: bool = False,
+    arrays_whole: bool = False,
 ) -> Iterator[Read]:
     """Cut lines of one source into records (the heart of the reader).
 
@@ -164,9 +170,11 @@ def read_lines(
     file (see `parallel`), cut just after a line that held a whole object: it starts in
     the state a serial reader has there. `exact`: integers beyond 64 bits are read exactly
     (see `exact`; for commands that write payloads back), else as orjson reads them (floats).
+    `arrays_whole`: a top-level array is one body, its bytes kept whole (an `Unreadable` with
+    `raw`: `verify` checks the signature of the bytes as signed), not its members.
     """
     it = iter(lines)
-    reader = _Reader(name, limit, ndjson, exact)
+    reader = _Reader(name, limit, ndjson, exact, arrays_whole)
     reader.number = first_line - 1
     if first_line > 1:
         reader.records = 1  # the source has had events before this chunk
@@ -198,7 +206,12 @@ def read_lines(
 
 
 def read_chunk(
-    name: str, data: bytes, first_line: int, limit: int = MAX_VALUE_SIZE, exact: bool = False
+    name: str,
+    data: bytes,
+    first_line: int,
+    limit: int = MAX_VALUE_SIZE,
+    exact: bool = False,
+    arrays_whole: bool = False,
 ) -> Iterator[Read]:
     """`read_lines` of a chunk of an NDJSON file (see `parallel`), with a fast path.
 
@@ -228,14 +241,17 @@ def read_chunk(
     if pos < size:
         splitter = Splitter(limit)
         rest = itertools.chain(splitter.feed(data[pos:]), splitter.end())
-        yield from read_lines(name, rest, first_line=number + 1, ndjson=True, limit=limit, exact=exact)
+        yield from read_lines(
+            name, rest, first_line=number + 1, ndjson=True, limit=limit, exact=exact, arrays_whole=arrays_whole
+        )
 
 
 class _Reader:
     """State of one source's reading: the pending multi-line value, counts."""
 
-    def __init__(self, name: str, limit: int, ndjson: bool, exact: bool) -> None:
+    def __init__(self, name: str, limit: int, ndjson: bool, exact: bool, arrays_whole: bool = False) -> None:
         self.name = name
+        self.arrays_whole = arrays_whole
         self.limit = limit
         self.exact = exact
         self.loads = exact_loads if exact else orjson.loads
@@ -254,7 +270,8 @@ class _Reader:
         self.start = 0
         self.scan = _Scan()
 
-    def feed(self, line: bytes) -> Iterator[Read]:
+    def feed(self, line: bytes, offset: int = 0) -> Iterator[Read]:
+        """Read one line (or what is left of it, `offset` characters in)."""
         while True:  # a line may hold values one after another (`cat a.json b.json`): each in turn
             if self.pending or self.skipping:
                 yield from self._continue(line)
@@ -272,12 +289,16 @@ class _Reader:
                     yield from self._not_a_line(line, exc)
                     return
                 value, cut = first  # not NDJSON evidence: the line holds more than one value
-                yield from self._emit(value, line[:cut].strip(), self.number)
-                line = line[cut:].lstrip(b" \t")
+                piece = line[:cut]
+                lead = len(piece) - len(piece.lstrip())
+                yield from self._emit(value, piece.strip(), self.number, offset + _chars(piece[:lead]))
+                rest = line[cut:]
+                line = rest.lstrip(b" \t")
+                offset += _chars(piece) + len(rest) - len(line)
                 continue
             if isinstance(value, dict):
                 self.ndjson = True
-            yield from self._emit(value, line.rstrip(b"\r\n"), self.number)
+            yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
             return
 
     def mark(self, mark: Dropped | Restart) -> Iterator[Read]:
@@ -385,15 +406,15 @@ class _Reader:
                 else:
                     yield from self._emit(value, head, self.start)
         if tail.strip():
-            yield from self.feed(tail)
+            yield from self.feed(tail, _chars(line[:end]))
 
-    def _emit(self, value: Any, raw: bytes, line: int) -> Iterator[Read]:
+    def _emit(self, value: Any, raw: bytes, line: int, offset: int = 0) -> Iterator[Read]:
         if isinstance(value, dict):
             self.records += 1
             if is_saved_delivery(value):  # a delivery saved by `vevents listen --save`
                 yield saved_delivery(Locator(self.name, line), value, self.exact)
                 return
-            yield Record(Locator(self.name, line), raw, value)
+            yield Record(Locator(self.name, line), raw, value, offset=offset)
         elif isinstance(value, list):
             yield from self._array(raw, line)
         else:
@@ -402,7 +423,12 @@ class _Reader:
 
     def _array(self, raw: bytes, line: int) -> Iterator[Read]:
         """The members of the array `raw` (whole: its brackets balance), each parsed on its own:
-        memory holds one member's objects at a time, and a bad member costs only itself."""
+        memory holds one member's objects at a time, and a bad member costs only itself.
+        With `arrays_whole`, the array is one body instead: its bytes, as they were read."""
+        if self.arrays_whole:
+            self.records += 1  # (a body read whole: the source is not unreadable for it)
+            yield Unreadable(Locator(self.name, line), ARRAY_BODY, raw=raw)
+            return
         index = 0
         for span, at_line, closing in _members(raw, line):
             if not span:
@@ -570,6 +596,11 @@ def _members(raw: bytes, first_line: int) -> Iterator[tuple[bytes, int, bool]]:
                 return
             start, after_comma = m.end(), True
         pos = end + 1
+
+
+def _chars(text: bytes) -> int:
+    """How many characters `text` is on screen (a column count)."""
+    return len(text.decode("utf-8", "replace"))
 
 
 def _kind(value: Any) -> str:

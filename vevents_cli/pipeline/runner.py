@@ -116,7 +116,7 @@ class Run(Generic[T]):
 
             name, limit = config.inputs[0], config.max_value_size
             lines = follow.until_interrupted(follow.lines(name, limit=limit))
-            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers)
+            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers, arrays_whole=config.arrays_whole)
             yield from stages.process(items, tally, project, self._progress)
         else:
             yield from self._sources()
@@ -137,7 +137,7 @@ class Run(Generic[T]):
                 elif workers.take(source):
                     yield from workers.run(source, tally, self._progress)
                 else:
-                    items = read_source(source, config.max_value_size, config.exact_numbers)
+                    items = read_source(source, config.max_value_size, config.exact_numbers, config.arrays_whole)
                     yield from stages.process(items, tally, project, self._progress)
 
 

@@ -1,8 +1,9 @@
 """Summarise: the facts a person wants at a glance, read with the rules of the catalogue.
 
-Customer, voucher, campaign, order, redemption, reward, segment, loyalty tier, points and
-gift credits moved (pending points apart from the card's balance, and the pending points
-after), the transaction reported (its id and time), what a legacy event's
+Customer, voucher, campaign, order, redemption, reward (and the voucher issued as the
+reward), segment, loyalty tier, points and gift credits moved (pending points apart from
+the card's balance, and the pending points after), the transaction reported (its id and
+time), what a legacy event's
 `previous_attributes` changed. Which paths hold them for which event type is the catalogue's
 business (the event carries its entry); this module only applies those rules to one
 event's data.
@@ -44,12 +45,12 @@ def summarise(event: Event, verdict: Verdict | None = None) -> Summary:
         order=_order(view),
         redemption=_redemption(view),
         reward=_reward(view),
+        issued_voucher=_voucher_of(pick(view, catalogue.ISSUED_VOUCHER_FROM)),
         segment=_text(pick(view, catalogue.SEGMENT_FROM), "name"),
         tier=_tier(view, entry.tier) if entry and entry.tier else None,
         points=_points(view, entry.points) if entry and entry.points else None,
         gift=_gift(view, entry.gift) if entry and entry.gift else None,
         changes=_changes(event),
-        gift_card_balance=_number(dig(view, ("voucher", "gift", "balance"))),
         transaction=_transaction(view),
         pending_balance=_number(pick(view, entry.points.pending_balance)) if entry and entry.points else None,
     )
@@ -145,10 +146,14 @@ def _customer(view: dict[str, Any]) -> Customer | None:
 
 
 def _voucher(view: dict[str, Any]) -> Voucher | None:
-    obj = pick(view, catalogue.VOUCHER_FROM)
+    return _voucher_of(pick(view, catalogue.VOUCHER_FROM))
+
+
+def _voucher_of(obj: Any) -> Voucher | None:
     if not isinstance(obj, dict):
         return None
-    return Voucher(_text(obj, "id"), _text(obj, "code"), _text(obj, "type"))
+    gift_balance = _number(dig(obj, ("gift", "balance")))
+    return Voucher(_text(obj, "id"), _text(obj, "code"), _text(obj, "type"), gift_balance)
 
 
 def _campaign(view: dict[str, Any]) -> Campaign | None:
@@ -199,7 +204,7 @@ def _reward(view: dict[str, Any]) -> Reward | None:
     obj = pick(view, catalogue.REWARD_FROM)
     if not isinstance(obj, dict):
         return None
-    return Reward(_text(obj, "name"), _text(obj, "type"))
+    return Reward(_text(obj, "id"), _text(obj, "name"), _text(obj, "type"))
 
 
 def _tier(view: dict[str, Any], rule: catalogue.TierRule) -> Tier | None:

@@ -8,6 +8,7 @@ validation finds schemas through it, renderers only render what was summarised.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,6 +189,7 @@ CAMPAIGN_FROM = ("campaign",)
 ORDER_FROM = ("order", "redemption.order")
 REDEMPTION_FROM = ("redemption",)
 REWARD_FROM = ("reward",)
+ISSUED_VOUCHER_FROM = ("reward.voucher",)  # the voucher a reward gave (legacy: the related event's)
 SEGMENT_FROM = ("segment",)
 # The change an event reports (its id and created_at): one change, however many events report
 # it. A reward redemption's created, pending and completed events report one change.
@@ -365,6 +367,25 @@ def lookup(name: str | None) -> EventType | None:
     if not name:
         return None
     return CATALOGUE.get(name) or CATALOGUE.get(ALIASES.get(name, ""))
+
+
+_FILE_SUFFIXES = (".gz", ".json", ".ndjson", ".jsonl")
+
+
+@functools.lru_cache(maxsize=256)
+def type_named_by(source: str) -> str | None:
+    """The event type a fixture's path names: its file name without `.json`/`.ndjson`/`.gz`,
+    else its nearest folder whose name is a known type (`fixtures/voucher.published/x.json`,
+    as `split --bare` writes them). Only looked up in this table: never used as a path."""
+    parts = source.replace("\\", "/").split("/")
+    stem = parts[-1]
+    for suffix in _FILE_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    for name in (stem, *reversed(parts[:-1])):
+        entry = lookup(name)
+        if entry is not None:
+            return entry.name
+    return None
 
 
 def types_fitting(data: dict[str, Any]) -> tuple[str, ...]:

@@ -1,12 +1,14 @@
 """The four payload shapes Voucherify sends, as one table: `DIALECTS`.
 
 - `v2024`: project-settings webhook `{id, project_id, created_at, type, data, source, event}`
-  (also a minimal hand-written `{type, data}` with any of `id`/`project_id`/`created_at`);
+  (also a minimal hand-written `{type, data}` with any of `id`/`project_id`/`created_at`, and
+  a known event type's `{type, data}` or `{type}` alone: a test suite's fixture);
 - `distribution`: the same envelope with `source.object == "distribution"`; `type` is the
   name the user gave the distribution, the real type is `event.type`;
 - `legacy`: the v2018 Event object `{id, object: "event", type, data: {object, ...}}`;
   `type` may be a campaign webhook's custom name, `data.related_object.type` the real type;
-- `bare`: only the `data` object; its type comes from `--as` or from its shape.
+- `bare`: only the `data` object; its type comes from `--as`, else its file or folder name
+  when that is a known type (`catalogue.type_named_by`), else its shape.
 
 Each `Dialect` says how to detect it, where the type, custom name, id, time and data are,
 which schema level, envelope schema file and pointers validation uses, and how to wrap a
@@ -42,7 +44,7 @@ class Reading:
 class Dialect:
     name: str
     description: str
-    detect: Callable[[dict[str, Any]], bool]
+    detect: Callable[[dict[str, Any], str | None], bool]  # (payload, --as TYPE)
     read: Callable[[dict[str, Any], str | None], Reading]  # (payload, --as TYPE)
     wrap: Callable[[Any, str, str, str | None], dict[str, Any]]  # (data, type, created_at, name)
     data_pointer: str  # where the data sits in the payload (RFC 6901)
@@ -54,6 +56,7 @@ class Dialect:
     related_data: bool = False  # the data schema applies only when a related event names the type
     changes: bool = False  # `data.previous_attributes` says what changed (old -> new)
     custom_payloads: bool = False  # data sharing no member with its type's schema is the user's own
+    type_from_path: bool = False  # without --as, a fixture's file or folder name may name its type
 
     @property
     def envelope_file(self) -> str | None:
@@ -72,26 +75,31 @@ def _dict(value: Any) -> dict[str, Any]:
 # --- detection and reading ------------------------------------------------------------------------
 
 
-def _is_legacy(payload: dict[str, Any]) -> bool:
+def _is_legacy(payload: dict[str, Any], _as: str | None = None) -> bool:
     return payload.get("object") == "event" and isinstance(payload.get("data"), dict)
 
 
 _ENVELOPE_IDS = ("id", "project_id", "created_at")
 
 
-def _is_enveloped(payload: dict[str, Any]) -> bool:
-    """The v2024 envelope, or a minimal one written by hand (`type` + `data` + an id or time):
-    read as v2024, so its envelope check names the members it lacks."""
-    if "data" not in payload:
-        return False
+def _is_enveloped(payload: dict[str, Any], as_type: str | None = None) -> bool:
+    """The v2024 envelope, or a minimal one written by hand: `type` + `data` + an id or time,
+    or a known event type's name in `type` (any `type`, given `--as`) with `data` or nothing
+    else (a test fixture's `{"type": "campaign.updated", "data": {...}}`). Read as v2024, so
+    its envelope check names the members it lacks."""
     if isinstance(payload.get("source"), dict) or isinstance(payload.get("event"), dict):
+        return "data" in payload
+    etype = payload.get("type")
+    if not isinstance(etype, str) or "source" in payload or "event" in payload:
+        return False
+    if "data" in payload and any(key in payload for key in _ENVELOPE_IDS):
         return True
-    minimal = isinstance(payload.get("type"), str) and "source" not in payload and "event" not in payload
-    return minimal and any(key in payload for key in _ENVELOPE_IDS)
+    known = as_type is not None or catalogue.lookup(etype) is not None
+    return known and ("data" in payload or len(payload) == 1)
 
 
-def _is_distribution(payload: dict[str, Any]) -> bool:
-    return _is_enveloped(payload) and _dict(payload.get("source")).get("object") == "distribution"
+def _is_distribution(payload: dict[str, Any], as_type: str | None = None) -> bool:
+    return _is_enveloped(payload, as_type) and _dict(payload.get("source")).get("object") == "distribution"
 
 
 def _envelope_reading(payload: dict[str, Any], etype: str | None, name: str | None) -> Reading:
@@ -106,9 +114,13 @@ def _envelope_reading(payload: dict[str, Any], etype: str | None, name: str | No
     )
 
 
-def _read_v2024(payload: dict[str, Any], _as: str | None) -> Reading:
+def _read_v2024(payload: dict[str, Any], as_type: str | None) -> Reading:
+    """`--as TYPE` names the type (its own `type`, if another, is then the name it was given)."""
     event = _dict(payload.get("event"))
-    return _envelope_reading(payload, _str(payload.get("type")) or _str(event.get("type")), None)
+    given = _str(payload.get("type")) or _str(event.get("type"))
+    if as_type is None or as_type == given:
+        return _envelope_reading(payload, given, None)
+    return _envelope_reading(payload, as_type, given)
 
 
 def _read_distribution(payload: dict[str, Any], _as: str | None) -> Reading:
@@ -275,7 +287,7 @@ DIALECTS: dict[str, Dialect] = {
     BARE: Dialect(
         BARE,
         "the data object alone; type from --as or its shape",
-        lambda payload: True,
+        lambda payload, as_type: True,
         _read_bare,
         _wrap_bare,
         data_pointer="",
@@ -283,6 +295,7 @@ DIALECTS: dict[str, Dialect] = {
         envelope=False,
         level="default",
         needs_schema=True,
+        type_from_path=True,
     ),
 }
 NAMES: tuple[str, ...] = (V2024, DISTRIBUTION, LEGACY, BARE)  # the order users see them in
@@ -305,9 +318,10 @@ def schema_file(name: str) -> str | None:
 _DETECTION = tuple((d.detect, d) for d in DIALECTS.values())
 
 
-def detect(payload: dict[str, Any]) -> Dialect:
+def detect(payload: dict[str, Any], as_type: str | None = None) -> Dialect:
+    """The payload's dialect (`--as TYPE` makes a `{type, data}` with any type an envelope)."""
     for holds, dialect in _DETECTION:
-        if holds(payload):
+        if holds(payload, as_type):
             return dialect
     raise AssertionError("bare detects every payload")
 

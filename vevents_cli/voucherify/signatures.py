@@ -7,7 +7,8 @@ compact form. Pure functions: no I/O, and the secret is never part of any output
 
 `check` is `verify`'s pipeline projection: one event's signature (from `--signature` or
 its delivery headers) checked over the bytes it was read from; `check_body` does the same
-for a body that is not an event (not JSON, or not an object), kept by the reader.
+for a body that is not an event (not JSON, or not an object: a top-level array is one
+body, signed whole), kept by the reader.
 """
 
 from __future__ import annotations
@@ -139,9 +140,11 @@ def check_body(item: Unreadable, secret: str, signature: str | None = None) -> C
 
 def _not_an_event(body: bytes) -> str:
     try:
-        orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError:
         return "the body is not JSON"
+    if isinstance(value, list) and value:
+        return f"the body is a JSON array of {len(value)}, checked whole (the bytes signed)"
     return "the body is JSON but not an event object"
 
 
