@@ -96,6 +96,18 @@ def test_every_fenced_block_says_what_it_holds() -> None:
     assert not unmarked, f"info string not one of {sorted(KINDS)}: {unmarked}"
 
 
+def test_no_command_hides_in_an_output_block() -> None:
+    """A command in a `text` block would never run: commands go in `sh` or `console` blocks."""
+    hidden = [
+        f"README.md:{b.line + n}: {line}"
+        for b in blocks(README.read_text())
+        if b.info == "text"
+        for n, line in enumerate(b.lines, start=1)
+        if line.startswith(("vevents ", "$ ", "python ", "pip "))
+    ]
+    assert not hidden
+
+
 def test_the_setup_block_comes_first() -> None:
     runnable = [b for b in blocks(README.read_text()) if commands(b)]
     assert runnable, "no example to run"
