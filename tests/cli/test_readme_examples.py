@@ -19,7 +19,8 @@ stdin empty. The README's setup block (the first `sh` block under "The files the
 builds every file the later examples name from the samples, with vevents, jq and openssl.
 
 The pre-commit snippet's `rev:` is the release tag of this version (`v` + `__version__`), and the
-GitHub Actions step installs that same tag from the repository's git URL.
+GitHub Actions step installs that same tag from the repository's git URL. The quick start's test
+command, not run here, is the line .ci/run runs.
 """
 
 from __future__ import annotations
@@ -168,3 +169,11 @@ def test_the_github_actions_step_installs_this_versions_release_tag() -> None:
     runs = "\n".join(step["run"] for step in steps if "run" in step)
     installs = [line.strip() for line in runs.splitlines() if "pip install" in line]
     assert installs == [f'pip install "vevents @ git+{REPOSITORY}@{TAG}"']
+
+
+def test_ci_runs_the_quick_starts_test_command() -> None:
+    """The quick start's second command is not run here (it is the tests): .ci/run runs it, as is."""
+    quick_start = next(b for b in blocks(README.read_text()) if b.info == "sh")
+    test_command = quick_start.lines[1].split(" #")[0].strip()
+    assert test_command == "pip install -e '.[test]' && python -m pytest -q"
+    assert test_command in (REPO / ".ci" / "run").read_text().splitlines()
