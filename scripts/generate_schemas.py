@@ -19,6 +19,9 @@ repository, so other tools can load the files), and the output is deterministic.
     python scripts/generate_schemas.py            # write schemas/
     python scripts/generate_schemas.py --check    # exit 1 when schemas/ is out of date
     python scripts/generate_schemas.py --out DIR  # write elsewhere (tests)
+
+The vendor's files are read from ../shared/vendor/voucherify (or VEVENTS_VENDOR_DIR); when the
+OpenAPI file is missing the script says so in one line and exits 2.
 """
 
 from __future__ import annotations
@@ -690,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report stale files")
     parser.add_argument("--out", type=Path, default=SCHEMAS_DIR, help="output directory")
     args = parser.parse_args(argv)
+    vendor.require("generate_schemas.py", vendor.SPEC_PATH)
     files = build(report=not args.check)
     if args.check:
         problems = differences(files, args.out)

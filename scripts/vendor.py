@@ -1,7 +1,9 @@
 """Access to the vendor's reference data in ../shared (development only, never shipped).
 
-The OpenAPI file and the legacy Event object page are read from where they lie; nothing
-of them is copied into the project. Everything here returns plain Python values.
+The OpenAPI file and the legacy Event object page are read from where they lie
+(`VEVENTS_VENDOR_DIR`, else ../shared/vendor/voucherify beside the repository); nothing of them
+is copied into the project. Everything here returns plain Python values; a script that needs
+the files calls `require` first, which ends it with one line when they are missing.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import functools
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,18 @@ _WIRE_NAMES = {"EVENTS.DISTRIBUTION.MANUAL_DISTRIBUTION_SCHEDULE": "manual_distr
 def available() -> bool:
     """True when ../shared holds the vendor files."""
     return SPEC_PATH.is_file() and LEGACY_PATH.is_file()
+
+
+def require(script: str, *paths: Path) -> None:
+    """End `script` with one line on stderr and status 2 unless the vendor files `paths` are there."""
+    missing = [path for path in paths if not path.is_file()]
+    if missing:
+        names = ", ".join(str(path) for path in missing)
+        sys.stderr.write(
+            f"{script}: the vendor's reference data is missing ({names} not found): "
+            "put it in ../shared/vendor/voucherify/ or set VEVENTS_VENDOR_DIR\n"
+        )
+        raise SystemExit(2)
 
 
 def webhook_type(key: str) -> str:
