@@ -165,10 +165,10 @@ def test_the_pre_commit_snippet_pins_this_versions_release_tag() -> None:
 
 
 def test_the_github_actions_step_installs_this_versions_release_tag() -> None:
-    (steps,) = [doc for doc in _yaml_blocks() if isinstance(doc, list)]
-    runs = "\n".join(step["run"] for step in steps if "run" in step)
+    workflows = [doc for doc in _yaml_blocks() if isinstance(doc, list)]  # GitHub Actions steps
+    runs = "\n".join(step["run"] for steps in workflows for step in steps if "run" in step)
     installs = [line.strip() for line in runs.splitlines() if "pip install" in line]
-    assert installs == [f'pip install "vevents @ git+{REPOSITORY}@{TAG}"']
+    assert installs == [f'pip install "vevents @ git+{REPOSITORY}@{TAG}"'] * len(workflows), installs
 
 
 def test_ci_runs_the_quick_starts_test_command() -> None:
