@@ -41,7 +41,7 @@ import vevents_cli
 from tests.helpers import REPO, clean_env
 
 README = REPO / "README.md"
-KINDS = frozenset({"sh", "console", "text", "json", "yaml", "http"})
+KINDS = frozenset({"sh", "console", "text", "json", "yaml", "http", "shell"})
 FENCE = re.compile(r"^(?P<indent> *)```(?P<info>[^`\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 NOT_RUN = re.compile(r"#.*\bnot run in tests: \S")
 EXIT = re.compile(r"#.*\bexit (\d+)\b")
