@@ -11,6 +11,7 @@ be written there is dropped. Kept small: the console script loads it before `--v
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -37,7 +38,7 @@ class _Stdout(io.FileIO):
         if self.failed:
             return len(data)
         try:
-            return super().write(data) or 0
+            return super().write(data)
         except OSError as exc:
             self.failed = True
             if exc.errno == errno.EPIPE:
@@ -85,10 +86,8 @@ def standard_streams() -> None:
     old_out, old_err = sys.stdout, sys.stderr
     for old in (old_out, old_err):
         if old is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 old.flush()
-            except (OSError, ValueError):
-                pass
     sys.stdout = _text(
         _Stdout(1, "w", closefd=False),
         old_out,
