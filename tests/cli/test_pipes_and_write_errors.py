@@ -134,7 +134,6 @@ def test_reading_one_line_then_closing_the_pipe_ends_with_141(log: Path, args: t
         ("show",),
         ("show", "--table"),
         ("stats",),
-        ("types",),
         ("redact", "--salt", "s"),
     ],
     ids=" ".join,
