@@ -91,6 +91,8 @@ def commands(log: Path, signed: tuple[Path, str]) -> list[tuple[str, ...]]:
         ("redact", "--salt", "s", str(log)),
         ("verify", str(payload), "--secret", SECRET, "--signature", signature),
         ("--version",),
+        ("--help",),
+        ("show", "--help"),
     ]
 
 

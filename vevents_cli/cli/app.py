@@ -24,6 +24,7 @@ import typer
 from vevents_cli import __version__
 from vevents_cli.cli import console
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.output import stdio
 from vevents_cli.output.stdio import WriteError
 
 REPORT_URL = "https://github.com/vevents/vevents/issues"
@@ -163,6 +164,10 @@ def status_of(argv: list[str] | None) -> ExitStatus:
         return ExitStatus.FAILED
     except click.Abort as exc:  # Ctrl-C or SIGTERM outside a command (while parsing options)
         return ExitStatus.TERMINATED if isinstance(exc.__context__, Terminated) else ExitStatus.INTERRUPTED
+    except SystemExit:  # rich's own console (the help) met a closed pipe
+        if stdio.broken_pipe():
+            return ExitStatus.BROKEN_PIPE
+        raise
     except Exception as exc:  # a bug: one line, never a traceback
         message = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(

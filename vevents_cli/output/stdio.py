@@ -32,15 +32,15 @@ class _Stdout(io.FileIO):
     """fd 1: its first failed write raises (`BrokenPipeError` as it is, any other error as a
     `WriteError`); whatever is written after that is dropped, so nothing fails twice."""
 
-    failed = False
+    failed: int | None = None  # the errno of the first failed write
 
     def write(self, data: Any) -> int:
-        if self.failed:
+        if self.failed is not None:
             return len(data)
         try:
             return super().write(data)
         except OSError as exc:
-            self.failed = True
+            self.failed = exc.errno or errno.EIO
             if exc.errno == errno.EPIPE:
                 raise
             raise WriteError.of(exc, "stdout") from None
@@ -95,3 +95,10 @@ def standard_streams() -> None:
         bool(getattr(old_out, "line_buffering", False)),
     )
     sys.stderr = _text(_Stderr(2, "w", closefd=False), old_err, "backslashreplace", True)
+
+
+def broken_pipe() -> bool:
+    """Whether stdout has met a closed pipe (whoever caught the `BrokenPipeError`: rich's own
+    consoles, typer's help among them, turn it into `SystemExit(1)`)."""
+    raw = getattr(getattr(sys.stdout, "buffer", None), "raw", None)
+    return isinstance(raw, _Stdout) and raw.failed == errno.EPIPE
