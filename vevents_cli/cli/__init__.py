@@ -34,13 +34,15 @@ def main(argv: list[str] | None = None) -> None:
 
             status = int(written(exc) or 74)
         os._exit(status)
-    from vevents_cli.cli.app import main as run
-
     status = 0
     try:
+        from vevents_cli.cli.app import main as run
+
         run(argv)
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:  # Ctrl-C while loading, before `app.main` set its handlers
+        status = 130
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # `app.main` has made a failed write the status
             stream.flush()
