@@ -4,7 +4,8 @@
    stderr lines and exit code with VEVENTS_JOBS=1, 2 and 3, on a >16 MiB NDJSON log with a
    cut first line, cut lines at chunk edges and garbage; nothing is lost (each bad line is
    one unreadable item at its own line, every other line an event).
-2. No orphans: `| head -1`, captured stderr, SIGINT and SIGTERM leave no process behind.
+2. No orphans: `| head -1` (which ends every command with 141), captured stderr, SIGINT and
+   SIGTERM leave no process behind.
 3. Unknown types never select a file: a 300-character type, `../defs`, a traversal to a
    planted schema: never applied, never a traceback.
 4. Payload text never drives the terminal: control characters, OSC sequences and rich markup
@@ -290,6 +291,33 @@ def test_no_orphans_after_head(logs: dict[str, Log], which: str) -> None:
         env={**BASE_ENV, "VEVENTS_JOBS": "2"},
     )
     assert proc.stdout.count(b"\n") <= 1
+    _assert_gone(log.path)
+
+
+@pytest.mark.parametrize("which", ["big"])
+@pytest.mark.parametrize(
+    "args", [("show",), ("show", "--table"), ("validate", "--format", "json"), ("redact",)], ids=" ".join
+)
+def test_head_on_a_parallel_run_ends_with_141_and_no_process(
+    logs: dict[str, Log], which: str, args: tuple[str, ...]
+) -> None:
+    """`| head -1` on a parallel run: the status of a closed pipe (141, not rich's 1, not 0), no
+    traceback, no line about it, and no worker left behind."""
+    log = logs[which]
+    proc = popen(
+        *args,
+        str(log.path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**BASE_ENV, "VEVENTS_JOBS": "2"},
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    err = _communicate(proc, log, TIMEOUT, f"`{' '.join(args)} | head -1`").decode(errors="replace")
+    assert proc.returncode == 141
+    assert TRACEBACK not in err and "cannot write" not in err and "internal error" not in err
     _assert_gone(log.path)
 
 

@@ -207,7 +207,7 @@ REPO = Path(__file__).resolve().parents[2]
 def readme_split_examples() -> list[list[str]]:
     """The commands of the README's `split` example block, in order."""
     section = (REPO / "README.md").read_text().split("### split", 1)[1]
-    block = section.split("```", 2)[1]
+    block = section.split("```", 2)[1].split("\n", 1)[1]  # after the info string (sh)
     return [shlex.split(line.split("#", 1)[0]) for line in block.strip().splitlines()]
 
 

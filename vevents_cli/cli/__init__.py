@@ -19,11 +19,21 @@ def main(argv: list[str] | None = None) -> None:
     import os
     import sys
 
+    from vevents_cli.output.stdio import standard_streams
+
+    standard_streams()  # a failed write on stdout raises once, stderr never fails a run
     if (sys.argv[1:] if argv is None else argv) == ["--version"]:
         from vevents_cli import __version__
 
-        print(f"vevents {__version__}")
-        return
+        status = 0
+        try:
+            sys.stdout.write(f"vevents {__version__}\n")
+            sys.stdout.flush()
+        except OSError as exc:
+            from vevents_cli.cli.app import written
+
+            status = int(written(exc) or 74)
+        os._exit(status)
     status = 0
     try:
         from vevents_cli.cli.app import main as run
@@ -34,6 +44,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:  # Ctrl-C while the app itself was imported, before its handlers were set
         status = 130
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: `app.main` made that status 141
+        with contextlib.suppress(OSError, ValueError):  # `app.main` has made a failed write the status
             stream.flush()
     os._exit(status)

@@ -1,12 +1,16 @@
 """The `vevents` app: its commands, and `main`, the one exit path of every run.
 
 Commands return an `ExitStatus`; `main` maps it, usage errors (2), Ctrl-C (130), SIGTERM
-(143), a closed pipe (141, quietly) and any unexpected exception (70, one line asking
-for a report) to the process's exit status. No traceback reaches the user.
+(143), a closed pipe on stdout (141, quietly), output that cannot be written (74, one line
+naming it: `vevents: cannot write to stdout: No space left on device`) and any unexpected
+exception (70, one line asking for a report) to the process's exit status. Failed writes
+are told apart by `written` (by errno), in a command (`_guarded`) and at the final flush
+alike. No traceback reaches the user.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import signal
@@ -20,6 +24,8 @@ import typer
 from vevents_cli import __version__
 from vevents_cli.cli import console
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.output import stdio
+from vevents_cli.output.stdio import WriteError
 
 REPORT_URL = "https://github.com/vevents/vevents/issues"
 
@@ -39,6 +45,24 @@ def _interrupt(signum: int, frame: object) -> None:
     raise Terminated() if signum != signal.SIGINT else KeyboardInterrupt()
 
 
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EDQUOT, errno.EROFS})
+
+
+def written(exc: OSError) -> ExitStatus | None:
+    """What a failed write means for the run: the reader went away (141, quietly), or the output
+    cannot take it (74, one line on stderr naming the output). None: not a failed write."""
+    if exc.errno == errno.EPIPE:
+        return ExitStatus.BROKEN_PIPE
+    if not isinstance(exc, WriteError) and exc.errno not in WRITE_ERRNOS:
+        return None
+    from vevents_cli.output.text import safe
+
+    target = exc.filename if isinstance(exc.filename, str) else "stdout"
+    sys.stderr.write(f"vevents: cannot write to {safe(target)}: {exc.strerror or exc}\n")
+    sys.stderr.flush()
+    return ExitStatus.IO_ERROR
+
+
 def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
     """The command, with the ways a run can be cut short turned into its status here
     (before click would turn them into its own exit codes)."""
@@ -47,8 +71,11 @@ def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
     def run(*args: Any, **kwargs: Any) -> ExitStatus:
         try:
             return command(*args, **kwargs)
-        except BrokenPipeError:
-            return ExitStatus.BROKEN_PIPE
+        except OSError as exc:
+            status = written(exc)
+            if status is None:
+                raise
+            return status
         except Terminated:
             return ExitStatus.TERMINATED
         except KeyboardInterrupt:
@@ -186,6 +213,10 @@ def status_of(argv: list[str] | None) -> ExitStatus:
         return ExitStatus.TERMINATED
     except KeyboardInterrupt:
         return ExitStatus.INTERRUPTED
+    except SystemExit:  # rich's own console (the help) met a closed pipe
+        if stdio.broken_pipe():
+            return ExitStatus.BROKEN_PIPE
+        raise
     except Exception as exc:  # a bug: one line, never a traceback
         message = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(
@@ -207,8 +238,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     status = status_of(argv)
     try:
         sys.stdout.flush()
-    except BrokenPipeError:
-        status = ExitStatus.BROKEN_PIPE
+    except OSError as exc:
+        status = written(exc) or ExitStatus.IO_ERROR
     if status is ExitStatus.BROKEN_PIPE:  # nothing more may reach the closed pipe, not even at exit
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

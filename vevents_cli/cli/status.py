@@ -10,6 +10,7 @@ class ExitStatus(enum.IntEnum):
     FAILED = 1  # something invalid, unreadable, mismatched, or not written
     USAGE = 2  # the command line cannot be used
     INTERNAL = 70  # a bug in vevents (EX_SOFTWARE): please report it
+    IO_ERROR = 74  # output could not be written: a full disk, a closed stdout (EX_IOERR)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
     BROKEN_PIPE = 141  # the reader went away, e.g. `| head` (128 + SIGPIPE)
     TERMINATED = 143  # SIGTERM (128 + SIGTERM)

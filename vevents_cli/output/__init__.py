@@ -3,7 +3,8 @@
 `text` holds the one safe-text function (`safe`) every string from a payload, a request
 or a header passes through before it reaches a terminal, and the number formats;
 `streams` the output streams (colour policy, batched lines, the one loop that reports
-unreadable input); `locate` the line and column of a failing member in the source text;
+unreadable input); `stdio` the process's own stdout and stderr, whose failed writes reach
+the one exit path as exceptions; `locate` the line and column of a failing member in the source text;
 one module per command's rendering (`show`, `validate` with its reporters by name,
 `stats`, `types`, `schema`, `verify`, `listen`). Machine formats (JSON, JUnit, GitHub
 annotations) keep exact values, escaped only as their format requires.

@@ -5,10 +5,18 @@ one loop that turns a run's results into output and its unreadable items into er
 options and the environment) and handed to the output modules. Its rich consoles never
 interpret markup or emoji codes and never highlight, so text from payloads prints as
 it is; the strings themselves pass through `text.safe` first.
+
+Failed writes reach the one exit path as `stdio`'s exceptions: a rich console meeting a
+closed pipe raises `BrokenPipeError` (not rich's own `SystemExit(1)`), and a failed write to
+the file `--out` names (`write_to`) raises `WriteError` naming it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from vevents_cli import jsonout
 from vevents_cli.model import Locator, Note, Unreadable
+from vevents_cli.output.stdio import WriteError
 from vevents_cli.output.text import unreadable_line
 
 if TYPE_CHECKING:
@@ -34,6 +43,20 @@ ANSI = {
 }
 RESET = "\x1b[0m"
 PIPE_WIDTH = 1 << 16  # a table printed to a pipe is as wide as its values: nothing cut, nothing folded
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class QuietConsole(Console):
+        """A rich console whose closed pipe is a `BrokenPipeError` (rich's own: `SystemExit(1)`)."""
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return QuietConsole
 
 
 def paint(text: str, style: str | None, color: bool) -> str:
@@ -68,10 +91,8 @@ class Streams:
         key = (stderr, tables and not self.out_tty)
         console = self._consoles.get(key)
         if console is None:
-            from rich.console import Console
-
             tty, color = (self.err_tty, self.err_color) if stderr else (self.out_tty, self.color)
-            console = self._consoles[key] = Console(
+            console = self._consoles[key] = _console_class()(
                 file=self.err_text if stderr else self.out_text,
                 color_system="auto" if color else None,
                 force_terminal=True if color and not tty else None,
@@ -188,7 +209,14 @@ def write_to(
         if header is not None:
             lines.text(header)
         drain(results, streams, lines.add, lines)
-    finally:
         if path is not None:
             target.close()
+    except OSError as exc:
+        if path is None or isinstance(exc, (WriteError, BrokenPipeError)):
+            raise
+        raise WriteError.of(exc, str(path)) from None
+    finally:
+        if path is not None:
+            with contextlib.suppress(OSError):  # closed above, or failed already
+                target.close()
     return True

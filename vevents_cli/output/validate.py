@@ -153,8 +153,9 @@ def quiet_project(s: Summary, options: Options) -> None:
 
 
 def quiet_write(run: Any, streams: Streams, options: Options) -> None:
-    """Only the summary line: unreadable input is counted there, not reported line by line."""
-    drain(run, streams, lambda _: None, unreadable=lambda _: None, notes=False)
+    """The summary line, after one error line on stderr per unreadable item (as the text report
+    prints them, so CI knows where); no line per invalid event, no notes."""
+    drain(run, streams, lambda _: None, unreadable=None if not unreadable_ok(options) else lambda _: None, notes=False)
     streams.out.write((summary_line(run.tally, options) + "\n").encode())
     streams.out.flush()
 
