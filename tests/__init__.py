@@ -14,7 +14,8 @@
 cores). Tests marked `heavy` are left out of it (`addopts` in pyproject.toml) and run with
 `python -m pytest -q -m heavy` (CI runs both): wheel and sdist builds, the pre-commit hook's
 `try-repo`, the lowest dependency versions (the package index), `listen` under load and
-floods, the 17 MiB parallel-vs-serial differential, the 1 GiB gzip bomb, and the
+floods, the 17 MiB parallel-vs-serial differential, the 1 GiB gzip bomb, the
 python-jsonschema sweeps (every schema through the metaschema check, both engines over the
-whole corpus). Longer fuzzing: `python -m tests.tools.fuzz`.
+whole corpus), the default level's sweep over generated instances, fuzzing through the CLI,
+and the README's examples run as one shell session. Longer fuzzing: `python -m tests.tools.fuzz`.
 """

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from tests.helpers import invoke
 from tests.tools import fuzz
 
+pytestmark = pytest.mark.heavy  # fuzzing: thousands of CLI runs (CI runs it; longer: python -m tests.tools.fuzz)
+
 COMMANDS = st.sampled_from(sorted(fuzz.COMMANDS))
 WAYS = st.sampled_from(fuzz.WAYS)
 SETTINGS = {

@@ -116,6 +116,7 @@ def test_the_setup_block_comes_first() -> None:
     assert any("payload.json" in line for line in runnable[0].lines), "the first block run is the setup block"
 
 
+@pytest.mark.heavy  # the whole README as one shell session, ~50 commands in order (CI runs it)
 @pytest.mark.skipif(not all(map(shutil.which, TOOLS)), reason=f"needs {', '.join(TOOLS)}")
 def test_every_shell_example_runs_as_written(tmp_path: Path) -> None:
     todo = [command for block in blocks(README.read_text()) for command in commands(block)]

@@ -227,6 +227,7 @@ def validate_log(tmp_path: Path, name: str, events: list[Any], *args: str) -> li
     ]
 
 
+@pytest.mark.heavy  # a sweep: every branch, enum value and optional member of every schema
 def test_generation_is_bounded() -> None:
     counts = {t: len(generated(t)) for t in SCHEMA_TYPES}
     print(f"generated: {sum(counts.values())} instances, at most {max(counts.values())} per type")
@@ -234,6 +235,7 @@ def test_generation_is_bounded() -> None:
     assert sum(counts.values()) < 40_000
 
 
+@pytest.mark.heavy  # a sweep: every branch, enum value and optional member of every schema
 @pytest.mark.parametrize("dialect", ENVELOPED)
 def test_default_accepts_generated_instances(tmp_path: Path, dialect: str) -> None:
     events = [wrap(data, t, dialect) for t in SCHEMA_TYPES if dialect in dialects(t) for data in generated(t)]
@@ -241,6 +243,7 @@ def test_default_accepts_generated_instances(tmp_path: Path, dialect: str) -> No
     assert not failures, f"{len(failures)}/{len(events)} refused:\n" + "\n".join(failures[:15])
 
 
+@pytest.mark.heavy  # a sweep: every branch, enum value and optional member of every schema
 def test_default_accepts_generated_bare_instances(tmp_path: Path) -> None:
     failures: list[str] = []
     for etype in SCHEMA_TYPES:

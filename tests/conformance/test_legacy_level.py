@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 import orjson
+import pytest
 
 from tests.conformance.test_default_level_acceptance import generated
 from tests.helpers import invoke, legacy_examples, vendor_examples, write_ndjson
@@ -57,6 +58,7 @@ def _corpus(etype: str) -> list[Any]:
     return [*generated(etype), *(changed for base in bases for changed in _changed(base))]
 
 
+@pytest.mark.heavy  # a sweep: ~25k generated and mutated instances through both levels
 def test_the_legacy_level_accepts_whatever_the_default_level_accepts() -> None:
     refused: list[str] = []
     accepted = relaxed = 0

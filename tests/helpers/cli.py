@@ -4,8 +4,8 @@ clean, fixed environment.
 Whatever the shell that starts the suite exports, vevents sees the same variables:
 `clean_environment()` (called once per test session by tests/conftest.py, and by
 tests/tools/fuzz.py) removes colour (NO_COLOR, FORCE_COLOR, COLORTERM, TTY_*), size (COLUMNS,
-LINES), TERM, locale (LC_*, LANG), VEVENTS_* settings, shell-completion requests (*_COMPLETE)
-and VOUCHERIFY_WEBHOOK_SECRET from os.environ, then sets `FIXED`. A test that needs one of them
+LINES), TERM, locale (LC_*, LANG), VEVENTS_* settings, shell-completion requests (*_COMPLETE),
+VOUCHERIFY_WEBHOOK_SECRET and PYTHONDONTWRITEBYTECODE from os.environ, then sets `FIXED`. A test that needs one of them
 passes it to the runner in `env` (a value of None removes a variable), or sets it with
 `monkeypatch` for the test's duration.
 """
@@ -40,6 +40,9 @@ CLEARED = frozenset(
         "LANG",
         "LANGUAGE",
         "VOUCHERIFY_WEBHOOK_SECRET",
+        # children cache their bytecode as Python does by default: with this exported by the shell,
+        # each of the suite's hundreds of CLI children would compile vevents anew (~0.1 s each)
+        "PYTHONDONTWRITEBYTECODE",
     }
 )
 FIXED = {"TERM": "xterm", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
