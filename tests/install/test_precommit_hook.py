@@ -139,7 +139,7 @@ def test_hook_in_a_realistic_repository(tmp_path: Path) -> None:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 1, output
     assert (
-        "test/fixtures/voucherify/voucher.published.json:1 voucher.published /data/voucher/code: "
+        "test/fixtures/voucherify/voucher.published.json:1:2256 voucher.published /data/voucher/code: "
         "expected string, got integer"
     ) in output
     assert f"{len(FIXTURES) - 1} valid, 1 invalid, 0 unreadable" in output

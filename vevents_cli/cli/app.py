@@ -139,10 +139,12 @@ def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
         name="vevents",
         help=HELP,
         no_args_is_help=True,
-        suggest_commands=False,  # click suggests a close command itself
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+    # click suggests a close command itself; newer typer would add its own (an attribute, so an older typer,
+    # which has no such feature, is not given an argument it does not know)
+    built.suggest_commands = False
     built.callback()(main_options)
     for name in commands:
         built.command()(_guarded(checked(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name))))
