@@ -77,17 +77,18 @@ def listen(
 
       vevents listen --max-body 2M
     """
-    from urllib.parse import urlsplit
-
     from vevents_cli.output import listen as render
     from vevents_cli.webhooks import receive
+    from vevents_cli.webhooks.http import UrlProblem, http_url
 
     key = secret(secret_value, secret_file, required=require_signature)
     if not path.startswith("/"):
         raise typer.BadParameter("must start with /", param_hint="--path")
-    target = urlsplit(forward) if forward is not None else None
-    if target is not None and (target.scheme not in ("http", "https") or not target.netloc):
-        raise typer.BadParameter("must be an http:// or https:// URL", param_hint="--forward")
+    try:
+        if forward is not None:
+            http_url(forward)
+    except UrlProblem as exc:
+        raise typer.BadParameter(str(exc), param_hint="--forward") from None
     config = receive.Config(
         host=host,
         port=port,

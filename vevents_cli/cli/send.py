@@ -147,11 +147,12 @@ def send(
     """
     from vevents_cli.output import send as render
     from vevents_cli.webhooks import send as sender
+    from vevents_cli.webhooks.http import UrlProblem
 
     try:
         target = sender.target(url, allow_remote)
         extra = sender.headers_given(header or ())
-    except sender.UrlProblem as exc:
+    except UrlProblem as exc:
         raise typer.BadParameter(str(exc), param_hint="URL") from None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--header") from None

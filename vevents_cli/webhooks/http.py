@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 
@@ -115,6 +116,22 @@ def request_record(locator: Locator, headers: Headers, body: bytes, exact: bool 
     if not isinstance(value, dict):
         return Unreadable(locator, "request body is not a JSON object", raw=body, headers=headers)
     return Record(locator, body, value, headers)
+
+
+class UrlProblem(ValueError):
+    """A URL vevents will not send to."""
+
+
+def http_url(url: str) -> SplitResult:
+    """`url` split, if it is http(s) with a host and a readable port (`send`, `listen --forward`)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UrlProblem("must be an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 (a bad port raises here, not later)
+    except ValueError as exc:
+        raise UrlProblem(str(exc)) from None
+    return parts
 
 
 def is_loopback(host: str) -> bool:

@@ -28,11 +28,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult
 
 from vevents_cli.model import Note, Summary, Unreadable
 from vevents_cli.voucherify import delivery, signatures
-from vevents_cli.webhooks.http import is_loopback
+from vevents_cli.webhooks.http import UrlProblem, http_url, is_loopback
 
 SignatureMode = Literal["sign", "keep", "none"]
 BODY_LINE_READ = 64 * 1024  # of a non-2xx answer's body, read for its first line
@@ -95,20 +95,10 @@ class Config:
     insecure: bool = False
 
 
-class UrlProblem(ValueError):
-    """A URL `send` will not send to."""
-
-
 def target(url: str, allow_remote: bool) -> SplitResult:
     """The URL to send to: http(s), with a host; loopback only unless `allow_remote`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UrlProblem("must be an http:// or https:// URL")
-    try:
-        parts.port  # noqa: B018 (a bad port raises here, not later)
-    except ValueError as exc:
-        raise UrlProblem(str(exc)) from None
-    if not allow_remote and not is_loopback(parts.hostname):
+    parts = http_url(url)
+    if not allow_remote and not is_loopback(parts.hostname or ""):
         raise UrlProblem(
             f"{parts.hostname} is not this machine; give --allow-remote to send payloads (customer data) there"
         )
