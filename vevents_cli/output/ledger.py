@@ -100,7 +100,7 @@ def cards_table(doc: dict[str, Any], trend: bool) -> Table:
     )
     codes = max((len(_name(card)) for card in doc["cards"]), default=4)
     table.add_column("card", overflow="fold", min_width=min(codes, 20))
-    table.add_column("holder", overflow="fold", min_width=8)
+    table.add_column("holder", overflow="ellipsis", no_wrap=True, min_width=12)  # one line; whole in a pipe
     table.add_column("events", justify="right", no_wrap=True)
     table.add_column("first -> last", overflow="fold", min_width=8)
     table.add_column("balance", overflow="fold", min_width=8)
