@@ -1,108 +1,64 @@
 """Redaction: replace personal data in payloads with stable pseudonyms.
 
-Keys are matched by name anywhere in the payload (`KEYS`: key -> kind of data). A value
-becomes `HMAC-SHA256(salt, kind + value)` shortened, dressed as its kind (`name-3fa9c1d2`,
-`user-3fa9c1d2@example.invalid`, `+00 000 3fa9c1d2`, `10.58.169.210`...): the same value
-maps to the same pseudonym with the same salt, so joins across events still work. Ids,
-codes, amounts, points and types are left alone; so are the names of things that are not
-people (a campaign's, a reward's, a validation rule's and its conditions', an API key's:
-`NOT_PEOPLE`, and objects inside them that have no `object` of their own). Email
-addresses are replaced wherever they appear, whole or inside text; phone numbers inside
-free text (`FREE_TEXT` keys such as `description`). A string that holds JSON (a legacy
-`related_object.data_json`) is redacted inside and encoded again. `line` is the pipeline
-projection: one event's payload, redacted, as an NDJSON line.
+What is personal comes from the tables in `voucherify.personal`; this module walks a
+payload and replaces. A value becomes `HMAC-SHA256(salt, kind + value)` shortened, dressed
+as its kind (`name-3fa9c1d2`, `user-3fa9c1d2@example.invalid`, `+00 000 3fa9c1d2`,
+`10.58.169.210`...; a phone number written as a number stays a number of as many digits):
+the same value maps to the same pseudonym with the same salt, so joins across events
+still work.
+
+- Inside a person (a customer, holder, referrer...; an address; their metadata; the
+  `previous_attributes` of a person) every string is replaced -- by its key's kind, else
+  as `text-...` (`address-...` in an address) -- except what the tables keep (ids, codes,
+  types, timestamps, amounts, points...), and so is a number that is a phone (by its key,
+  or 9 to 15 digits under a key not kept).
+- Everywhere, a key of a personal kind (`email`, `firstName`, `mobile_phone`...) is
+  replaced, also in a list (`"name": ["Ada", "Lovelace"]`); so is a string that is an email
+  address; an id or code that is wholly an email or a phone number (`+`, or in a person).
+- Free text everywhere (any other string: descriptions, metadata values, URLs): email
+  addresses in any encoding (`ada@example.test`, `ada%40example.test`, `ada\\u0040...`,
+  `ada&#64;...`), IP addresses and phone numbers inside it are replaced (dates, amounts and
+  order numbers are not phone numbers).
+- Metadata outside a person is otherwise kept; with `metadata=True` each of its strings is
+  replaced whole (`meta-...`).
+- A string that holds JSON (a legacy `related_object.data_json`) is redacted inside, in the
+  context of where it is, and written again compact.
+
+The walk is over `exactjson` trees (numbers as written, duplicate keys all kept and each
+redacted), with a stack, not recursion. `line` is the pipeline projection: one event's
+payload, read again exactly from its bytes, redacted, as an NDJSON line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from datetime import date, timedelta
 from typing import Any
 
-from vevents_cli import jsonout
+from vevents_cli import exactjson
+from vevents_cli.exactjson import Number, Object
 from vevents_cli.model import Summary
+from vevents_cli.voucherify import personal
 
-# Key -> kind, wherever the key appears.
-KEYS: dict[str, str] = {
-    "name": "name",
-    "first_name": "name",
-    "last_name": "name",
-    "middle_name": "name",
-    "full_name": "name",
-    "customer_name": "name",
-    "email": "email",
-    "email_address": "email",
-    "customer_email": "email",
-    "phone": "phone",
-    "phone_number": "phone",
-    "mobile": "phone",
-    "address": "address",  # when it is a string; an object is walked with ADDRESS_KEYS
-    "line_1": "address",
-    "line_2": "address",
-    "line_3": "address",
-    "street": "address",
-    "city": "address",
-    "postal_code": "address",
-    "zip_code": "address",
-    "birthday": "birthdate",
-    "birthdate": "birthdate",
-    "date_of_birth": "birthdate",
-    "ip_address": "ip",
-    "ip": "ip",
-}
-# Keys that are personal only inside an address object.
-ADDRESS_KEYS: dict[str, str] = {"state": "address", "zip": "address", "region": "address", "country": "address"}
-# Objects (by `object`, any case, or by the key holding them) whose `name` is not a person's;
-# objects inside them with no `object` of their own (a rule's conditions) are not people either.
-NOT_PEOPLE = frozenset(
-    {
-        "campaign",
-        "category",
-        "categories",
-        "custom_event",
-        "event_schema",
-        "loyalty_tier",
-        "loyalty_tier_from",
-        "loyalty_tier_to",
-        "holder_loyalty_tier",
-        "loyalty_tiers",
-        "product",
-        "products",
-        "sku",
-        "skus",
-        "promotion_stack",
-        "promotion_tier",
-        "promotion_tiers",
-        "reward",
-        "rewards",
-        "segment",
-        "earning_rule",
-        "validation_rule",
-        "validation_rules",
-        "business_validation_rule",
-        "rule",
-        "rules",
-        "distribution",
-        "metadata_schema",
-        "event",
-        "api_key",
-        "related_object_parent",
-    }
-)
-# Objects that are people, whatever holds them (a customer inside a reward).
-PEOPLE = frozenset({"customer", "holder", "referrer", "referee", "user"})
-# Free text: phone numbers inside these strings are replaced (emails are, in any string).
-FREE_TEXT = frozenset(
-    {"description", "reason", "comment", "comments", "note", "notes", "message", "failure_message", "text"}
-)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_AT = r"(?:@|%40|\\u0040|\\x40|&#0*64;|&#x0*40;|\[at\])"
+EMAIL_IN_TEXT = re.compile(
+    r"[A-Za-z0-9._%+-]+" + _AT + r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", re.IGNORECASE
+)
 PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d ().-]{5,}\d(?![\w])")
+PHONE = re.compile(r"(?:\+|00)?[\d ().-]{7,}")
+IP_IN_TEXT = re.compile(
+    r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
+    r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::[0-9A-Fa-f]{1,4}){1,7}(?![\w:])"
+    r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}:(?![\w:])"
+    r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
+)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 _BIRTH_EPOCH = date(1930, 1, 1)
+# (container to fill, slot in it, value, normalised key holding it, in a person, in an address, in metadata)
+Frame = tuple[Any, int, Any, str, bool, bool, bool]
 
 
 class Redactor:
@@ -114,11 +70,14 @@ class Redactor:
         self.digits = digits
         self._cache: dict[tuple[str, str], str] = {}
 
+    def _digest(self, kind: str, value: str) -> str:
+        return hmac.new(self.salt, (kind + "\x00" + value).encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
     def pseudonym(self, kind: str, value: str) -> str:
         known = self._cache.get((kind, value))
         if known is not None:
             return known
-        digest = hmac.new(self.salt, (kind + "\x00" + value).encode(), hashlib.sha256).hexdigest()
+        digest = self._digest(kind, value)
         h = digest[: self.digits]
         if kind == "email":
             fake = f"user-{h}@example.invalid"
@@ -137,67 +96,81 @@ class Redactor:
         self._cache[(kind, value)] = fake
         return fake
 
+    def number(self, literal: str) -> Number:
+        """A number that is personal (a phone written as a number): a number of as many digits."""
+        digits = sum(c.isdigit() for c in literal)
+        made = str(int(self._digest("phone-number", literal), 16))
+        return Number("9" + made[: max(digits - 1, 0)])
+
     def payload(self, value: Any) -> Any:
-        """A redacted copy of a payload (the input is not modified).
+        """A redacted copy of a payload (an `exactjson` tree, or plain parsed JSON; not modified)."""
+        tree = value if isinstance(value, (Object, Number)) else exactjson.from_value(value)
+        return self._walk(tree, "", False, False, False)
 
-        Walked with a stack, not recursion: a payload nested a thousand levels deep (which
-        the readers accept) is redacted like any other.
-        """
-        return self._walk(value, None, True, False)
-
-    def _walk(self, value: Any, key: str | None, person: bool, address: bool) -> Any:
+    def _walk(self, value: Any, key: str, person: bool, address: bool, meta: bool) -> Any:
         root: list[Any] = [None]
-        # (container to fill, slot in it, value, key holding it, inside a person, inside an address, metadata)
-        Frame = tuple[Any, Any, Any, str | None, bool, bool, bool]
-        stack: list[Frame] = [(root, 0, value, key, person, address, False)]
+        stack: list[Frame] = [(root, 0, value, key, person, address, meta)]
         while stack:
             parent, slot, value, key, person, address, meta = stack.pop()
-            if isinstance(value, dict):
-                out: dict[str, Any] = {}
-                if not meta:
-                    person = _is_person(value, key, person)
-                for k, v in value.items():
-                    out[k] = v
-                    if meta or (k == "metadata" and self.metadata):
-                        stack.append((out, k, v, k, person, address, True))
-                    elif (fake := self._member(k, v, person, address)) is not None:
-                        out[k] = fake
-                    else:
-                        stack.append((out, k, v, k, person, address or k == "address", False))
-                parent[slot] = out
+            if isinstance(value, Object):
+                out = Object(value)
+                person = _is_person(value, key, person) or address
+                for i, (k, v) in enumerate(value):
+                    nk = personal.normal(k)
+                    inner = person or (nk == personal.PREVIOUS and _beside_a_person(value))
+                    in_address = address or (isinstance(v, Object) and personal.addresses(nk))
+                    stack.append((out, i, v, nk, inner, in_address, meta or personal.metadata(nk)))
+                new: Any = out
             elif isinstance(value, list):
-                parent[slot] = items = list(value)
+                new = items = list(value)
                 stack.extend((items, i, v, key, person, address, meta) for i, v in enumerate(value))
-            elif isinstance(value, str) and value and meta:
-                parent[slot] = self.pseudonym("metadata", value)
-            elif isinstance(value, str) and not meta:
-                parent[slot] = self._text(value, key, person, address)
+            elif isinstance(value, Number):
+                new = self._number(value, key, person, address)
+            elif isinstance(value, str):
+                new = self._string(value, key, person, address, meta)
             else:
-                parent[slot] = value
+                new = value
+            if isinstance(parent, Object):
+                parent[slot] = (parent[slot][0], new)
+            else:
+                parent[slot] = new
         return root[0]
 
-    def _member(self, key: str, value: Any, person: bool, address: bool) -> str | None:
-        """The replacement of a personal member (`key` in `KEYS`), or None: look inside instead."""
-        kind = KEYS.get(key) or (ADDRESS_KEYS.get(key) if address else None)
-        if kind is None or not isinstance(value, str) or not value:
-            return None
-        if kind == "name" and not person:
-            return value
-        return self.pseudonym(kind, value)
+    def _number(self, value: Number, key: str, person: bool, address: bool) -> Number:
+        kind = personal.kind(key, person, address)
+        digits = sum(c.isdigit() for c in value)
+        looks_like_phone = person and 9 <= digits <= 15 and value.isdigit() and not personal.kept(key)
+        return self.number(value) if kind == "phone" or looks_like_phone else value
 
-    def _text(self, value: str, key: str | None, person: bool, address: bool) -> str:
-        """A string that is not a known key's: an email, JSON inside a string, or text."""
-        if EMAIL.fullmatch(value):
-            return self.pseudonym("email", value)
+    def _string(self, value: str, key: str, person: bool, address: bool, meta: bool) -> str:
+        """A string's replacement: by its key's kind, JSON inside it redacted, else as text."""
+        kind = personal.kind(key, person, address)
+        if kind is not None and value:
+            return self.pseudonym(kind, value)
         inner = _json_inside(value)
         if inner is not None:
-            redacted = self._walk(inner, key, person, address)
-            return value if redacted == inner else json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
-        if "@" in value:
-            value = EMAIL_IN_TEXT.sub(lambda m: self.pseudonym("email", m.group()), value)
-        if key in FREE_TEXT:
-            value = PHONE_IN_TEXT.sub(lambda m: self._phone(m.group()), value)
-        return value
+            redacted = self._walk(inner, key, person, address, meta)
+            return value if redacted == inner else exactjson.dumps_text(redacted)
+        if EMAIL.fullmatch(value):
+            return self.pseudonym("email", value)
+        if personal.identifier(key):
+            if PHONE.fullmatch(value) and (person or value.startswith("+")):
+                return self._phone(value)
+            return self._emails(value)
+        if value and not personal.kept(key) and (person or address):
+            return self.pseudonym("address" if address else "text", value)
+        if value and meta and self.metadata and not person:
+            return self.pseudonym("metadata", value)
+        return self._text(value)
+
+    def _emails(self, value: str) -> str:
+        return EMAIL_IN_TEXT.sub(lambda m: self.pseudonym("email", m.group()), value)
+
+    def _text(self, value: str) -> str:
+        """Free text: email addresses (any encoding), IP addresses and phone numbers inside it replaced."""
+        value = self._emails(value)
+        value = IP_IN_TEXT.sub(lambda m: self.pseudonym("ip", m.group()), value)
+        return PHONE_IN_TEXT.sub(lambda m: self._phone(m.group()), value)
 
     def _phone(self, text: str) -> str:
         digits = sum(c.isdigit() for c in text)
@@ -206,29 +179,39 @@ class Redactor:
         return self.pseudonym("phone", text)
 
 
-def _is_person(obj: dict[str, Any], key: str | None, parent: bool) -> bool:
-    """Whether a `name` in this object is a person's: by its `object`, else its key, else its parent's."""
+def _is_person(obj: Object, key: str, parent: bool) -> bool:
+    """Whether an object is a person's: by its `object`, else its key, else what it holds, else its parent."""
     kind = obj.get("object")
-    kind = kind.lower() if isinstance(kind, str) else None
-    if kind in NOT_PEOPLE or key in NOT_PEOPLE:
+    kind = personal.normal(kind) if isinstance(kind, str) else None
+    if kind in personal.NOT_PEOPLE or key in personal.NOT_PEOPLE:
         return False
-    if kind is not None or key in PEOPLE:
+    if kind in personal.PEOPLE or key in personal.PEOPLE:
         return True
-    return parent
+    return parent or any(
+        isinstance(v, str) and v and personal.kind(personal.normal(k), False, False) not in (None, "ip") for k, v in obj
+    )
+
+
+def _beside_a_person(obj: Object) -> bool:
+    """Whether the object the `previous_attributes` of `obj` belong to is a person's."""
+    main = obj.get("object")
+    if isinstance(main, Object):
+        return _is_person(main, "object", False)
+    return any(isinstance(v, Object) and _is_person(v, personal.normal(k), False) for k, v in obj)
 
 
 def _json_inside(text: str) -> Any:
-    """The object or array a string holds as JSON (a legacy `data_json`), else None."""
+    """The object or array a string holds as JSON (a legacy `data_json`), as an exact tree, else None."""
     start = text.lstrip()[:1]
     if start not in ("{", "["):
         return None
     try:
-        value = json.loads(text)  # the standard library keeps big integers exact
-    except (ValueError, RecursionError):
+        value = exactjson.loads(text)
+    except ValueError:
         return None
-    return value if isinstance(value, (dict, list)) else None
+    return value if isinstance(value, list) else None
 
 
 def line(s: Summary, redactor: Redactor) -> bytes:
     """One event, redacted, as an NDJSON line (a projection: may run in a worker process)."""
-    return jsonout.dumps(redactor.payload(s.event.payload), newline=True)
+    return exactjson.dumps(redactor.payload(exactjson.payload(s.event.raw, s.event.payload)), newline=True)

@@ -1,7 +1,9 @@
 """Split a log into fixtures: one pretty JSON file per event, at `<type>/<created_at>-<id>.json`.
 
 `piece` is the pipeline projection (an event to its file name and bytes, made where the
-event is); `FixtureWriter.write` writes the pieces in input order. File names keep only
+event is): the payload is read again from its bytes as an exact tree (`exactjson`), so a
+fixture holds every number as written and every member of an object with duplicate keys,
+indented by two; `FixtureWriter.write` writes the pieces in input order. File names keep only
 `[A-Za-z0-9._-]` (colons become `-`, anything else `_`), so a payload can never name a
 path outside the output folder. Two events that would share a name get `-2`, `-3`...; a
 file that was there before the run is never overwritten unless `force`.
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vevents_cli import jsonout
+from vevents_cli import exactjson
 from vevents_cli.model import Locator, Summary, Unreadable
 from vevents_cli.output.streams import Streams, drain
 
@@ -48,9 +50,11 @@ class Piece:
 
 def piece(s: Summary, bare: bool = False) -> Piece:
     """An event as a fixture file (a pipeline projection: may run in a worker process)."""
-    body = s.event.data if bare else s.event.payload
-    data = jsonout.dumps(body, pretty=True, newline=True)
-    return Piece(s.event.locator, relative_path(s), data)
+    tree = exactjson.payload(s.event.raw, s.event.payload)
+    body = exactjson.at(tree, s.event.payload, s.event.data) if bare else tree
+    if body is None:  # data that is not a member of the payload (never, with the bundled dialects)
+        body = exactjson.from_value(s.event.data)
+    return Piece(s.event.locator, relative_path(s), exactjson.dumps(body, pretty=True, newline=True))
 
 
 class Exists(Exception):
