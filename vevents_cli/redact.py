@@ -157,10 +157,10 @@ class Redactor:
             if PHONE.fullmatch(value) and (person or value.startswith("+")):
                 return self._phone(value)
             return self._emails(value)
+        if value and meta and (person or self.metadata):  # metadata keys are the merchant's: none is kept
+            return self.pseudonym("metadata", value)
         if value and not personal.kept(key) and (person or address):
             return self.pseudonym("address" if address else "text", value)
-        if value and meta and self.metadata and not person:
-            return self.pseudonym("metadata", value)
         return self._text(value)
 
     def _emails(self, value: str) -> str:
@@ -193,11 +193,18 @@ def _is_person(obj: Object, key: str, parent: bool) -> bool:
 
 
 def _beside_a_person(obj: Object) -> bool:
-    """Whether the object the `previous_attributes` of `obj` belong to is a person's."""
+    """Whether the `previous_attributes` in `obj` are a person's: the object beside them (legacy:
+    `object`; else any member) is a person or holds one."""
     main = obj.get("object")
-    if isinstance(main, Object):
-        return _is_person(main, "object", False)
-    return any(isinstance(v, Object) and _is_person(v, personal.normal(k), False) for k, v in obj)
+    beside = [("object", main)] if isinstance(main, Object) else [(personal.normal(k), v) for k, v in obj]
+    return any(
+        isinstance(v, Object)
+        and (
+            _is_person(v, k, False)
+            or any(isinstance(w, Object) and _is_person(w, personal.normal(j), False) for j, w in v)
+        )
+        for k, v in beside
+    )
 
 
 def _json_inside(text: str) -> Any:

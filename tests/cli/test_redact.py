@@ -105,3 +105,86 @@ def test_names_that_are_not_people_are_kept(tmp_path: Path) -> None:
     parent = rollback["data"]["campaign"]["referral_program"]["referee_reward"]["related_object_parent"]
     assert parent["name"] == "Gift programme"  # a campaign, whatever the case of its `object`
     assert pending["data"]["customer"]["name"] != examples[wanted[1]]["customer"]["name"]  # people are not kept
+
+
+# --- completeness: what is under a person, and free text everywhere --------------------------------
+
+LEAKS = ("Ada", "Lovelace", "ada@example.test", "ada%40example.test", "7946", "7700", "Baker Street", "Narnia")
+
+
+def leaks(line: str) -> list[str]:
+    return [value for value in LEAKS if value in line]
+
+
+def redacted_text(tmp_path: Path, events: list[dict[str, Any]], *args: str) -> str:
+    result = invoke("redact", "--salt", "s3cret", *args, str(write_ndjson(tmp_path / "in.ndjson", events)))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_legacy_previous_attributes_and_json_inside_related_object_are_a_persons(tmp_path: Path) -> None:
+    event = samples.sample("customer.updated", "legacy")
+    event["data"]["previous_attributes"] = {"name": "Ada Lovelace", "email": "ada@example.test"}
+    related = event["data"]["related_object"]
+    data = related.pop("data")
+    related["data_json"] = json.dumps(
+        {"object": data["customer"], "previous_attributes": {"name": "Ada Lovelace", "city": "Narnia"}}
+    )
+    out = redacted_text(tmp_path, [event])
+    assert leaks(out) == []
+    (redacted,) = ndjson(out)
+    assert redacted["data"]["previous_attributes"]["name"].startswith("name-")
+    assert json.loads(redacted["data"]["related_object"]["data_json"])["object"]["id"] == data["customer"]["id"]
+
+
+def test_keys_in_any_case_and_numbers_and_lists_under_a_person(tmp_path: Path) -> None:
+    event = samples.sample("customer.created")
+    customer = event["data"]["customer"]
+    customer.update(
+        {
+            "firstName": "Ada",
+            "LAST-NAME": "Lovelace",
+            "mobile_phone": "+44 7700 900123",
+            "telephone": "020 7946 0018",
+            "phone": 442079460018,
+            "source_id": "+44 20 7946 0019",
+            "name": ["Ada", "Lovelace"],
+            "nickname_of_choice": "Countess Lovelace",
+        }
+    )
+    out = redacted_text(tmp_path, [event])
+    assert leaks(out) == [] and "442079460018" not in out and "Countess" not in out
+    redacted = ndjson(out)[0]["data"]["customer"]
+    assert isinstance(redacted["phone"], int) and len(str(redacted["phone"])) == 12  # still a number
+    assert [n.startswith("name-") for n in redacted["name"]] == [True, True]
+    assert redacted["id"] == customer["id"] and redacted["object"] == "customer"  # ids and types kept
+    assert redacted["summary"] == customer["summary"] and redacted["created_at"] == customer["created_at"]
+
+
+def test_emails_in_any_encoding_phones_and_ips_in_free_text_everywhere(tmp_path: Path) -> None:
+    event = samples.sample("customer.order.created")
+    order = event["data"]["order"]
+    order["metadata"] = {
+        "callback": "https://shop.example/confirm?email=ada%40example.test&x=1",
+        "escaped": 'payload {"email":"ada\\u0040example.test"}',
+        "note": "Call us on +44 7700 900123 from 203.0.113.42 or 2001:db8::42",
+        "channel": "web",
+    }
+    order["shipping_address"] = {"line_1": "221B Baker Street", "country": "Narnia", "postal_code": "NW1 6XE"}
+    out = redacted_text(tmp_path, [event])
+    assert leaks(out) == [] and "203.0.113.42" not in out and "2001:db8::42" not in out and "NW1 6XE" not in out
+    redacted = ndjson(out)[0]["data"]["order"]
+    assert redacted["metadata"]["channel"] == "web"  # metadata outside a person is kept, but for free text
+    assert redacted["metadata"]["callback"].startswith("https://shop.example/confirm?email=user-")
+    for key in ("id", "source_id", "amount", "total_amount", "status", "created_at"):
+        assert redacted[key] == order[key], key
+
+
+def test_metadata_option_replaces_metadata_outside_people_too(tmp_path: Path) -> None:
+    event = samples.sample("customer.order.created")
+    event["data"]["order"]["metadata"] = {"channel": "web", "count": 3}
+    default, everything = (ndjson(redacted_text(tmp_path, [event], *args))[0] for args in ((), ("--metadata",)))
+    assert default["data"]["order"]["metadata"] == {"channel": "web", "count": 3}
+    assert default["data"]["customer"]["metadata"]["channel"] != "web"  # a person's metadata: always
+    assert everything["data"]["order"]["metadata"]["channel"].startswith("meta-")
+    assert everything["data"]["order"]["metadata"]["count"] == 3
