@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
+import orjson
+
 from vevents_cli import jsonout
 
 _FRAMES_PER_LEVEL = 4  # the decoder's recursion per nesting level, with room to spare
@@ -108,7 +110,17 @@ def at(tree: Any, value: Any, target: Any) -> Any:
 
 
 def dumps(tree: Any, *, pretty: bool = False, newline: bool = False) -> bytes:
-    """`tree` as UTF-8 JSON: compact, or `pretty` (two-space indent); `newline` appends one."""
+    """`tree` as UTF-8 JSON: compact, or `pretty` (two-space indent); `newline` appends one.
+
+    orjson writes it (numbers as `orjson.Fragment`s of their literal) unless an object has
+    duplicate keys, a string a lone surrogate or the nesting is deeper than orjson writes:
+    then the writer here, which produces the same layout.
+    """
+    option = (orjson.OPT_INDENT_2 if pretty else 0) | (orjson.OPT_APPEND_NEWLINE if newline else 0)
+    try:
+        return orjson.dumps(_native(tree), option=option)
+    except (_Duplicates, orjson.JSONEncodeError, RecursionError):
+        pass
     text = _text(tree, pretty) + ("\n" if newline else "")
     try:
         return text.encode()
@@ -119,6 +131,24 @@ def dumps(tree: Any, *, pretty: bool = False, newline: bool = False) -> bytes:
 def dumps_text(tree: Any) -> str:
     """`tree` as compact JSON text (for JSON held inside a string), lone surrogates as escapes."""
     return dumps(tree).decode()
+
+
+class _Duplicates(Exception):
+    """An object with duplicate keys: orjson cannot write it."""
+
+
+def _native(value: Any) -> Any:
+    """What orjson writes as `value` would be written (recursive: deep trees raise RecursionError)."""
+    if isinstance(value, Number):
+        return orjson.Fragment(value)
+    if isinstance(value, Object):
+        members = {k: _native(v) for k, v in value}
+        if len(members) != len(value):
+            raise _Duplicates
+        return members
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    return value
 
 
 class _Token(str):

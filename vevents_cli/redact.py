@@ -31,6 +31,7 @@ payload, read again exactly from its bytes, redacted, as an NDJSON line.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -55,6 +56,8 @@ IP_IN_TEXT = re.compile(
     r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,7}:(?![\w:])"
     r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
 )
+_AT_HINT = re.compile(r"@|%40|\\u0040|\\x40|&#|\[at\]", re.IGNORECASE)  # text without these holds no email
+_DIGITS_HINT = re.compile(r"\d(?:\D{0,2}\d){2}")  # nor, without these, an IPv4 address or a phone number
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}")
 _BIRTH_EPOCH = date(1930, 1, 1)
 # (container to fill, slot in it, value, normalised key holding it, in a person, in an address, in metadata)
@@ -116,10 +119,12 @@ class Redactor:
                 out = Object(value)
                 person = _is_person(value, key, person) or address
                 for i, (k, v) in enumerate(value):
-                    nk = personal.normal(k)
-                    inner = person or (nk == personal.PREVIOUS and _beside_a_person(value))
-                    in_address = address or (isinstance(v, Object) and personal.addresses(nk))
-                    stack.append((out, i, v, nk, inner, in_address, meta or personal.metadata(nk)))
+                    if v is None or v is True or v is False:
+                        continue  # nothing to replace
+                    nk, previous, addresses, metadata = _facts(k)
+                    inner = person or (previous and _beside_a_person(value))
+                    in_address = address or (addresses and isinstance(v, Object))
+                    stack.append((out, i, v, nk, inner, in_address, meta or metadata))
                 new: Any = out
             elif isinstance(value, list):
                 new = items = list(value)
@@ -164,19 +169,33 @@ class Redactor:
         return self._text(value)
 
     def _emails(self, value: str) -> str:
+        if not _AT_HINT.search(value):
+            return value
         return EMAIL_IN_TEXT.sub(lambda m: self.pseudonym("email", m.group()), value)
 
     def _text(self, value: str) -> str:
         """Free text: email addresses (any encoding), IP addresses and phone numbers inside it replaced."""
-        value = self._emails(value)
-        value = IP_IN_TEXT.sub(lambda m: self.pseudonym("ip", m.group()), value)
-        return PHONE_IN_TEXT.sub(lambda m: self._phone(m.group()), value)
+        if _AT_HINT.search(value):
+            value = self._emails(value)
+        if _DIGITS_HINT.search(value):
+            value = IP_IN_TEXT.sub(lambda m: self.pseudonym("ip", m.group()), value)
+            value = PHONE_IN_TEXT.sub(lambda m: self._phone(m.group()), value)
+        elif "::" in value:
+            value = IP_IN_TEXT.sub(lambda m: self.pseudonym("ip", m.group()), value)
+        return value
 
     def _phone(self, text: str) -> str:
         digits = sum(c.isdigit() for c in text)
         if digits < 7 or digits > 15 or _DATE.fullmatch(text.strip()) or (digits < 9 and text[0] not in "+("):
             return text  # an amount, a date, an order number: not a phone
         return self.pseudonym("phone", text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _facts(key: str) -> tuple[str, bool, bool, bool]:
+    """A member's key: normalised; whether it holds previous attributes, an address, metadata."""
+    nk = personal.normal(key)
+    return nk, nk == personal.PREVIOUS, personal.addresses(nk), personal.metadata(nk)
 
 
 def _is_person(obj: Object, key: str, parent: bool) -> bool:

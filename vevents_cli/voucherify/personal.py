@@ -19,12 +19,14 @@ keys (ids, codes, `source_id`) are kept unless the whole value is an email or ph
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=8192)
 def normal(key: str) -> str:
     """`key` in snake_case: `firstName`, `First-Name`, `FIRST_NAME` -> `first_name`."""
     return _SEPARATORS.sub("_", _CAMEL.sub("_", key).lower()).strip("_")
@@ -153,8 +155,13 @@ KEPT_KEYS = frozenset(
     {
         "object",
         "campaign",
+        "campaigns",
         "campaign_name",
         "loyalty_tier",
+        "charset",
+        "pattern",
+        "prefix",
+        "postfix",
         "tier",
         "lang",
         "language",
@@ -201,6 +208,7 @@ def words(key: str) -> list[str]:
     return key.split("_")
 
 
+@functools.lru_cache(maxsize=8192)
 def kind(key: str, person: bool, address: bool) -> str | None:
     """The kind of personal data a (normalised) key holds here, None when the key does not say."""
     found = KEYS.get(key) or (ADDRESS_ONLY.get(key) if address else None)
@@ -215,20 +223,24 @@ def kind(key: str, person: bool, address: bool) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
 def kept(key: str) -> bool:
     """Whether a (normalised) key's value is not personal, even inside a person."""
     return key in KEPT_KEYS or words(key)[-1] in KEPT_LAST_WORDS
 
 
+@functools.lru_cache(maxsize=8192)
 def identifier(key: str) -> bool:
     """Whether a (normalised) key holds an id or a code (kept unless the whole value is an email or phone)."""
     return words(key)[-1] in IDENTIFIER_LAST_WORDS
 
 
+@functools.lru_cache(maxsize=8192)
 def addresses(key: str) -> bool:
     """Whether an object held by this (normalised) key is an address."""
     return words(key)[-1] in ADDRESS_WORDS
 
 
+@functools.lru_cache(maxsize=8192)
 def metadata(key: str) -> bool:
     return key in METADATA_WORDS or words(key)[-1] == "metadata"
