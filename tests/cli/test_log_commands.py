@@ -312,11 +312,12 @@ def test_redact_pseudonyms_are_stable_per_salt(log: Path) -> None:
     assert ndjson(one)[1]["data"]["customer"]["email"] == email
 
 
-def test_redact_metadata_only_when_asked(log: Path) -> None:
-    plain = ndjson(invoke("redact", str(log), "--salt", "a").stdout)[0]["data"]["customer"]["metadata"]
-    assert plain == {"channel": "web"}
-    redacted = ndjson(invoke("redact", str(log), "--salt", "a", "--metadata").stdout)[0]
-    assert redacted["data"]["customer"]["metadata"]["channel"].startswith("meta-")
+def test_redact_metadata_outside_people_only_when_asked(log: Path) -> None:
+    plain = ndjson(invoke("redact", str(log), "--salt", "a").stdout)[1]["data"]
+    assert plain["voucher"]["metadata"] == {"channel": "web"}
+    assert plain["customer"]["metadata"]["channel"].startswith("meta-")  # a person's metadata: always
+    redacted = ndjson(invoke("redact", str(log), "--salt", "a", "--metadata").stdout)[1]["data"]
+    assert redacted["voucher"]["metadata"]["channel"].startswith("meta-")
 
 
 def test_redact_writes_a_file_but_never_over_its_input(log: Path, tmp_path: Path) -> None:
