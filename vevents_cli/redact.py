@@ -9,7 +9,7 @@ still work.
 
 - Inside a person (a customer, holder, referrer...; an address; their metadata; the
   `previous_attributes` of a person) every string is replaced -- by its key's kind, else
-  as `text-...` (`address-...` in an address) -- except what the tables keep (ids, codes,
+  as `text-...` (`address-...` in an address, `meta-...` in metadata) -- except what the tables keep (ids, codes,
   types, timestamps, amounts, points...), and so is a number that is a phone (by its key,
   or 9 to 15 digits under a key not kept).
 - Everywhere, a key of a personal kind (`email`, `firstName`, `mobile_phone`...) is

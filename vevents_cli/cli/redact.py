@@ -41,14 +41,25 @@ def redact(
             "pseudonyms across runs (default: a new random salt each run).",
         ),
     ] = None,
-    metadata: Annotated[bool, typer.Option("--metadata", help="Also replace free-text metadata values.")] = False,
+    metadata: Annotated[
+        bool,
+        typer.Option(
+            "--metadata",
+            help="Also replace every metadata value outside people (a voucher's, an order's...); "
+            "a person's metadata and personal data in any text are replaced anyway.",
+        ),
+    ] = False,
     as_type: AsType = None,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
-    """Write events (NDJSON) with names, emails, phones, addresses, birthdates pseudonymised.
+    """Write events (NDJSON) with personal data pseudonymised.
 
-    Ids, codes, amounts, points and types are kept, so the output still tells the story.
+    Everything under a person (customer, holder, referrer: names, emails, phones, addresses,
+    birthdates, metadata, previous attributes, JSON inside strings) and emails, phones and IP
+    addresses in any text are replaced. Ids, codes, amounts, points, types, timestamps and the
+    names of campaigns, rewards and products are kept, so the output still tells the story.
+    Numbers and duplicate keys are written as they were read.
 
     Examples:
 
