@@ -4,7 +4,8 @@ Each example takes a real event (the bundled samples in both dialects, the vendo
 and legacy examples when ../shared is there), plants personal values -- made-up names,
 emails (plain, URL-encoded, JSON-escaped, HTML-escaped), phone numbers as strings and as
 numbers, IPv4 and IPv6 addresses, street addresses -- at random places under its people
-(customer, holder, referrer...: as members with personal or made-up keys in any spelling,
+(customer, holder, referrer... and the objects inside them that are not things: as members
+with personal or made-up keys in any spelling,
 in their addresses, their metadata, a legacy event's previous attributes) and as free text
 in random objects anywhere; a legacy event's related data may then be moved into a
 `data_json` string. It runs the real CLI (`vevents redact`) and checks that the output is
@@ -98,17 +99,21 @@ def forms(value: str) -> set[str]:
 
 
 def people(node: Any, key: str = "") -> list[dict[str, Any]]:
-    """The objects in an event that are people by the vendor's own markers (key or `object`)."""
+    """The objects in an event that are people by the vendor's own markers (key or `object`), and
+    the objects inside them that are not things (a campaign, a tier... by key or `object`)."""
     found: list[dict[str, Any]] = []
-    stack = [(node, key)]
+    stack = [(node, key, False)]
     while stack:
-        value, k = stack.pop()
+        value, k, inside = stack.pop()
         if isinstance(value, dict):
-            if k in PEOPLE_KEYS or value.get("object") == "customer":
+            kind = value.get("object")
+            thing = k in personal.NOT_PEOPLE or (isinstance(kind, str) and kind.lower() in personal.NOT_PEOPLE)
+            inside = (inside and not thing) or k in PEOPLE_KEYS or kind == "customer"
+            if inside:
                 found.append(value)
-            stack.extend(value.items())
+            stack.extend((v, child, inside) for child, v in value.items())
         elif isinstance(value, list):
-            stack.extend((v, k) for v in value)
+            stack.extend((v, k, inside) for v in value)
     return found
 
 
