@@ -5,9 +5,8 @@ and legacy examples when ../shared is there), plants personal values -- made-up 
 emails (plain, URL-encoded, JSON-escaped, HTML-escaped), phone numbers as strings and as
 numbers, IPv4 and IPv6 addresses, street addresses -- at random places under its people
 (customer, holder, referrer... and the objects inside them that are not things: as members
-with personal or made-up keys in any spelling,
-in their addresses, their metadata, a legacy event's previous attributes) and as free text
-in random objects anywhere; a legacy event's related data may then be moved into a
+with personal or made-up keys in any spelling, in their addresses, their metadata, a legacy
+event's previous attributes) and as free text in random objects anywhere; a legacy event's related data may then be moved into a
 `data_json` string. It runs the real CLI (`vevents redact`) and checks that the output is
 one valid JSON line with the same structure (the same keys in the same order, the same
 kinds of containers), that no planted value appears in it in any of those encodings, and
