@@ -9,11 +9,14 @@ written again is the same JSON value, byte for byte in the numbers. A string hol
 lone surrogate (a `\\ud800` escape inside a JSON string that a payload holds as text) is
 written as that `\\uXXXX` escape, so the output is always UTF-8 that orjson reads.
 
-`at` finds, inside the tree, the node that a parsed value (orjson's, as the pipeline has
-it) holds at some place: split's `--bare` writes the event's `data` from the tree. Reading
-and writing use no recursion deeper than the standard library's decoder (whose limit is
-raised for the call), so a payload nested a thousand levels deep is kept like any other.
-The pipeline reads with orjson; only these commands' output goes through here. Pure functions.
+`payload` reads an event's payload again from the bytes the pipeline parsed it from; `at`
+finds, inside the tree, the node that the parsed value holds at some place (split's
+`--bare` writes the event's `data` from the tree). `dumps` hands the tree to orjson (each
+number an `orjson.Fragment` of its literal) and writes it itself only where orjson cannot:
+duplicate keys, lone surrogates, nesting deeper than orjson writes (the same layout, with a
+stack, not recursion). Reading raises the standard decoder's recursion limit for the call,
+so a payload nested a thousand levels deep is kept like any other. The pipeline reads with
+orjson; only these commands' output goes through here. Pure functions.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ levels deep, though payloads can hold more (orjson reads 1,024 levels). `loads` 
 such an integer (a run of 20 or more digits in the text: a cheap test, true for every
 integer at or above 2**64) and reads that text again with `json`, whose integers are
 exact; `dumps` falls back to `json.dumps` with the same layout (compact, or indented by
-two). So a redacted log or a split fixture keeps every number as it was.
+two). (`redact` and `split` write payloads back through `exactjson`, which keeps every
+number as written.)
 
 Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: the commands
 that write payloads back); elsewhere values are orjson's. Every `Record.raw` is exact in
