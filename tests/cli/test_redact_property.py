@@ -6,13 +6,13 @@ emails (plain, URL-encoded, JSON-escaped, HTML-escaped), phone numbers as string
 numbers, IPv4 and IPv6 addresses, street addresses -- at random places under its people
 (customer, holder, referrer... and the objects inside them that are not things: as members
 with personal or made-up keys in any spelling, in their addresses, their metadata, a legacy
-event's previous attributes) and as free text in random objects anywhere; a legacy event's related data may then be moved into a
-`data_json` string. It runs the real CLI (`vevents redact`) and checks that the output is
-one valid JSON line with the same structure (the same keys in the same order, the same
-kinds of containers), that no planted value appears in it in any of those encodings, and
-that the values of keys the tables call not personal (ids, codes, types, timestamps,
-amounts, points...) are unchanged. The default suite runs a few examples; the heavy
-variant many.
+event's previous attributes) and as free text in random objects anywhere; a legacy event's
+related data may then be moved into a `data_json` string. It runs the real CLI (`vevents
+redact`) and checks that the output is one valid JSON line with the same structure (the same
+keys in the same order, the same kinds of containers), that no planted value appears in it
+in any of those encodings, and that the values of keys the tables call not personal (ids,
+codes, types, timestamps, amounts, points...) are unchanged. The default suite runs a few
+examples; the heavy variant many.
 """
 
 from __future__ import annotations
