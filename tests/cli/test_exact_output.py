@@ -13,6 +13,7 @@ import orjson
 
 from tests.helpers import invoke, ndjson
 from vevents_cli import samples
+from vevents_cli.voucherify import catalogue
 
 NUMBERS = '"n1": 0.12345678901234567890123, "n2": 1E+2, "n3": -0, "n4": 123456789012345678901234567890, "n5": 1.50'
 WRITTEN = ["0.12345678901234567890123", "1E+2", "-0", "123456789012345678901234567890", "1.50"]
@@ -100,10 +101,23 @@ def test_split_bare_keeps_the_data_exactly(tmp_path: Path) -> None:
     assert '"customer": {' in text and '"project_id"' not in text
 
 
-def test_split_writes_orjson_layout(tmp_path: Path) -> None:
-    event = samples.sample("voucher.published")
+def test_split_bare_writes_a_legacy_events_object_exactly(tmp_path: Path) -> None:
+    text = json.dumps(samples.sample("customer.updated", "legacy"))
+    text = text.replace('"data": {"object": {', '"data": {"object": {"n2": 1E+2, "tag": 1, "tag": 2, ', 1)
     source = tmp_path / "in.ndjson"
-    source.write_bytes(orjson.dumps(event) + b"\n")
-    assert invoke("split", "--out", str(tmp_path / "fx"), str(source)).exit_code == 0
+    source.write_text(text + "\n")
+    assert invoke("split", "--bare", "--out", str(tmp_path / "fx"), str(source)).exit_code == 0
     (fixture,) = (tmp_path / "fx").glob("*/*.json")
-    assert fixture.read_bytes() == orjson.dumps(event, option=orjson.OPT_INDENT_2) + b"\n"
+    assert fixture.read_text().startswith('{\n  "n2": 1E+2,\n  "tag": 1,\n  "tag": 2,\n  "customer": {')
+
+
+def test_split_writes_orjson_layout(tmp_path: Path) -> None:
+    """Every bundled sample, split, is the file orjson would indent (the layout split always wrote)."""
+    events = [samples.sample(etype) for etype in sorted(catalogue.CATALOGUE) if samples.sample_path(etype)]
+    source = tmp_path / "in.ndjson"
+    source.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
+    assert invoke("split", "--out", str(tmp_path / "fx"), str(source)).exit_code == 0
+    written = sorted((tmp_path / "fx").glob("*/*.json"))
+    assert len(written) == len(events) > 50
+    expected = {orjson.dumps(event, option=orjson.OPT_INDENT_2) + b"\n" for event in events}
+    assert {path.read_bytes() for path in written} == expected
