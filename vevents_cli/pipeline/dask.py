@@ -82,7 +82,9 @@ class Engine:
                 n_workers=config.jobs or cores(),
                 threads_per_worker=1,
                 processes=True,
+                host="127.0.0.1",
                 dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # (its HTTP server on any free port)
                 silence_logs=50,  # logging.CRITICAL: the run's own output only
             )
             self.client: Any = distributed.Client(self.cluster)
