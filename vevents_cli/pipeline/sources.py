@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 STDIN_NAME = "<stdin>"
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -96,16 +96,19 @@ class Source:
 
     def open(self) -> BinaryIO:
         """Open for binary reading; gzip is recognised by its magic bytes, not its name."""
-        raw: BinaryIO
         if self.url is not None:
-            raw = _open_url(self.url)
-        else:
-            raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
+            return _open_url(self.url)
+        raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
         if not hasattr(raw, "peek"):  # e.g. a test runner's in-memory stdin
             raw = io.BufferedReader(raw)
-        if raw.peek(2)[:2] == GZIP_MAGIC:
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-        return raw
+        return _unzipped(raw)
+
+
+def _unzipped(raw: Any) -> BinaryIO:
+    """The stream's bytes (a buffered stream, to peek at), gunzipped when it starts with gzip's magic bytes."""
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
+    return cast(BinaryIO, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +229,7 @@ def _open_url(url: str) -> BinaryIO:
     import fsspec
 
     try:
-        return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
+        return _unzipped(io.BufferedReader(fsspec.open(url, "rb").open()))
     except OSError:
         raise
     except Exception as exc:  # a store's own errors (credentials, bad bucket names...)
