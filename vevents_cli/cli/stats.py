@@ -65,11 +65,17 @@ def stats(
 
     sources = inputs(paths, allow_empty)
     config = run_config(
-        sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, max_value_size=max_value_size
+        sources,
+        as_type=as_type,
+        strict=strict,
+        user_schemas=schemas,
+        filters=filters,
+        max_value_size=max_value_size,
+        exact_numbers=True,  # points of any size summed exactly
     )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start_run(config, aggregate.row, progress)
+        run = start_run(config, aggregate.row, progress, reduce=aggregate.reduce)
         document = aggregate.collect(run, streams).document(run.tally, None if every else top)
     render.write(document, streams, fmt.value)
     if fmt is TextOrJson.text and filters.active:

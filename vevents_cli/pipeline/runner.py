@@ -98,8 +98,10 @@ class Run(Generic[T]):
         project: Callable[[Summary], T],
         progress: Progress | None,
         records: Iterable[Read] | None,
+        reduce: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self.config = config
+        self._reduce = reduce
         self.tally = Tally()
         self.stages = Stages(config)  # raises SchemaProblem for a broken --schemas DIR
         self._project = project
@@ -127,7 +129,7 @@ class Run(Generic[T]):
         from vevents_cli.pipeline.sources import Problem, expand
 
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
-        with parallel.Workers(stages, project, config.jobs) as workers:
+        with parallel.Workers(stages, project, config.jobs, self._reduce) as workers:
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
                     item = problem(source)
@@ -147,6 +149,7 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[Summary]: ...
 
 
@@ -157,6 +160,7 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[T]: ...
 
 
@@ -166,10 +170,12 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[Any]:
     """The results of every input of `config`, each summary passed through `project`.
 
     `records` replaces the inputs by records already read (deliveries arriving at
-    `vevents listen`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
+    `vevents listen`); `reduce` is applied in a worker process to each chunk's results
+    (`pipeline.parallel`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
     """
-    return Run(config, project, progress, records)
+    return Run(config, project, progress, records, reduce)
