@@ -29,6 +29,7 @@ from typing import Any
 
 from vevents_cli.model import Locator, Tally, Unreadable
 from vevents_cli.pipeline.config import RunConfig
+from vevents_cli.pipeline.parallel import Reduce
 from vevents_cli.pipeline.records import ends_source, problem, read_chunk, read_lines, read_source
 from vevents_cli.pipeline.runner import Progress, Stages
 from vevents_cli.pipeline.sources import Problem, Source, lines
@@ -112,8 +113,11 @@ class Engine:
         project: Callable[..., Any],
         tally: Tally,
         progress: Progress | None = None,
+        reduce: Reduce | None = None,
     ) -> Iterator[Any]:
-        """The results of every source, in input order; the client is closed at the end."""
+        """The results of every source, in input order (each partition's passed through `reduce`
+        in its worker, as the local workers do: stats sends one partial aggregate per partition);
+        the client is closed at the end."""
         token = uuid.uuid4().hex  # each worker builds this run's stages once
         config = stages.config
         pending: deque[tuple[Part, Any]] = deque()
@@ -125,7 +129,7 @@ class Engine:
                         yield from _collect(*pending.popleft(), ended, tally, progress)
                     yield from _here(part, stages, project, tally, progress)
                     continue
-                pending.append((part, self.client.submit(_partition, token, config, project, part, pure=False)))
+                pending.append((part, self.client.submit(_partition, token, config, project, reduce, part, pure=False)))
                 if len(pending) >= self.window:
                     yield from _collect(*pending.popleft(), ended, tally, progress)
             while pending:
@@ -171,7 +175,7 @@ _STAGES: dict[str, Stages] = {}  # this worker's stages of the run it last serve
 
 
 def _partition(
-    token: str, config: RunConfig, project: Callable[..., Any], part: Part
+    token: str, config: RunConfig, project: Callable[..., Any], reduce: Reduce | None, part: Part
 ) -> tuple[list[Any], Tally, int, int]:
     """One partition through the stages: (results, counts, bytes read, items read)."""
     stages = _STAGES.get(token)
@@ -186,6 +190,8 @@ def _partition(
         read[1] += items
 
     results = _joined(stages.process(_items(part, config), tally, project, counted))
+    if reduce is not None:
+        results = reduce(results)
     return results, tally, read[0], read[1]
 
 
