@@ -89,6 +89,33 @@ def test_dask_run_matches_the_local_run(args: tuple[str, ...], inputs: Path, sch
 
 
 @pytest.mark.heavy
+def test_a_log_given_up_in_its_first_partition_is_given_up_there(
+    tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing but unreadable lines first: the run gives the file up in its first chunk, as the
+    local run does, and reads the file named after it (and the same file named again)."""
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1024)  # the cuts are made here, in this process
+    monkeypatch.setattr(parallel, "CHUNK", 16 * 1024)
+    monkeypatch.setattr(parallel, "SCAN", 4 * 1024)
+    lines = [b'{"broken": ' for _ in range(25)]
+    lines += [orjson.dumps(samples.sample(SCHEMA_TYPES[i % len(SCHEMA_TYPES)])) for i in range(200)]
+    log = tmp_path / "junk.ndjson"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    assert len(list(parallel.chunks(log))) > 5
+    args = ("show", "--format", "json", str(log), str(inputs_sample(tmp_path)), str(log))
+    local = invoke(*args, env=LOCAL)
+    dask = invoke(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert (dask.exit_code, dask.stdout_bytes, dask.stderr) == (local.exit_code, local.stdout_bytes, local.stderr)
+    assert local.stderr.count("giving up after 20 unreadable values") == 2 and local.stdout.count("\n") == 1
+
+
+def inputs_sample(folder: Path) -> Path:
+    sample = folder / "voucher.published.json"
+    sample.write_bytes(orjson.dumps(samples.sample("voucher.published")))
+    return sample
+
+
+@pytest.mark.heavy
 def test_dask_partitions_are_chunks_of_large_logs(inputs: Path, scheduler: str) -> None:
     from vevents_cli.pipeline import dask
     from vevents_cli.pipeline.sources import expand

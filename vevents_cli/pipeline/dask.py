@@ -51,20 +51,21 @@ class Part:
     start: int | None = None
     end: int | None = None
     line: int = 1
+    input: int = 0  # which of the run's sources it is part of (a file named twice is read twice)
 
 
 def partitions(sources: Iterable[Source | Problem]) -> Iterator[Part | Source | Problem]:
     """Each input as partitions, in input order; stdin and problems stay as they are (read here)."""
     from vevents_cli.pipeline import parallel
 
-    for source in sources:
+    for n, source in enumerate(sources):
         if isinstance(source, Problem) or source.stdin:
             yield source
         elif source.path is not None and parallel.splittable(source):
             for start, end, line in parallel.chunks(source.path):
-                yield Part(source, start, end, line)
+                yield Part(source, start, end, line, n)
         else:
-            yield Part(source)
+            yield Part(source, input=n)
 
 
 class Engine:
@@ -121,7 +122,7 @@ class Engine:
         token = uuid.uuid4().hex  # each worker builds this run's stages once
         config = stages.config
         pending: deque[tuple[Part, Any]] = deque()
-        ended: set[str] = set()  # files a chunk gave up (binary data...): their later chunks are not read
+        ended: set[int] = set()  # inputs a chunk gave up (binary data...): their later chunks are not read
         try:
             for part in partitions(sources):
                 if not isinstance(part, Part):
@@ -155,9 +156,9 @@ def _here(
     yield from stages.process(items, tally, project, progress)
 
 
-def _collect(part: Part, future: Any, ended: set[str], tally: Tally, progress: Progress | None) -> Iterator[Any]:
+def _collect(part: Part, future: Any, ended: set[int], tally: Tally, progress: Progress | None) -> Iterator[Any]:
     """A partition's results (none for a chunk of a file an earlier chunk gave up)."""
-    if part.start is not None and part.source.name in ended:
+    if part.input in ended:
         future.cancel()
         return
     results, counts, size, count = future.result()
@@ -166,7 +167,7 @@ def _collect(part: Part, future: Any, ended: set[str], tally: Tally, progress: P
         progress(size, count)
     yield from results
     if part.start is not None and any(ends_source(item) for item in results):
-        ended.add(part.source.name)
+        ended.add(part.input)
 
 
 # --- in a Dask worker ----------------------------------------------------------------------------
