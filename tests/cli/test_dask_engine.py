@@ -163,21 +163,6 @@ def test_without_dask_the_engine_is_one_line_naming_the_extra(tmp_path: Path) ->
     assert (done.returncode, done.stdout, done.stderr.decode()) == (2, b"", f"vevents: {DASK_EXTRA}\n")
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("validate", "--scheduler", "tcp://10.0.0.5:8786"), "--scheduler tcp://10.0.0.5:8786 and --engine local"),
-        (("show", "-f", "--engine", "dask"), "--follow and --engine dask"),
-    ],
-)
-def test_engine_options_that_contradict(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    sample = tmp_path / "voucher.published.json"
-    sample.write_bytes(orjson.dumps(samples.sample("voucher.published")))
-    result = invoke(*args, str(sample))
-    assert result.exit_code == 2
-    assert f"{message} contradict each other" in result.stderr
-
-
 def test_a_local_run_imports_neither_dask_nor_fsspec(tmp_path: Path) -> None:
     sample = tmp_path / "voucher.published.json"
     sample.write_bytes(orjson.dumps(samples.sample("voucher.published")))
