@@ -5,6 +5,9 @@ a URL is one line naming the extra, and the other inputs are still read."""
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import orjson
 import pytest
 
 from tests.helpers import invoke, run
+from tests.helpers.terminal import read_pty
 from vevents_cli import samples
 from vevents_cli.pipeline.sources import REMOTE_EXTRA
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
@@ -97,3 +101,18 @@ def test_without_fsspec_a_url_is_one_line_naming_the_extra(tmp_path: Path) -> No
     assert done.returncode == 1  # as any unreadable input: the rest is read
     assert "1 valid" in done.stdout.decode()
     assert REMOTE_EXTRA == "remote inputs need the 'remote' extra: pip install 'vevents[remote]'"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_progress_counts_the_bytes_of_urls(logs: Path) -> None:
+    """At a terminal the bar's total is the objects' size, as for local files."""
+    import pty
+
+    files = sorted(logs.glob("*.json"))
+    total = sum(path.stat().st_size for path in files)
+    leader, follower = pty.openpty()
+    done = run("stats", "--format", "json", f"file://{logs}/*.json", stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    seen = read_pty(leader)
+    assert orjson.loads(done.stdout)["events"] == len(files)
+    assert b"reading" in seen and f"/{total / 1000:.1f} kB".encode() in seen
