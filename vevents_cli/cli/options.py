@@ -533,8 +533,10 @@ def input_files(paths: tuple[str, ...]) -> frozenset[FileId]:
     found: set[FileId | None] = set()
     for source in expand(paths):
         if isinstance(source, Source):
-            if source.path is None:
+            if source.stdin:
                 found.add(stdin_file())
+            elif source.path is None:  # a remote object
+                continue
             else:
                 with contextlib.suppress(OSError):
                     found.add(_file_id(source.path.stat()))

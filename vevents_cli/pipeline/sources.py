@@ -18,7 +18,8 @@ installs: without it each URL is one unreadable item naming the extra, and the o
 inputs are still read. A URL with glob characters (`*`, `?`, `[`) names every object it
 matches, in sorted order; one that names a folder (a prefix) is walked like a local folder.
 A remote object is streamed as it is read (memory stays flat), gzip recognised by its
-magic bytes as a local file's is, and its locators name it by its URL.
+magic bytes as a local file's is, and its locators name it by its URL; a `file://` URL is
+read as the local file it names.
 
 `lines(stream, limit)` cuts a stream into lines without ever holding more than `limit`
 bytes of one line: a longer line is dropped as it is read (one `Dropped` in its place),
@@ -251,21 +252,28 @@ def _remote(arg: str) -> Iterator[Source | Problem]:
             if not found:
                 yield Problem(arg, "no object matches this pattern")
             for match in found:
-                yield Source(fs.unstrip_protocol(match), None, fs.unstrip_protocol(match))
+                yield _object(fs, fs.unstrip_protocol(match), match)
             return
         if not fs.isdir(path):
             if not fs.exists(path):
                 yield Problem(arg, "no such object")
                 return
-            yield Source(arg, None, arg)
+            yield _object(fs, arg, path)
             return
         below = sorted(p for p in fs.find(path) if is_event_file(Path(p)) and not _skipped(p[len(path) :]))
         for match in below:
-            yield Source(fs.unstrip_protocol(match), None, fs.unstrip_protocol(match))
+            yield _object(fs, fs.unstrip_protocol(match), match)
     except ImportError as exc:  # the store's own package (s3fs, gcsfs, adlfs...) is missing
         yield Problem(arg, f"cannot read: {exc}")
     except Exception as exc:  # unknown scheme, no access, no network...
         yield Problem(arg, f"cannot read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+def _object(fs: Any, url: str, path: str) -> Source:
+    """The source of one object: a `file://` URL is the local file (read as one, by its path:
+    large NDJSON logs in parallel, never an output), named by its URL."""
+    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+    return Source(url, Path(path), None) if local else Source(url, None, url)
 
 
 def _skipped(relative: str) -> bool:
