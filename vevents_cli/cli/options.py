@@ -184,7 +184,7 @@ EngineOption = Annotated[
         "--engine",
         help="local: this machine's cores (worker processes for large NDJSON logs); dask: partitions "
         "(files, chunks of large NDJSON logs) on a Dask cluster, a local one unless --scheduler "
-        "(pip install 'vevents[dask]').",
+        "(the dask extra: pip install 'vevents\\[dask]').",
     ),
 ]
 Scheduler = Annotated[
