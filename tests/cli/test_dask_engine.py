@@ -180,3 +180,15 @@ def _importtime(*args: str) -> subprocess.CompletedProcess[bytes]:
         env=clean_env(),
         timeout=60,
     )
+
+
+@pytest.mark.heavy
+def test_a_scheduler_without_workers_is_one_line_and_exit_2(inputs: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=50
+    ) as cluster:
+        address = cluster.scheduler_address
+        result = invoke("validate", str(inputs / "notes.json"), "--engine", "dask", "--scheduler", address)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"vevents: the Dask scheduler at {address} (--scheduler) has no workers\n"

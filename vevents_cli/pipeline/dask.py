@@ -101,7 +101,11 @@ class Engine:
                 raise Unavailable(
                     f"cannot reach the Dask scheduler at {config.scheduler} (--scheduler): {reason}"
                 ) from exc
-        self.window = 2 * max(sum(self.client.nthreads().values()), 1)
+        threads = sum(self.client.nthreads().values())
+        if not threads:
+            self.close()
+            raise Unavailable(f"the Dask scheduler at {config.scheduler} (--scheduler) has no workers")
+        self.window = 2 * threads
 
     def close(self) -> None:
         client, cluster, self.client, self.cluster = self.client, self.cluster, None, None
