@@ -119,7 +119,6 @@ def test_a_retry_across_a_cut_is_found_and_counted_once(
     assert [line_of(x) for x in first["locators"]] == [1, 251, 501]
     assert len({chunk_of(retried, line_of(x)) for x in first["locators"]}) == 3
     across = [r for r in rows if len({chunk_of(retried, line_of(x)) for x in r["locators"]}) > 1]
-    ]
     assert len(across) >= 3  # retries 5 lines apart straddle cuts of ~25 lines
     # Each delivery's points once: the sum over the distinct deliveries, computed here.
     distinct = {}
