@@ -29,7 +29,7 @@ import hashlib
 import pickle
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -87,12 +87,11 @@ class _Campaign:
     pending: Sum = 0
 
 
-@dataclass(slots=True)
-class _Previous:
+class _Previous(NamedTuple):
     locator: str
     created_at: str
     at: datetime
-    seq: int = 0  # the event's place in its partial (0: the first)
+    seq: int  # the event's place in its partial (0: the first)
 
 
 class Row(NamedTuple):
@@ -149,6 +148,7 @@ GRAINS: tuple[tuple[str, int], ...] = (
     ("P1D", 86400),
     ("P7D", 7 * 86400),
 )
+STEPS = tuple(timedelta(seconds=seconds) for _, seconds in GRAINS)
 ORIGIN = datetime(1970, 1, 5, tzinfo=UTC)  # a Monday
 HELD = 2048  # buckets held while counting; one more and they merge into the next size
 ROWS = 24  # the timeline shows the finest size giving at most this many rows (weeks: as many as it takes)
@@ -178,7 +178,7 @@ class Timeline:
         if when is None:
             self.untimed += 1
             return
-        key = int((when - ORIGIN) // timedelta(seconds=GRAINS[self.grain][1]))
+        key = (when - ORIGIN) // STEPS[self.grain]
         counts = self.buckets.setdefault(key, [0, 0, 0])
         counts[0] += 1
         counts[1] += invalid
@@ -207,7 +207,7 @@ class Timeline:
 
     def uncount_failure(self, when: datetime) -> None:
         """Take back a failed redemption counted at `when`."""
-        self.buckets[int((when - ORIGIN) // timedelta(seconds=GRAINS[self.grain][1]))][2] -= 1
+        self.buckets[(when - ORIGIN) // STEPS[self.grain]][2] -= 1
 
     def document(self) -> dict[str, Any]:
         """`{"bucket": "PT1H", "rows": [{"start", "events", "invalid", "failed_redemptions"}],
@@ -264,21 +264,23 @@ class Digests:
                 return self._locator(h1, h2, slots[j + 2])
             i = (i + 1) & mask
 
-    def put(self, h1: int, h2: int, source: str, line: int, index: int | None) -> None:
-        """Note a delivery not seen before, first seen at `source:line[index]`."""
-        s = self.source_ids.get(source)
-        if s is None:
-            s = self.source_ids[source] = len(self.sources)
-            self.sources.append(source)
-        i = 0 if index is None else index + 1
-        if line >> _LINE_BITS or s >> _SOURCE_BITS or i >> _INDEX_BITS:
-            self.far[h1, h2] = str(Locator(source, line, index))
-            packed = _FAR
-        else:
-            packed = line | s << _LINE_BITS | i << (_LINE_BITS + _SOURCE_BITS)
-        if 4 * (self.size + 1) > 3 * (self.mask + 1):
-            self._grow(self.size + 1)
-        self._insert(h1, h2, packed)
+    def put_all(self, deliveries: Collection[tuple[str, str, int, int | None]]) -> None:
+        """Note deliveries not seen before: (delivery id, source, line, index in an array)."""
+        if 4 * (self.size + len(deliveries)) > 3 * (self.mask + 1):
+            self._grow(self.size + len(deliveries))
+        key, insert, ids = Digests.key, self._insert, self.source_ids
+        for delivery_id, source, line, index in deliveries:
+            h1, h2 = key(delivery_id)
+            s = ids.get(source)
+            if s is None:
+                s = ids[source] = len(self.sources)
+                self.sources.append(source)
+            i = 0 if index is None else index + 1
+            if line >> _LINE_BITS or s >> _SOURCE_BITS or i >> _INDEX_BITS:
+                self.far[h1, h2] = str(Locator(source, line, index))
+                insert(h1, h2, _FAR)
+            else:
+                insert(h1, h2, line | s << _LINE_BITS | i << (_LINE_BITS + _SOURCE_BITS))
 
     def _insert(self, h1: int, h2: int, packed: int) -> None:
         slots, mask = self.slots, self.mask
@@ -383,7 +385,7 @@ class Partial:
     timeline: Timeline = field(default_factory=lambda: Timeline())
     heads: dict[str, _Previous] = field(default_factory=dict)  # source -> its first timed event here
     tails: dict[str, _Previous] = field(default_factory=dict)  # source -> its last timed event here
-    rows: bytes | None = None  # the rows, pickled (`of(keep_rows=True)`)
+    rows: bytes | None = None  # the rows as tuples, pickled (`of(keep_rows=True)`)
     before: Digests | None = None  # while counting rows again: the deliveries of the parts before
 
     @classmethod
@@ -397,7 +399,7 @@ class Partial:
         partial.before = None
         partial.seal()
         if keep_rows:
-            partial.rows = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.rows = pickle.dumps([tuple(r) for r in rows], protocol=pickle.HIGHEST_PROTOCOL)
         return partial
 
     def add(self, r: Row) -> None:
@@ -418,10 +420,9 @@ class Partial:
 
     def seal(self) -> None:
         """Move the deliveries held by id into the digest table (compact, for keeping or sending)."""
-        put, key = self.seen.put, Digests.key
-        for delivery_id, r in self.recent.items():
-            put(*key(delivery_id), r.source, r.line, r.array_index)
-        self.recent.clear()
+        if self.recent:
+            self.seen.put_all([(key, r.source, r.line, r.array_index) for key, r in self.recent.items()])
+            self.recent.clear()
 
     def _delivery(self, r: Row) -> bool:
         """Note where a delivery was seen; whether it was seen before (a retry)."""
@@ -516,7 +517,7 @@ class Partial:
         self.seal()
         later.seal()
         if later.rows is not None and self.seen.seen_any(later.seen):  # a retry across the cut
-            later = Partial.of(pickle.loads(later.rows), before=self.seen)
+            later = Partial.of(map(Row._make, pickle.loads(later.rows)), before=self.seen)
         self.by_type.update(later.by_type)
         self.by_dialect.update(later.by_dialect)
         for key, c in later.customers.items():
@@ -570,11 +571,11 @@ class Partial:
             tail = self.tails.get(source)
             if tail is not None and head.at < tail.at:
                 late.append((head.seq, _late(head.locator, head.created_at, tail)))
-            self.heads.setdefault(source, _Previous(head.locator, head.created_at, head.at, head.seq + self.events))
+            self.heads.setdefault(source, head._replace(seq=head.seq + self.events))
         late.sort(key=lambda entry: entry[0])
         self.out_of_order.extend((seq + self.events, entry) for seq, entry in late)
         for source, tail in later.tails.items():
-            self.tails[source] = _Previous(tail.locator, tail.created_at, tail.at, tail.seq + self.events)
+            self.tails[source] = tail._replace(seq=tail.seq + self.events)
 
     def document(self, tally: Tally, top: int | None = 10) -> dict[str, Any]:
         """The aggregate as plain data (the `--format json` document)."""
