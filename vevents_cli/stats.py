@@ -233,7 +233,7 @@ _FAR = (1 << 64) - 1  # the packed locator of one held as text
 class Digests:
     """Delivery ids seen: each a 16-byte blake2b digest (two 64-bit words) with where it was
     first seen (source, line and index packed in a third word), in one open-addressing
-    table (`array` of 64-bit words, linear probing, at most 3/4 full): 24-32 bytes an id,
+    table (`array` of 64-bit words, linear probing, 3/8 to 3/4 full): 32-64 bytes an id,
     no Python object per id. Picklable (the array travels as bytes)."""
 
     __slots__ = ("far", "mask", "size", "slots", "source_ids", "sources")

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.cli.test_parallel_output import small_chunks  # noqa: F401 (a fixture: chunks of 64 KiB from 1 KiB on)
 from tests.helpers import invoke, run, write_ndjson
 from vevents_cli import samples, stats
 from vevents_cli.pipeline import parallel
@@ -56,14 +57,6 @@ def points_added(seconds: int, points: int | float, customer: str = ADA_ID) -> d
 
 
 @pytest.fixture
-def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of 64 KiB (some 25 events) from a file of 1 KiB on: many cuts in a small log."""
-    monkeypatch.setattr(parallel, "MIN_SIZE", 1024)
-    monkeypatch.setattr(parallel, "CHUNK", 64 * 1024)
-    monkeypatch.setattr(parallel, "SCAN", 4 * 1024)
-
-
-@pytest.fixture
 def retried(tmp_path: Path) -> Path:
     """300 events: every 7th a retry of the event 5 before it (often across a cut), the first
     one delivered again in the middle and at the end, every 11th earlier than the one before
@@ -93,9 +86,10 @@ def line_of(locator: str) -> int:
     return int(locator.rsplit(":", 1)[1])
 
 
+@pytest.mark.usefixtures("small_chunks")
 @pytest.mark.parametrize("fmt", [("--format", "json", "--all"), ("--top", "5")], ids=["json", "text"])
 def test_chunked_stats_are_the_serial_run_byte_for_byte(
-    retried: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch, fmt: tuple[str, ...]
+    retried: Path, monkeypatch: pytest.MonkeyPatch, fmt: tuple[str, ...]
 ) -> None:
     monkeypatch.setenv("COLUMNS", "300")
     monkeypatch.setenv("VEVENTS_JOBS", "1")
@@ -107,9 +101,8 @@ def test_chunked_stats_are_the_serial_run_byte_for_byte(
         assert (chunked.stdout, chunked.stderr, chunked.exit_code) == (serial.stdout, serial.stderr, 0), jobs
 
 
-def test_a_retry_across_a_cut_is_found_and_counted_once(
-    retried: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("small_chunks")
+def test_a_retry_across_a_cut_is_found_and_counted_once(retried: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VEVENTS_JOBS", "2")
     doc = orjson.loads(invoke("stats", "--all", "--format", "json", str(retried)).stdout)
     rows = doc["duplicates"]["rows"]
@@ -154,8 +147,9 @@ def test_partials_merged_in_order_are_the_whole_aggregate_wherever_the_cuts_fall
         assert orjson.dumps(merged.document(run.tally, None)) == orjson.dumps(whole), cuts
 
 
+@pytest.mark.usefixtures("small_chunks")
 def test_point_sums_beyond_64_bits_and_beyond_the_float_range_are_exact(
-    tmp_path: Path, small_chunks: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     big, huge = 10**20 + 1, 1e308  # beyond 64 bits (no float holds it); near the float range's end
     payloads = [points_added(i, big) for i in range(3)]
