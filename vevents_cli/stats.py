@@ -516,7 +516,9 @@ class Partial:
         """Add the aggregate of the events right after this one's (`later` is used up)."""
         self.seal()
         later.seal()
-        if later.rows is not None and self.seen.seen_any(later.seen):  # a retry across the cut
+        if self.seen.seen_any(later.seen):  # a retry across the cut: count `later` again, knowing it
+            if later.rows is None:
+                raise ValueError("a partial merged after one that saw its deliveries needs its rows (keep_rows)")
             later = Partial.of(map(Row._make, pickle.loads(later.rows)), before=self.seen)
         self.by_type.update(later.by_type)
         self.by_dialect.update(later.by_dialect)
