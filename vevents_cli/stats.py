@@ -29,7 +29,7 @@ import hashlib
 import pickle
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -87,12 +87,11 @@ class _Campaign:
     pending: Sum = 0
 
 
-@dataclass(slots=True)
-class _Previous:
+class _Previous(NamedTuple):
     locator: str
     created_at: str
     at: datetime
-    seq: int = 0  # the event's place in its partial (0: the first)
+    seq: int  # the event's place in its partial (0: the first)
 
 
 class Row(NamedTuple):
@@ -149,6 +148,7 @@ GRAINS: tuple[tuple[str, int], ...] = (
     ("P1D", 86400),
     ("P7D", 7 * 86400),
 )
+STEPS = tuple(timedelta(seconds=seconds) for _, seconds in GRAINS)
 ORIGIN = datetime(1970, 1, 5, tzinfo=UTC)  # a Monday
 HELD = 2048  # buckets held while counting; one more and they merge into the next size
 ROWS = 24  # the timeline shows the finest size giving at most this many rows (weeks: as many as it takes)
@@ -178,7 +178,7 @@ class Timeline:
         if when is None:
             self.untimed += 1
             return
-        key = int((when - ORIGIN) // timedelta(seconds=GRAINS[self.grain][1]))
+        key = (when - ORIGIN) // STEPS[self.grain]
         counts = self.buckets.setdefault(key, [0, 0, 0])
         counts[0] += 1
         counts[1] += invalid
@@ -207,7 +207,7 @@ class Timeline:
 
     def uncount_failure(self, when: datetime) -> None:
         """Take back a failed redemption counted at `when`."""
-        self.buckets[int((when - ORIGIN) // timedelta(seconds=GRAINS[self.grain][1]))][2] -= 1
+        self.buckets[(when - ORIGIN) // STEPS[self.grain]][2] -= 1
 
     def document(self) -> dict[str, Any]:
         """`{"bucket": "PT1H", "rows": [{"start", "events", "invalid", "failed_redemptions"}],
@@ -225,6 +225,7 @@ class Timeline:
         return {"bucket": name if buckets else None, "rows": rows, "untimed": self.untimed}
 
 
+RECENT = 4096  # deliveries held by id (a dict) before they move into the digest table
 _LINE_BITS, _SOURCE_BITS, _INDEX_BITS = 40, 11, 13  # a locator packed in 64 bits (else held as text)
 _FAR = (1 << 64) - 1  # the packed locator of one held as text
 
@@ -232,68 +233,73 @@ _FAR = (1 << 64) - 1  # the packed locator of one held as text
 class Digests:
     """Delivery ids seen: each a 16-byte blake2b digest (two 64-bit words) with where it was
     first seen (source, line and index packed in a third word), in one open-addressing
-    table (`array` of 64-bit words, linear probing, at most 3/4 full): 24-32 bytes an id,
+    table (`array` of 64-bit words, linear probing, 3/8 to 3/4 full): 32-64 bytes an id,
     no Python object per id. Picklable (the array travels as bytes)."""
 
-    __slots__ = ("far", "size", "slots", "sources")
+    __slots__ = ("far", "mask", "size", "slots", "source_ids", "sources")
 
     def __init__(self, capacity: int = 64) -> None:
         self.slots = array("Q", bytes(24 * capacity))  # [h1, h2, locator] per slot; h1 0: empty
+        self.mask = capacity - 1
         self.size = 0
         self.sources: list[str] = []  # names of the sources in the packed locators
+        self.source_ids: dict[str, int] = {}
         self.far: dict[tuple[int, int], str] = {}  # locators that do not pack
 
     @staticmethod
     def key(delivery_id: str) -> tuple[int, int]:
-        digest = hashlib.blake2b(delivery_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        return int.from_bytes(digest[:8]) or 1, int.from_bytes(digest[8:])
+        digest = int.from_bytes(hashlib.blake2b(delivery_id.encode("utf-8", "surrogatepass"), digest_size=16).digest())
+        return (digest >> 64) or 1, digest & 0xFFFFFFFFFFFFFFFF
 
-    def _slot(self, h1: int, h2: int) -> int:
-        """The slot holding (h1, h2), else the empty slot where it goes."""
-        slots, mask = self.slots, len(self.slots) // 3 - 1
+    def first(self, h1: int, h2: int) -> str | None:
+        """Where the delivery was first seen, or None: not seen."""
+        slots, mask = self.slots, self.mask
         i = h1 & mask
         while True:
             j = 3 * i
             held = slots[j]
-            if held == 0 or (held == h1 and slots[j + 1] == h2):
-                return j
+            if not held:
+                return None
+            if held == h1 and slots[j + 1] == h2:
+                return self._locator(h1, h2, slots[j + 2])
             i = (i + 1) & mask
 
-    def first(self, h1: int, h2: int) -> str | None:
-        """Where the delivery was first seen, or None: not seen."""
-        j = self._slot(h1, h2)
-        if self.slots[j] == 0:
-            return None
-        return self._locator(h1, h2, self.slots[j + 2])
+    def put_all(self, deliveries: Collection[tuple[str, str, int, int | None]]) -> None:
+        """Note deliveries not seen before: (delivery id, source, line, index in an array)."""
+        if 4 * (self.size + len(deliveries)) > 3 * (self.mask + 1):
+            self._grow(self.size + len(deliveries))
+        key, insert, ids = Digests.key, self._insert, self.source_ids
+        for delivery_id, source, line, index in deliveries:
+            h1, h2 = key(delivery_id)
+            s = ids.get(source)
+            if s is None:
+                s = ids[source] = len(self.sources)
+                self.sources.append(source)
+            i = 0 if index is None else index + 1
+            if line >> _LINE_BITS or s >> _SOURCE_BITS or i >> _INDEX_BITS:
+                self.far[h1, h2] = str(Locator(source, line, index))
+                insert(h1, h2, _FAR)
+            else:
+                insert(h1, h2, line | s << _LINE_BITS | i << (_LINE_BITS + _SOURCE_BITS))
 
-    def put(self, h1: int, h2: int, source: str, line: int, index: int | None) -> None:
-        """Note a delivery not seen before, first seen at `source:line[index]`."""
-        try:
-            s = self.sources.index(source)
-        except ValueError:
-            s = len(self.sources)
-            self.sources.append(source)
-        i = 0 if index is None else index + 1
-        if line >> _LINE_BITS or s >> _SOURCE_BITS or i >> _INDEX_BITS:
-            self._put(h1, h2, _FAR)
-            self.far[h1, h2] = str(Locator(source, line, index))
-        else:
-            self._put(h1, h2, line | s << _LINE_BITS | i << (_LINE_BITS + _SOURCE_BITS))
-
-    def _put(self, h1: int, h2: int, packed: int) -> None:
-        if 4 * (self.size + 1) > 3 * (len(self.slots) // 3):
-            self._grow()
-        j = self._slot(h1, h2)
-        self.slots[j : j + 3] = array("Q", (h1, h2, packed))
+    def _insert(self, h1: int, h2: int, packed: int) -> None:
+        slots, mask = self.slots, self.mask
+        i = h1 & mask
+        while slots[3 * i]:
+            i = (i + 1) & mask
+        j = 3 * i
+        slots[j], slots[j + 1], slots[j + 2] = h1, h2, packed
         self.size += 1
 
-    def _grow(self) -> None:
+    def _grow(self, size: int) -> None:
+        capacity = self.mask + 1
+        while 4 * size > 3 * capacity:
+            capacity *= 2
         old = self.slots
-        self.slots = array("Q", bytes(16 * len(old)))
+        self.slots, self.mask, self.size = array("Q", bytes(24 * capacity)), capacity - 1, 0
         for j in range(0, len(old), 3):
             if old[j]:
-                k = self._slot(old[j], old[j + 1])
-                self.slots[k : k + 3] = old[j : j + 3]
+                self._insert(old[j], old[j + 1], old[j + 2])
 
     def _locator(self, h1: int, h2: int, packed: int) -> str:
         if packed == _FAR:
@@ -303,29 +309,50 @@ class Digests:
         source = self.sources[(packed >> _LINE_BITS) & ((1 << _SOURCE_BITS) - 1)]
         return str(Locator(source, line, i - 1 if i else None))
 
-    def entries(self) -> Iterator[tuple[int, int, int]]:
-        """(h1, h2, packed locator) of each delivery held."""
-        slots = self.slots
-        for j in range(0, len(slots), 3):
-            if slots[j]:
-                yield slots[j], slots[j + 1], slots[j + 2]
-
     def seen_any(self, other: Digests) -> bool:
         """Whether any delivery of `other` is held here."""
-        slots, find = self.slots, self._slot
-        return any(slots[find(h1, h2)] for h1, h2, _ in other.entries())
+        if not self.size:
+            return False
+        slots, mask, theirs = self.slots, self.mask, other.slots
+        for k in range(0, len(theirs), 3):
+            h1 = theirs[k]
+            if not h1:
+                continue
+            h2, i = theirs[k + 1], h1 & mask
+            while True:
+                j = 3 * i
+                held = slots[j]
+                if not held:
+                    break
+                if held == h1 and slots[j + 1] == h2:
+                    return True
+                i = (i + 1) & mask
+        return False
 
     def update(self, other: Digests) -> None:
         """Hold the deliveries of `other` too (none of them held here yet)."""
-        for h1, h2, packed in other.entries():
-            if packed == _FAR:
-                self._put(h1, h2, _FAR)
-                self.far[h1, h2] = other.far[h1, h2]
+        if 4 * (self.size + other.size) > 3 * (self.mask + 1):
+            self._grow(self.size + other.size)
+        renumber = []
+        for source in other.sources:
+            s = self.source_ids.get(source)
+            if s is None:
+                s = self.source_ids[source] = len(self.sources)
+                self.sources.append(source)
+            renumber.append(s)
+        field_mask = ((1 << _SOURCE_BITS) - 1) << _LINE_BITS
+        same = renumber == list(range(len(renumber)))
+        theirs, insert = other.slots, self._insert
+        for k in range(0, len(theirs), 3):
+            h1 = theirs[k]
+            if not h1:
                 continue
-            s = (packed >> _LINE_BITS) & ((1 << _SOURCE_BITS) - 1)
-            source = other.sources[s]
-            line, i = packed & ((1 << _LINE_BITS) - 1), packed >> (_LINE_BITS + _SOURCE_BITS)
-            self.put(h1, h2, source, line, i - 1 if i else None)
+            packed = theirs[k + 2]
+            if packed == _FAR:
+                self.far[h1, theirs[k + 1]] = other.far[h1, theirs[k + 1]]
+            elif not same:
+                packed = packed & ~field_mask | renumber[(packed & field_mask) >> _LINE_BITS] << _LINE_BITS
+            insert(h1, theirs[k + 1], packed)
 
 
 @dataclass(slots=True)
@@ -352,12 +379,13 @@ class Partial:
     first: tuple[datetime, str] | None = None
     last: tuple[datetime, str] | None = None
     seen: Digests = field(default_factory=Digests)  # deliveries first seen here
+    recent: dict[str, Row] = field(default_factory=dict)  # the latest of them, by id, until `seal`
     repeated: dict[str, list[str]] = field(default_factory=dict)  # delivery id -> every locator
     out_of_order: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (seq, entry)
     timeline: Timeline = field(default_factory=lambda: Timeline())
     heads: dict[str, _Previous] = field(default_factory=dict)  # source -> its first timed event here
     tails: dict[str, _Previous] = field(default_factory=dict)  # source -> its last timed event here
-    rows: bytes | None = None  # the rows, pickled (`of(keep_rows=True)`)
+    rows: bytes | None = None  # the rows as tuples, pickled (`of(keep_rows=True)`)
     before: Digests | None = None  # while counting rows again: the deliveries of the parts before
 
     @classmethod
@@ -369,8 +397,9 @@ class Partial:
         for r in rows:
             partial.add(r)
         partial.before = None
+        partial.seal()
         if keep_rows:
-            partial.rows = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.rows = pickle.dumps([tuple(r) for r in rows], protocol=pickle.HIGHEST_PROTOCOL)
         return partial
 
     def add(self, r: Row) -> None:
@@ -389,17 +418,29 @@ class Partial:
             failed = self._redemption(r, when)
         self.timeline.add(when, r.valid is False, failed)
 
+    def seal(self) -> None:
+        """Move the deliveries held by id into the digest table (compact, for keeping or sending)."""
+        if self.recent:
+            self.seen.put_all([(key, r.source, r.line, r.array_index) for key, r in self.recent.items()])
+            self.recent.clear()
+
     def _delivery(self, r: Row) -> bool:
         """Note where a delivery was seen; whether it was seen before (a retry)."""
-        assert r.delivery_id is not None
-        h1, h2 = Digests.key(r.delivery_id)
-        first = self.seen.first(h1, h2)
-        if first is None and self.before is not None:
-            first = self.before.first(h1, h2)
+        delivery_id = r.delivery_id
+        assert delivery_id is not None
+        earlier = self.recent.get(delivery_id)
+        first = None if earlier is None else earlier.locator
+        if first is None and (self.seen.size or self.before is not None):
+            h1, h2 = Digests.key(delivery_id)
+            first = self.seen.first(h1, h2)
+            if first is None and self.before is not None:
+                first = self.before.first(h1, h2)
         if first is None:
-            self.seen.put(h1, h2, r.source, r.line, r.array_index)
+            self.recent[delivery_id] = r
+            if len(self.recent) >= RECENT:
+                self.seal()
             return False
-        self.repeated.setdefault(r.delivery_id, [first]).append(r.locator)
+        self.repeated.setdefault(delivery_id, [first]).append(r.locator)
         return True
 
     def _time(self, text: str, when: datetime, locator: str, source: str) -> None:
@@ -473,8 +514,12 @@ class Partial:
 
     def merge(self, later: Partial) -> None:
         """Add the aggregate of the events right after this one's (`later` is used up)."""
-        if later.rows is not None and self.seen.seen_any(later.seen):  # a retry across the cut
-            later = Partial.of(pickle.loads(later.rows), before=self.seen)
+        self.seal()
+        later.seal()
+        if self.seen.seen_any(later.seen):  # a retry across the cut: count `later` again, knowing it
+            if later.rows is None:
+                raise ValueError("a partial merged after one that saw its deliveries needs its rows (keep_rows)")
+            later = Partial.of(map(Row._make, pickle.loads(later.rows)), before=self.seen)
         self.by_type.update(later.by_type)
         self.by_dialect.update(later.by_dialect)
         for key, c in later.customers.items():
@@ -528,11 +573,11 @@ class Partial:
             tail = self.tails.get(source)
             if tail is not None and head.at < tail.at:
                 late.append((head.seq, _late(head.locator, head.created_at, tail)))
-            self.heads.setdefault(source, _Previous(head.locator, head.created_at, head.at, head.seq + self.events))
+            self.heads.setdefault(source, head._replace(seq=head.seq + self.events))
         late.sort(key=lambda entry: entry[0])
         self.out_of_order.extend((seq + self.events, entry) for seq, entry in late)
         for source, tail in later.tails.items():
-            self.tails[source] = _Previous(tail.locator, tail.created_at, tail.at, tail.seq + self.events)
+            self.tails[source] = tail._replace(seq=tail.seq + self.events)
 
     def document(self, tally: Tally, top: int | None = 10) -> dict[str, Any]:
         """The aggregate as plain data (the `--format json` document)."""
