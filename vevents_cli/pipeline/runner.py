@@ -3,7 +3,8 @@
 `Stages` is recognise -> check -> summarise -> filter -> project, for one process. `run`
 builds a `Run`; iterating it reads every input and yields the results in input order:
 serial for stdin, gzip, small files, pretty JSON, captured requests and live deliveries;
-`parallel` for large plain NDJSON files; `follow` for one file read as it grows. The stages
+`parallel` for large plain NDJSON files; `follow` for one file read as it grows; `dask`
+(`--engine dask`) for every input, on a Dask cluster. The stages
 and strategies are imported when a run starts, not with this module: `--help` and the
 options need none of them, and a small run never imports `multiprocessing`.
 """
@@ -98,10 +99,13 @@ class Run(Generic[T]):
         project: Callable[[Summary], T],
         progress: Progress | None,
         records: Iterable[Read] | None,
+        reduce: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self.config = config
+        self._reduce = reduce
         self.tally = Tally()
         self.stages = Stages(config)  # raises SchemaProblem for a broken --schemas DIR
+        self.engine = _engine(config)  # raises dask.Unavailable: no Dask, no scheduler
         self._project = project
         self._progress = progress
         self._records = records
@@ -127,7 +131,10 @@ class Run(Generic[T]):
         from vevents_cli.pipeline.sources import Problem, expand
 
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
-        with parallel.Workers(stages, project, config.jobs) as workers:
+        if self.engine is not None:
+            yield from self.engine.run(expand(config.inputs), stages, project, tally, self._progress, self._reduce)
+            return
+        with parallel.Workers(stages, project, config.jobs, self._reduce) as workers:
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
                     item = problem(source)
@@ -141,12 +148,22 @@ class Run(Generic[T]):
                     yield from stages.process(items, tally, project, self._progress)
 
 
+def _engine(config: RunConfig) -> Any:
+    """The Dask engine of a run that asks for it (connected now, before any output), else None."""
+    if config.engine != "dask" or config.follow:
+        return None
+    from vevents_cli.pipeline import dask
+
+    return dask.Engine(config)
+
+
 @overload
 def run(
     config: RunConfig,
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[Summary]: ...
 
 
@@ -157,6 +174,7 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[T]: ...
 
 
@@ -166,10 +184,12 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[Any]:
     """The results of every input of `config`, each summary passed through `project`.
 
     `records` replaces the inputs by records already read (deliveries arriving at
-    `vevents listen`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
+    `vevents listen`); `reduce` is applied in a worker process to each chunk's results
+    (`pipeline.parallel`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
     """
-    return Run(config, project, progress, records)
+    return Run(config, project, progress, records, reduce)
