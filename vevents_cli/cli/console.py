@@ -95,9 +95,8 @@ def progress(paths: tuple[str, ...], out: Streams, deferred: bool) -> Iterator[P
 
     total = 0
     for source in expand(paths):
-        if isinstance(source, Source) and source.path is not None:
-            with contextlib.suppress(OSError):
-                total += source.path.stat().st_size
+        if isinstance(source, Source):
+            total += source.size() or 0
     columns = (
         TextColumn("reading"),
         BarColumn(),

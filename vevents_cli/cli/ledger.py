@@ -11,8 +11,11 @@ from vevents_cli.cli.options import (
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    Engine,
+    EngineOption,
     MaxValueSize,
     Paths,
+    Scheduler,
     Strict,
     TextOrJson,
     UserSchemas,
@@ -41,6 +44,8 @@ def ledger(
     schemas: UserSchemas = None,
     allow_empty: AllowEmpty = False,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
+    engine: EngineOption = Engine.local,
+    scheduler: Scheduler = None,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Reconcile loyalty points per card: missing, reordered and duplicate deliveries.
@@ -60,6 +65,8 @@ def ledger(
       vevents ledger webhooks.ndjson --card STAR-7Q2K
 
       vevents ledger webhooks.ndjson --format json | jq '.cards[].breaks'
+
+      vevents ledger logs/ --engine dask --scheduler tcp://10.0.0.5:8786
     """
     from vevents_cli import ledger as reconcile
     from vevents_cli.output import ledger as render
@@ -67,7 +74,14 @@ def ledger(
 
     sources = inputs(paths, allow_empty)
     config = run_config(
-        sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, max_value_size=max_value_size
+        sources,
+        as_type=as_type,
+        strict=strict,
+        user_schemas=schemas,
+        filters=filters,
+        max_value_size=max_value_size,
+        engine=engine,
+        scheduler=scheduler,
     )
     streams = console.streams()
     timelines = card is not None or filters.customer is not None

@@ -171,6 +171,32 @@ MaxValueSize = Annotated[
 ]
 
 
+class Engine(enum.StrEnum):
+    """`--engine`: where a run's work is done."""
+
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="local: this machine's cores (worker processes for large NDJSON logs); dask: partitions "
+        "(files, chunks of large NDJSON logs) on a Dask cluster, a local one unless --scheduler "
+        "(pip install 'vevents[dask]').",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: the scheduler of an existing Dask cluster (tcp://HOST:8786).",
+    ),
+]
+
+
 def followed(paths: list[str] | None) -> tuple[str, ...]:
     """`show --follow`: the one file it follows, as the run's inputs; anything else is a usage error."""
     from vevents_cli.pipeline.sources import GZIP_MAGIC
@@ -219,6 +245,20 @@ def _format(params: Mapping[str, Any]) -> str:
 
 
 CONTRADICTIONS = (
+    Contradiction(
+        ("show", "validate", "stats", "ledger"),
+        lambda p: f"--scheduler {p['scheduler']}",
+        lambda p: f"--engine {p['engine']}",
+        lambda p, given: p["scheduler"] is not None and p["engine"] != "dask",
+        "a scheduler is where --engine dask runs; the local engine has none",
+    ),
+    Contradiction(
+        ("show",),
+        lambda p: "--follow",
+        lambda p: "--engine dask",
+        lambda p, given: bool(p["follow"]) and p["engine"] == "dask",
+        "a followed file is read here as it grows, line by line",
+    ),
     Contradiction(
         ("show",),
         lambda p: "--table",
@@ -389,6 +429,8 @@ def run_config(
     follow: bool = False,
     max_value_size: int = MAX_VALUE_SIZE,
     exact_numbers: bool = False,
+    engine: Engine = Engine.local,
+    scheduler: str | None = None,
 ) -> RunConfig:
     return RunConfig(
         inputs=paths,
@@ -401,6 +443,8 @@ def run_config(
         filters=filters or Filters(),
         max_value_size=max_value_size,
         exact_numbers=exact_numbers,
+        engine=engine.value,
+        scheduler=scheduler,
     )
 
 
@@ -419,7 +463,8 @@ def start_run(
 def start_run(
     config: RunConfig, project: Callable[[Summary], Any] | None = None, progress: Progress | None = None, **more: Any
 ) -> Run[Any]:
-    """`pipeline.run`, with a `--schemas` folder that cannot be used turned into a usage error."""
+    """`pipeline.run`, with a `--schemas` folder that cannot be used turned into a usage error, and an
+    engine that cannot run (`--engine dask` without Dask, a scheduler out of reach) into one line, exit 2."""
     from vevents_cli import pipeline
 
     try:
@@ -428,6 +473,17 @@ def start_run(
         return pipeline.run(config, project, progress=progress, **more)
     except pipeline.SchemaProblem as exc:
         raise typer.BadParameter(str(exc), param_hint="--schemas") from exc
+    except Exception as exc:
+        if config.engine == "local":
+            raise
+        from vevents_cli.cli.status import ExitStatus
+        from vevents_cli.output.text import safe
+        from vevents_cli.pipeline.dask import Unavailable
+
+        if not isinstance(exc, Unavailable):
+            raise
+        sys.stderr.write(f"vevents: {safe(str(exc))}\n")
+        raise typer.Exit(ExitStatus.USAGE) from None
 
 
 def secret(given: str | None, secret_file: Path | None, required: bool) -> str | None:

@@ -11,8 +11,11 @@ from vevents_cli.cli.options import (
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    Engine,
+    EngineOption,
     MaxValueSize,
     Paths,
+    Scheduler,
     Strict,
     TextOrJson,
     UserSchemas,
@@ -62,6 +65,8 @@ def show(
         ),
     ] = False,
     allow_empty: AllowEmpty = False,
+    engine: EngineOption = Engine.local,
+    scheduler: Scheduler = None,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Show what matters in each event: customer, voucher, points, campaign, order.
@@ -89,6 +94,10 @@ def show(
       vevents show webhooks.ndjson --follow --table --type 'customer.*'
 
       vevents show -f webhooks.ndjson --table
+
+      vevents show https://example.test/webhooks.ndjson.gz --format json
+
+      vevents show big.ndjson --engine dask --format json > facts.ndjson
     """
     from vevents_cli.output import show as render
 
@@ -101,6 +110,8 @@ def show(
         filters=filters,
         follow=follow,
         max_value_size=max_value_size,
+        engine=engine,
+        scheduler=scheduler,
     )
     streams = console.streams()
     view = render.View.of(

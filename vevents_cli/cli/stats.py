@@ -11,8 +11,11 @@ from vevents_cli.cli.options import (
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    Engine,
+    EngineOption,
     MaxValueSize,
     Paths,
+    Scheduler,
     Strict,
     TextOrJson,
     UserSchemas,
@@ -40,6 +43,8 @@ def stats(
     schemas: UserSchemas = None,
     allow_empty: AllowEmpty = False,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
+    engine: EngineOption = Engine.local,
+    scheduler: Scheduler = None,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Aggregate a log: events by type, a timeline, customers, campaigns, redemptions, retries, order.
@@ -58,6 +63,8 @@ def stats(
       vevents stats webhooks.ndjson --format json | jq .timeline  # when
 
       vevents stats logs/ | less  # in a pipe the tables show whole values
+
+      vevents stats "s3://bucket/webhooks/2026-*.ndjson.gz" --engine dask --format json
     """
     from vevents_cli import stats as aggregate
     from vevents_cli.output import show
@@ -65,7 +72,14 @@ def stats(
 
     sources = inputs(paths, allow_empty)
     config = run_config(
-        sources, as_type=as_type, strict=strict, user_schemas=schemas, filters=filters, max_value_size=max_value_size
+        sources,
+        as_type=as_type,
+        strict=strict,
+        user_schemas=schemas,
+        filters=filters,
+        max_value_size=max_value_size,
+        engine=engine,
+        scheduler=scheduler,
     )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:

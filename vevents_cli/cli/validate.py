@@ -12,8 +12,11 @@ from vevents_cli.cli.options import (
     NO_FILTERS,
     AllowEmpty,
     AsType,
+    Engine,
+    EngineOption,
     MaxValueSize,
     Paths,
+    Scheduler,
     Strict,
     UserSchemas,
     filtered,
@@ -60,6 +63,8 @@ def validate(
         ),
     ] = Expect.valid,
     allow_empty: AllowEmpty = False,
+    engine: EngineOption = Engine.local,
+    scheduler: Scheduler = None,
     filters: Filters = NO_FILTERS,
 ) -> ExitStatus:
     """Validate events against the bundled JSON Schemas (exit 1 if any is invalid, or none is found).
@@ -81,6 +86,8 @@ def validate(
       vevents validate fixtures/ --format json --only-invalid
 
       vevents validate fixtures/ -q
+
+      vevents validate s3://bucket/webhooks/*.ndjson.gz --engine dask --scheduler tcp://10.0.0.5:8786 --format json
     """
     from vevents_cli.model import passed
     from vevents_cli.output.validate import REPORTERS, Options
@@ -94,6 +101,8 @@ def validate(
         filters=filters,
         facts=False,
         max_value_size=max_value_size,
+        engine=engine,
+        scheduler=scheduler,
     )
     reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
     options = Options(only_invalid=only_invalid, expect=expect.value, allow_empty=allow_empty)

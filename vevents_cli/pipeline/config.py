@@ -1,7 +1,7 @@
 """RunConfig: everything a run needs to know, decided once from the command line.
 
-Frozen and picklable: the same value drives the serial, parallel and follow strategies,
-and is what worker processes receive. Building one never reads input.
+Frozen and picklable: the same value drives the serial, parallel, follow and Dask
+strategies, and is what worker processes receive. Building one never reads input.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class RunConfig:
     max_value_size: int = MAX_VALUE_SIZE  # --max-value-size: larger values (and lines) are skipped, never held
     exact_numbers: bool = False  # integers beyond 64 bits read exactly (for commands that write payloads back)
     arrays_whole: bool = False  # a top-level array is one body, kept whole (verify: the bytes signed)
+    engine: str = "local"  # --engine: "local" (this machine's cores) or "dask" (a Dask cluster)
+    scheduler: str | None = None  # --scheduler ADDRESS of a Dask cluster; None: a local one
 
     @property
     def needs_facts(self) -> bool:

@@ -100,7 +100,7 @@ def read_source(
             source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact, arrays_whole=arrays_whole
         )
     finally:
-        if source.path is not None:
+        if not source.stdin:
             stream.close()
 
 

@@ -3,7 +3,8 @@
 `Stages` is recognise -> check -> summarise -> filter -> project, for one process. `run`
 builds a `Run`; iterating it reads every input and yields the results in input order:
 serial for stdin, gzip, small files, pretty JSON, captured requests and live deliveries;
-`parallel` for large plain NDJSON files; `follow` for one file read as it grows. The stages
+`parallel` for large plain NDJSON files; `follow` for one file read as it grows; `dask`
+(`--engine dask`) for every input, on a Dask cluster. The stages
 and strategies are imported when a run starts, not with this module: `--help` and the
 options need none of them, and a small run never imports `multiprocessing`.
 """
@@ -102,6 +103,7 @@ class Run(Generic[T]):
         self.config = config
         self.tally = Tally()
         self.stages = Stages(config)  # raises SchemaProblem for a broken --schemas DIR
+        self.engine = _engine(config)  # raises dask.Unavailable: no Dask, no scheduler
         self._project = project
         self._progress = progress
         self._records = records
@@ -127,6 +129,9 @@ class Run(Generic[T]):
         from vevents_cli.pipeline.sources import Problem, expand
 
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
+        if self.engine is not None:
+            yield from self.engine.run(expand(config.inputs), stages, project, tally, self._progress)
+            return
         with parallel.Workers(stages, project, config.jobs) as workers:
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
@@ -139,6 +144,15 @@ class Run(Generic[T]):
                 else:
                     items = read_source(source, config.max_value_size, config.exact_numbers, config.arrays_whole)
                     yield from stages.process(items, tally, project, self._progress)
+
+
+def _engine(config: RunConfig) -> Any:
+    """The Dask engine of a run that asks for it (connected now, before any output), else None."""
+    if config.engine != "dask" or config.follow:
+        return None
+    from vevents_cli.pipeline import dask
+
+    return dask.Engine(config)
 
 
 @overload

@@ -12,6 +12,14 @@ entries (names starting with ".") are skipped unless named on the command line, 
 tool configuration (`package.json`, `tsconfig*.json`, lock files, `node_modules/`,
 `vendor/`...: the list `.pre-commit-hooks.yaml` excludes), with one note each.
 
+URLs (`s3://`, `gs://`, `az://`, `https://`, `memory://`, `file://`...: any argument that
+starts with a scheme and `://`) are read through fsspec, which only the `remote` extra
+installs: without it each URL is one unreadable item naming the extra, and the other
+inputs are still read. A URL with glob characters (`*`, `?`, `[`) names every object it
+matches, in sorted order; one that names a folder (a prefix) is walked like a local folder.
+A remote object is streamed as it is read (memory stays flat), gzip recognised by its
+magic bytes as a local file's is, and its locators name it by its URL.
+
 `lines(stream, limit)` cuts a stream into lines without ever holding more than `limit`
 bytes of one line: a longer line is dropped as it is read (one `Dropped` in its place),
 and a run of blank lines comes as one item, so neither costs memory or time per byte
@@ -49,16 +57,50 @@ TOOL_FILES = re.compile(
 TOOL_SKIPPED = "tool configuration, not events: skipped (name it on the command line to read it)"
 
 
+REMOTE_EXTRA = "remote inputs need the 'remote' extra: pip install 'vevents[remote]'"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_GLOB = re.compile(r"[*?\[]")
+
+
+def is_url(arg: str) -> bool:
+    """Whether a PATH argument is a URL (`scheme://...`), read through fsspec."""
+    return _URL.match(arg) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A named stream of bytes: a file (gzip or not) or standard input."""
+    """A named stream of bytes: a file (gzip or not), a URL (`url`) or standard input."""
 
     name: str
-    path: Path | None  # None for stdin
+    path: Path | None  # None for stdin and URLs
+    url: str | None = None  # a remote object, read through fsspec
+
+    @property
+    def stdin(self) -> bool:
+        return self.path is None and self.url is None
+
+    def size(self) -> int | None:
+        """The size in bytes, where it is known without reading (None for stdin)."""
+        try:
+            if self.path is not None:
+                return self.path.stat().st_size
+            if self.url is not None:
+                import fsspec
+
+                fs, path = fsspec.core.url_to_fs(self.url)
+                size = fs.size(path)
+                return int(size) if size is not None else None
+        except Exception:  # a size is only for the progress bar: a store that cannot tell has none
+            return None
+        return None
 
     def open(self) -> BinaryIO:
         """Open for binary reading; gzip is recognised by its magic bytes, not its name."""
-        raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
+        raw: BinaryIO
+        if self.url is not None:
+            raw = _open_url(self.url)
+        else:
+            raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
         if not hasattr(raw, "peek"):  # e.g. a test runner's in-memory stdin
             raw = io.BufferedReader(raw)
         if raw.peek(2)[:2] == GZIP_MAGIC:
@@ -94,6 +136,9 @@ def expand(paths: Iterable[str]) -> Iterator[Source | Problem]:
     for arg in paths:
         if arg == "-":
             yield Source(STDIN_NAME, None)
+            continue
+        if is_url(arg):
+            yield from _remote(arg)
             continue
         path = Path(arg)
         try:
@@ -171,6 +216,63 @@ def _file(path: Path, entry: os.DirEntry[str], files: set[tuple[int, int]]) -> S
         return Problem(str(path), "the same file as one already read: skipped", note=True)
     files.add(key)
     return Source(str(path), path)
+
+
+# --- URLs, through fsspec ------------------------------------------------------------------------
+
+
+def _open_url(url: str) -> BinaryIO:
+    """A remote object's bytes, streamed; store errors (missing object, no access) as OSError."""
+    import fsspec
+
+    try:
+        return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
+    except OSError:
+        raise
+    except Exception as exc:  # a store's own errors (credentials, bad bucket names...)
+        raise OSError(str(exc) or type(exc).__name__) from exc
+
+
+def _remote(arg: str) -> Iterator[Source | Problem]:
+    """A URL argument's sources: the object it names, every object its glob matches (sorted),
+    or the event files below the prefix it names."""
+    try:
+        import fsspec
+    except ImportError:
+        yield Problem(arg, REMOTE_EXTRA)
+        return
+    try:
+        fs, path = fsspec.core.url_to_fs(arg)
+        if _GLOB.search(path):
+            found = sorted(fs.glob(path))
+            if not found:
+                yield Problem(arg, "no object matches this pattern")
+            for match in found:
+                yield Source(fs.unstrip_protocol(match), None, fs.unstrip_protocol(match))
+            return
+        if not fs.isdir(path):
+            if not fs.exists(path):
+                yield Problem(arg, "no such object")
+                return
+            yield Source(arg, None, arg)
+            return
+        below = sorted(p for p in fs.find(path) if is_event_file(Path(p)) and not _skipped(p[len(path) :]))
+        for match in below:
+            yield Source(fs.unstrip_protocol(match), None, fs.unstrip_protocol(match))
+    except ImportError as exc:  # the store's own package (s3fs, gcsfs, adlfs...) is missing
+        yield Problem(arg, f"cannot read: {exc}")
+    except Exception as exc:  # unknown scheme, no access, no network...
+        yield Problem(arg, f"cannot read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+def _skipped(relative: str) -> bool:
+    """Below a URL prefix, what a local walk skips: hidden entries and tool configuration."""
+    *folders, name = relative.strip("/").split("/")
+    return (
+        any(part.startswith(".") or TOOL_FOLDERS.fullmatch(part) for part in folders)
+        or name.startswith(".")
+        or TOOL_FILES.fullmatch(name) is not None
+    )
 
 
 # --- lines, bounded ------------------------------------------------------------------------------
