@@ -12,8 +12,9 @@ same pipeline the commands run (`pipeline`: records -> recognise -> check -> sum
     captured request;
   - an unreadable item: `{"source": str, "line": int, "column": int | None, "unreadable": str}`
     (the reason, as the commands' `vevents: SOURCE:LINE[:COL]: reason` line gives it).
-  `source` is a path (a file or a folder, walked as the commands walk it), a URL
-  (`memory://`, `s3://`... through fsspec: `pip install 'vevents[remote]'`), bytes (one
+  `source` is a path (a file or a folder, walked as the commands walk it), a URL or a glob
+  of URLs (`s3://`, `memory://`..., read as the commands read it: through fsspec, which
+  `pip install 'vevents[remote]'` installs; without it, one unreadable item says so), bytes (one
   JSON value, a JSON array, NDJSON; gzip recognised by its content), or an iterable of
   lines (str or bytes, with or without their line ends). Notes (a folder reached twice)
   are not items: nothing was lost there.
@@ -58,8 +59,6 @@ __all__ = ["check", "facts", "read", "stats"]
 PAYLOAD = "<payload>"  # the source name of a payload given as a dict, bytes or str
 BYTES = "<bytes>"  # of bytes given to `read`
 LINES = "<lines>"  # of an iterable of lines given to `read`
-NO_SUCH_FILE = "no such file or folder"  # the commands' words for a missing path
-REMOTE_EXTRA = "pip install 'vevents[remote]'"
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[str | bytes]
 Payload = dict[str, Any] | bytes | bytearray | memoryview | str
@@ -85,11 +84,7 @@ def _items(source: Source, limit: int) -> Iterator[Read]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         yield from _stream_items(BYTES, io.BytesIO(bytes(source)), limit)
     elif isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        if _is_url(name):
-            yield from _url_items(name, limit)
-            return
-        for found in expand([name]):
+        for found in expand([os.fspath(source)]):
             if isinstance(found, Problem):
                 yield problem(found)
             else:
@@ -104,35 +99,6 @@ def _items(source: Source, limit: int) -> Iterator[Read]:
             yield from splitter.end()
 
         yield from _lines_items(LINES, lines(), limit)
-
-
-def _is_url(name: str) -> bool:
-    scheme, sep, _ = name.partition("://")
-    return bool(sep) and scheme.isascii() and scheme.replace("+", "").replace("-", "").isalnum()
-
-
-def _url_items(url: str, limit: int) -> Iterator[Read]:
-    """A URL's items, through fsspec (a glob gives each file it matches, in name order)."""
-    try:
-        import fsspec  # type: ignore[import-untyped]
-    except ImportError:
-        raise ModuleNotFoundError(f"reading {url} needs fsspec: {REMOTE_EXTRA}") from None
-    files = fsspec.open_files(url, "rb")
-    if not files:
-        yield Unreadable(Locator(url, 0), NO_SUCH_FILE)
-        return
-    for opened in files:
-        name = url if len(files) == 1 else opened.fs.unstrip_protocol(opened.path)
-        try:
-            stream = opened.open()
-        except FileNotFoundError:
-            yield Unreadable(Locator(name, 0), NO_SUCH_FILE)
-            continue
-        except OSError as exc:
-            yield Unreadable(Locator(name, 0), f"cannot open: {exc.strerror or exc}")
-            continue
-        with stream:
-            yield from _stream_items(name, stream, limit)
 
 
 def _stream_items(name: str, stream: BinaryIO, limit: int) -> Iterator[Read]:

@@ -5,6 +5,7 @@ paths, bytes, lines, dicts and `memory://` URLs; plain data only; one schema set
 from __future__ import annotations
 
 import gzip
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,7 @@ def test_memory_urls_read_as_their_files(corpus: list[Path]) -> None:
             items = list(api.read(url))
             assert {item["source"] for item in items} == {url}
             assert [{**item, "source": "?"} for item in items] == local
+            assert [api.facts(item) for item in events(items)] == cli_json("show", "--format", "json", url)
         found = list(api.read("memory://api-test/*.ndjson*"))
         assert {item["source"] for item in found} == {
             "memory:///api-test/every.ndjson",
@@ -157,10 +159,17 @@ def test_memory_urls_read_as_their_files(corpus: list[Path]) -> None:
             "source": "memory://api-test/none.ndjson",
             "line": 0,
             "column": None,
-            "unreadable": "no such file or folder",
+            "unreadable": "no such object",
         }
     finally:
         memory.rm("/api-test", recursive=True)
+
+
+def test_a_url_without_fsspec_is_one_unreadable_item_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec: ImportError
+    (item,) = api.read("s3://bucket/webhooks.ndjson.gz")
+    assert item["source"] == "s3://bucket/webhooks.ndjson.gz" and item["line"] == 0
+    assert "pip install 'vevents[remote]'" in item["unreadable"]
 
 
 def test_a_missing_path_is_one_unreadable_item(tmp_path: Path) -> None:
