@@ -56,7 +56,8 @@ def test_records_equal_the_commands_records_on_the_corpus(corpus: list[Path], wh
         (u["source"], u["line"], u["column"], u["error"]) for u in report["unreadable"]
     ]
     assert api.stats(items) == cli_json("stats", "--format", "json", str(path))
-    assert api.stats(items, top=None) == cli_json("stats", "--format", "json", "--all", str(path))
+    if which == 0:  # every row, not only the top 10 (the same document, longer)
+        assert api.stats(items, top=None) == cli_json("stats", "--format", "json", "--all", str(path))
 
 
 def test_the_corpus_has_what_the_records_need(corpus: list[Path]) -> None:

@@ -45,7 +45,22 @@ def every_payload() -> list[dict[str, Any]]:
             if entry.name in examples:
                 events.append(samples.wrap(examples[entry.name], entry.name, dialect, "2026-03-14T09:00:00.000Z"))
     invalid = [_bench().mutations(event, drop_first=i % 2 == 0)[0] for i, event in enumerate(events[::5])]
-    return events + invalid + [payload for _, payload in legacy_examples()]
+    return events + invalid + updates(events) + [payload for _, payload in legacy_examples()]
+
+
+def updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Legacy `*.updated` events with `previous_attributes`: old values of every JSON type."""
+    olds: tuple[Any, ...] = ("before", None, 12, {"a": [1, "b"]}, True)
+    changed = []
+    for event in events:
+        data = event.get("data")
+        if event.get("object") != "event" or not str(event.get("type")).endswith(".updated"):
+            continue
+        resource = data.get("object") if isinstance(data, dict) else None
+        if isinstance(resource, dict):
+            previous = dict(zip(list(resource)[: len(olds)], olds, strict=False))
+            changed.append({**event, "data": {**data, "previous_attributes": previous}})
+    return changed
 
 
 def bench_log(folder: Path, events: int = BENCH_EVENTS) -> Path:
