@@ -57,7 +57,7 @@ def updates(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if event.get("object") != "event" or not str(event.get("type")).endswith(".updated"):
             continue
         resource = data.get("object") if isinstance(data, dict) else None
-        if isinstance(resource, dict):
+        if isinstance(data, dict) and isinstance(resource, dict):
             previous = dict(zip(list(resource)[: len(olds)], olds, strict=False))
             changed.append({**event, "data": {**data, "previous_attributes": previous}})
     return changed

@@ -71,7 +71,7 @@ def show(
         typer.Option("--format", help="text (panels/table), json (NDJSON) or parquet (typed columns; needs -o)."),
     ] = ShowFormat.text,
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--out",
             "-o",
@@ -166,7 +166,7 @@ def show(
     return ExitStatus.of(bool(run.tally.unreadable) or nothing)
 
 
-def parquet_refusal(out: Path | None) -> str | None:
+def parquet_refusal(out: str | None) -> str | None:
     """Why `--format parquet` cannot run (no -o: Parquet is for files, not a terminal or a pipe;
     no pyarrow: the `arrow` extra is not installed), else None."""
     if out is None:
@@ -179,22 +179,22 @@ def parquet_refusal(out: Path | None) -> str | None:
 
 
 def to_parquet(
-    config: RunConfig, out: Path, raw: bool, streams: Streams, paths: list[str] | None, allow_empty: bool
+    config: RunConfig, given: str, raw: bool, streams: Streams, paths: list[str] | None, allow_empty: bool
 ) -> ExitStatus:
     """`show --format parquet -o FILE|DIR`: the facts as typed columns, the files in place at the end."""
     from vevents_cli.output import parquet
     from vevents_cli.output.show import filtered_line
 
-    folder = parquet.is_folder_target(out)
+    out, folder = Path(given), parquet.is_folder_target(given)
     refuse_inputs(out, config.inputs, "show", folder=folder)
-    if parquet.parts_in(out):
+    if folder and parquet.parts_in(out):
         raise typer.BadParameter(
             f"{out} already holds part files ({parquet.PART_GLOB}); a run never mixes its parts with another's: "
             "remove them or name another folder",
             param_hint="--out",
         )
     run = start_run(config, functools.partial(parquet.row, raw=raw))
-    written = parquet.write(run, streams, out, raw)
+    written = parquet.write(run, streams, out, raw, folder)
     streams.note(parquet.written_line(written, run.tally.events))
     if config.filters.active:
         streams.note(filtered_line(run.tally.filtered))

@@ -206,9 +206,9 @@ def row(s: Summary, raw: bool = False) -> dict[str, Any]:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def is_folder_target(out: Path) -> bool:
+def is_folder_target(out: str) -> bool:
     """`-o DIR`: an existing folder, or a name written with a trailing slash."""
-    return out.is_dir() or str(out).endswith(("/", os.sep))
+    return out.endswith(("/", os.sep)) or Path(out).is_dir()
 
 
 def parts_in(folder: Path) -> list[Path]:
@@ -220,9 +220,8 @@ class _Target:
     """The Parquet files of one run: one file, or part files in a folder; each written to a
     temporary file and renamed into place when complete."""
 
-    def __init__(self, out: Path, schema: pa.Schema) -> None:
-        self.out, self.schema = out, schema
-        self.folder = is_folder_target(out)
+    def __init__(self, out: Path, schema: pa.Schema, folder: bool) -> None:
+        self.out, self.schema, self.folder = out, schema, folder
         self.written: list[Path] = []
         self.parts = 0
         self.rows = 0  # in the current file
@@ -274,11 +273,11 @@ class _Target:
         self._writer, self._tmp = None, None
 
 
-def write(results: Iterable[Any], streams: Streams, out: Path, raw: bool = False) -> list[Path]:
-    """A run's rows (`row`) as Parquet at `out` (a file, or part files in a folder); the
-    files written. Unreadable input is reported on stderr on the way."""
+def write(results: Iterable[Any], streams: Streams, out: Path, raw: bool = False, folder: bool = False) -> list[Path]:
+    """A run's rows (`row`) as Parquet at `out` (a file, or part files in the `folder` `out`);
+    the files written. Unreadable input is reported on stderr on the way."""
     schema = facts_schema(raw)[0]
-    target = _Target(out, schema)
+    target = _Target(out, schema, folder)
     batch: list[dict[str, Any]] = []
 
     def add(one: dict[str, Any]) -> None:
