@@ -143,7 +143,10 @@ def test_a_folder_gets_part_files_of_row_groups(
     assert f"written to 2 part files in {out}" in result.stderr
     assert pq.ParquetFile(out / "part-00000.parquet").metadata.num_row_groups == 4
     expected = records(log)
-    got = duckdb.sql(f"SELECT id, line FROM read_parquet('{out}/*.parquet') ORDER BY filename, file_row_number")
+    got = duckdb.sql(
+        f"SELECT id, line FROM read_parquet('{out}/*.parquet', filename = true, file_row_number = true) "
+        "ORDER BY filename, file_row_number"
+    )
     assert got.fetchall() == [(r["id"], r["line"]) for r in expected]
     again = invoke("show", "--format", "parquet", "-o", str(out), str(log))
     assert again.exit_code == 2 and "already holds part files" in again.stderr
