@@ -12,12 +12,12 @@ same pipeline the commands run (`pipeline`: records -> recognise -> check -> sum
     captured request;
   - an unreadable item: `{"source": str, "line": int, "column": int | None, "unreadable": str}`
     (the reason, as the commands' `vevents: SOURCE:LINE[:COL]: reason` line gives it).
-  `source` is a path (a file or a folder, walked as the commands walk it), a URL or a glob
-  of URLs (`s3://`, `memory://`..., read as the commands read it: through fsspec, which
-  `pip install 'vevents[remote]'` installs; without it, one unreadable item says so), bytes (one
-  JSON value, a JSON array, NDJSON; gzip recognised by its content), or an iterable of
-  lines (str or bytes, with or without their line ends). Notes (a folder reached twice)
-  are not items: nothing was lost there.
+  `source` is a path (a file or a folder, walked as the commands walk it; `-`: standard
+  input), a URL or a glob of URLs (`s3://`, `memory://`..., read as the commands read
+  them: through fsspec, which `pip install 'vevents[remote]'` installs; without it, one
+  unreadable item says so), bytes (one JSON value, a JSON array, NDJSON; gzip told by its
+  content), or an iterable of lines (str or bytes, with or without their line ends).
+  Notes (a folder reached twice) are not items: nothing was lost there.
 - `check(payload, *, as_type=None, strict=False)`: the record `validate --format json`
   writes for the event in its `events` (type, dialect, valid, errors with their line and
   column, warnings); the JSON Schema is `$defs/event` of `vevents schema report`.
@@ -45,7 +45,7 @@ import gzip
 import io
 import os
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from vevents_cli import jsonout
 from vevents_cli.model import Locator, Note, Read, Record, Summary, Tally, Unreadable
@@ -82,7 +82,7 @@ def _items(source: Source, limit: int) -> Iterator[Read]:
     from vevents_cli.pipeline.sources import Problem, Splitter, expand
 
     if isinstance(source, (bytes, bytearray, memoryview)):
-        yield from _stream_items(BYTES, io.BytesIO(bytes(source)), limit)
+        yield from _bytes_items(BYTES, bytes(source), limit)
     elif isinstance(source, (str, os.PathLike)):
         for found in expand([os.fspath(source)]):
             if isinstance(found, Problem):
@@ -101,14 +101,13 @@ def _items(source: Source, limit: int) -> Iterator[Read]:
         yield from _lines_items(LINES, lines(), limit)
 
 
-def _stream_items(name: str, stream: BinaryIO, limit: int) -> Iterator[Read]:
+def _bytes_items(name: str, data: bytes, limit: int) -> Iterator[Read]:
     from vevents_cli.pipeline.sources import GZIP_MAGIC, lines
 
-    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
-    opened: Any = buffered
-    if buffered.peek(2)[:2] == GZIP_MAGIC:
-        opened = gzip.GzipFile(fileobj=buffered, mode="rb")
-    yield from _lines_items(name, lines(opened, limit), limit)
+    stream: Any = io.BytesIO(data)
+    if data[:2] == GZIP_MAGIC:  # gzip is told by its content, as for a file
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")
+    yield from _lines_items(name, lines(stream, limit), limit)
 
 
 def _lines_items(name: str, lines: Iterable[Any], limit: int) -> Iterator[Read]:
@@ -160,7 +159,7 @@ def _record(payload: Payload) -> Record | Unreadable:
         text = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else jsonout.dumps(payload["payload"])
         return Record(locator, text, payload["payload"], headers, offset=payload.get("offset") or 0)
     data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
-    items = [item for item in _stream_items(PAYLOAD, io.BytesIO(data), MAX_VALUE_SIZE) if not isinstance(item, Note)]
+    items = [item for item in _bytes_items(PAYLOAD, data, MAX_VALUE_SIZE) if not isinstance(item, Note)]
     if len(items) == 1 or (items and all(isinstance(item, Unreadable) for item in items)):
         return items[0]  # the event, or the first reason it is not one
     if not items:

@@ -36,6 +36,7 @@ def test_duckdb_reads_the_facts_with_the_schemas_types(corpus: list[Path], tmp_p
     log, out = corpus[1], tmp_path / "facts.parquet"
     result = invoke("show", "--format", "parquet", "-o", str(out), str(log))
     expected = records(log)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # as any file the user makes, not a temporary's 0600
     assert result.exit_code == 1  # the log's unreadable lines: reported, and the rest written
     assert result.stdout == ""
     assert f"{len(expected)} events written to {out}" in result.stderr
@@ -66,6 +67,14 @@ def test_duckdb_reads_the_facts_with_the_schemas_types(corpus: list[Path], tmp_p
         for r in expected
     ]
     assert any(r["changes"] for r in expected) and any(r["points"] for r in expected)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 def _epoch_ms(text: str | None) -> int | None:

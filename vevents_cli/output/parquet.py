@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,8 +234,14 @@ class _Target:
     def _open(self) -> Any:
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        os.close(fd)
+        for _ in range(100):  # a name of its own, made with the usual permissions (mkstemp's are 0600)
+            tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+            try:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                break
+            except FileExistsError:
+                continue
+        self._tmp = str(tmp)
         self._writer = pq.ParquetWriter(self._tmp, self.schema)
         return self._writer
 
