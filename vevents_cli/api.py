@@ -24,7 +24,8 @@ same pipeline the commands run (`pipeline`: records -> recognise -> check -> sum
 - `facts(payload, *, as_type=None)`: the record `show --format json` writes for it; its
   JSON Schema is `vevents schema facts`.
 - `stats(records, *, as_type=None, strict=False, top=10)`: the document `stats --format
-  json` writes for `records` (items of `read`, or payloads).
+  json` writes for `records` (items of `read`, or payloads); as the command does, it sums
+  integers beyond 64 bits exactly, read again from the items' text.
 
 A `payload` is an event record from `read` (its locator and text are used, so the records
 equal the commands' for the same input), a dict (the parsed payload: source `<payload>`,
@@ -44,6 +45,7 @@ import functools
 import gzip
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +61,7 @@ __all__ = ["check", "facts", "read", "stats"]
 PAYLOAD = "<payload>"  # the source name of a payload given as a dict, bytes or str
 BYTES = "<bytes>"  # of bytes given to `read`
 LINES = "<lines>"  # of an iterable of lines given to `read`
+_LONG_INTEGER = re.compile(rb"[0-9]{20}")  # an integer that may be beyond 64 bits (2**64 has 20 digits)
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[str | bytes]
 Payload = dict[str, Any] | bytes | bytearray | memoryview | str
@@ -101,19 +104,19 @@ def _items(source: Source, limit: int) -> Iterator[Read]:
         yield from _lines_items(LINES, lines(), limit)
 
 
-def _bytes_items(name: str, data: bytes, limit: int) -> Iterator[Read]:
+def _bytes_items(name: str, data: bytes, limit: int, exact: bool = False) -> Iterator[Read]:
     from vevents_cli.pipeline.sources import GZIP_MAGIC, lines
 
     stream: Any = io.BytesIO(data)
     if data[:2] == GZIP_MAGIC:  # gzip is told by its content, as for a file
         stream = gzip.GzipFile(fileobj=stream, mode="rb")
-    yield from _lines_items(name, lines(stream, limit), limit)
+    yield from _lines_items(name, lines(stream, limit), limit, exact)
 
 
-def _lines_items(name: str, lines: Iterable[Any], limit: int) -> Iterator[Read]:
+def _lines_items(name: str, lines: Iterable[Any], limit: int, exact: bool = False) -> Iterator[Read]:
     from vevents_cli.pipeline.records import is_ndjson_name, read_lines
 
-    yield from read_lines(name, lines, ndjson=is_ndjson_name(name), limit=limit)
+    yield from read_lines(name, lines, ndjson=is_ndjson_name(name), limit=limit, exact=exact)
 
 
 def _record_dict(record: Record) -> dict[str, Any]:
@@ -146,8 +149,9 @@ def _is_read_item(value: dict[str, Any]) -> bool:
     )
 
 
-def _record(payload: Payload) -> Record | Unreadable:
-    """The record `payload` stands for (see the module docstring), or why it is not one."""
+def _record(payload: Payload, exact: bool = False) -> Record | Unreadable:
+    """The record `payload` stands for (see the module docstring), or why it is not one;
+    `exact`: integers beyond 64 bits read exactly from its text (as `stats` reads them)."""
     if isinstance(payload, dict):
         if not _is_read_item(payload):
             return Record(Locator(PAYLOAD, 1), jsonout.dumps(payload), payload)
@@ -157,9 +161,10 @@ def _record(payload: Payload) -> Record | Unreadable:
         locator = Locator(payload["source"], payload["line"], payload.get("index"))
         raw = payload.get("raw")
         text = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else jsonout.dumps(payload["payload"])
-        return Record(locator, text, payload["payload"], headers, offset=payload.get("offset") or 0)
+        value = jsonout.loads(text) if exact and _LONG_INTEGER.search(text) else payload["payload"]
+        return Record(locator, text, value, headers, offset=payload.get("offset") or 0)
     data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
-    items = [item for item in _bytes_items(PAYLOAD, data, MAX_VALUE_SIZE) if not isinstance(item, Note)]
+    items = [item for item in _bytes_items(PAYLOAD, data, MAX_VALUE_SIZE, exact) if not isinstance(item, Note)]
     if len(items) == 1 or (items and all(isinstance(item, Unreadable) for item in items)):
         return items[0]  # the event, or the first reason it is not one
     if not items:
@@ -233,9 +238,9 @@ def stats(
     payloads); `top`: rows per list (None: every row, as `--all`)."""
     from vevents_cli import stats as aggregate
 
-    tally, collected = Tally(), aggregate.Stats()
+    tally, collected = Tally(), aggregate.Partial()
     for payload in records:
-        record = _record(payload)
+        record = _record(payload, exact=True)
         if isinstance(record, Unreadable):
             tally.count(record)
             continue

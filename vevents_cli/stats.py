@@ -1,30 +1,66 @@
 """Stats: aggregate a run's events into one document (no rich; `collect` is the only I/O).
 
 `row` is the pipeline projection (one event to the plain values stats needs, made where
-the event is); `Stats.add` takes the rows one by one; `Stats.document(top)` gives the
-aggregate as plain data, the same for `--format json` and for the tables of
-`output.stats`. Lists are cut to the `top` rows (None: all), each with its `total`.
-The `timeline` counts events (invalid ones, and redemptions' first failures, apart) per
-time bucket, the bucket size chosen from the time span (`Timeline`).
+the event is). A `Partial` aggregates rows one by one (`add`) and merges the aggregate of
+the rows that follow them (`merge`): a large log is reduced chunk by chunk in the worker
+processes (`reduce`, the per-chunk hook of `pipeline.parallel`) and the chunks' partials
+are merged in input order in the parent; the result is the serial run's, byte for byte.
+`Partial.document(top)` gives the aggregate as plain data, the same for `--format json`
+and for the tables of `output.stats`. Lists are cut to the `top` rows (None: all), each
+with its `total`. The `timeline` counts events (invalid ones, and redemptions' first
+failures, apart) per time bucket, the bucket size chosen from the time span (`Timeline`).
 
 Points are the card balance's changes (`delta`); pending points (earned, not yet
-spendable) are totalled apart, and join the points when an activation moves them.
+spendable) are totalled apart, and join the points when an activation moves them. Sums
+are exact: integers as Python integers (a run reads integers of any size exactly),
+numbers with a fraction as exact fractions, shown as the nearest float, or as the exact
+integer nearest the sum when it is beyond the float range (`shown`), so the order events
+are added in never changes a sum.
+
 Events by type and dialect count every record; customers, campaigns and redemptions
 count a delivery retried (the same `delivery_id` again) once, so points are not doubled.
+Delivery ids seen are held as 16-byte digests with where each was first seen (`Digests`:
+one array, not an object per id), so memory stays flat on a log of millions of events.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any, NamedTuple
 
-from vevents_cli.model import Summary, Tally
+from vevents_cli.model import Locator, Summary, Tally
 from vevents_cli.output.streams import Streams, drain
 from vevents_cli.pipeline.filters import parse_time
 
 UNKNOWN = "unknown"
+Sum = int | Fraction  # an exact sum of points
+
+
+def plus(total: Sum, value: int | float | None) -> Sum:
+    """`total + value`, exactly (a float joins as the fraction it is)."""
+    if not value:
+        return total
+    if isinstance(value, float):
+        return total + Fraction(value)
+    return total + value
+
+
+def shown(total: Sum) -> int | float:
+    """A sum as the document shows it: an integer sum as it is (any size); one with a
+    fraction as the nearest float, or beyond the float range as the nearest integer."""
+    if isinstance(total, int):
+        return total
+    try:
+        return float(total)
+    except OverflowError:
+        return round(total)
 
 
 @dataclass(slots=True)
@@ -34,9 +70,9 @@ class _Customer:
     email: str | None
     name: str | None
     events: int = 0
-    points: int | float = 0
-    pending: int | float = 0
-    gift: int | float = 0
+    points: Sum = 0
+    pending: Sum = 0
+    gift: Sum = 0
     last_seen: str | None = None
     last_seen_at: datetime | None = None
 
@@ -46,9 +82,9 @@ class _Campaign:
     id: str | None
     name: str | None
     events: int = 0
-    points_issued: int | float = 0
-    points_spent: int | float = 0
-    pending: int | float = 0
+    points_issued: Sum = 0
+    points_spent: Sum = 0
+    pending: Sum = 0
 
 
 @dataclass(slots=True)
@@ -56,6 +92,7 @@ class _Previous:
     locator: str
     created_at: str
     at: datetime
+    seq: int = 0  # the event's place in its partial (0: the first)
 
 
 class Row(NamedTuple):
@@ -65,6 +102,8 @@ class Row(NamedTuple):
     dialect: str
     locator: str
     source: str
+    line: int
+    array_index: int | None  # the place in a top-level array
     delivery_id: str | None
     created_at: str | None
     customer: tuple[str | None, str | None, str | None, str | None] | None  # id, source_id, email, name
@@ -85,6 +124,8 @@ def row(s: Summary) -> Row:
         event.dialect,
         str(event.locator),
         event.locator.source,
+        event.locator.line,
+        event.locator.index,
         event.delivery_id,
         event.created_at,
         (c.id, c.source_id, c.email, c.name) if c else None,
@@ -146,6 +187,28 @@ class Timeline:
             self.buckets = _merged(self.buckets, GRAINS[self.grain + 1][1] // GRAINS[self.grain][1])
             self.grain += 1
 
+    def merge(self, other: Timeline) -> None:
+        """Add the counts of `other` (at the coarser of the two sizes)."""
+        while self.grain < other.grain:
+            self.buckets = _merged(self.buckets, GRAINS[self.grain + 1][1] // GRAINS[self.grain][1])
+            self.grain += 1
+        theirs, grain = other.buckets, other.grain
+        while grain < self.grain:
+            theirs = _merged(theirs, GRAINS[grain + 1][1] // GRAINS[grain][1])
+            grain += 1
+        for key, counts in theirs.items():
+            into = self.buckets.setdefault(key, [0, 0, 0])
+            for i, n in enumerate(counts):
+                into[i] += n
+        self.untimed += other.untimed
+        while len(self.buckets) > HELD and self.grain + 1 < len(GRAINS):
+            self.buckets = _merged(self.buckets, GRAINS[self.grain + 1][1] // GRAINS[self.grain][1])
+            self.grain += 1
+
+    def uncount_failure(self, when: datetime) -> None:
+        """Take back a failed redemption counted at `when`."""
+        self.buckets[int((when - ORIGIN) // timedelta(seconds=GRAINS[self.grain][1]))][2] -= 1
+
     def document(self) -> dict[str, Any]:
         """`{"bucket": "PT1H", "rows": [{"start", "events", "invalid", "failed_redemptions"}],
         "untimed": N}`: every bucket from the first event's to the last's, empty ones too."""
@@ -162,28 +225,160 @@ class Timeline:
         return {"bucket": name if buckets else None, "rows": rows, "untimed": self.untimed}
 
 
+_LINE_BITS, _SOURCE_BITS, _INDEX_BITS = 40, 11, 13  # a locator packed in 64 bits (else held as text)
+_FAR = (1 << 64) - 1  # the packed locator of one held as text
+
+
+class Digests:
+    """Delivery ids seen: each a 16-byte blake2b digest (two 64-bit words) with where it was
+    first seen (source, line and index packed in a third word), in one open-addressing
+    table (`array` of 64-bit words, linear probing, at most 3/4 full): 24-32 bytes an id,
+    no Python object per id. Picklable (the array travels as bytes)."""
+
+    __slots__ = ("far", "size", "slots", "sources")
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.slots = array("Q", bytes(24 * capacity))  # [h1, h2, locator] per slot; h1 0: empty
+        self.size = 0
+        self.sources: list[str] = []  # names of the sources in the packed locators
+        self.far: dict[tuple[int, int], str] = {}  # locators that do not pack
+
+    @staticmethod
+    def key(delivery_id: str) -> tuple[int, int]:
+        digest = hashlib.blake2b(delivery_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        return int.from_bytes(digest[:8]) or 1, int.from_bytes(digest[8:])
+
+    def _slot(self, h1: int, h2: int) -> int:
+        """The slot holding (h1, h2), else the empty slot where it goes."""
+        slots, mask = self.slots, len(self.slots) // 3 - 1
+        i = h1 & mask
+        while True:
+            j = 3 * i
+            held = slots[j]
+            if held == 0 or (held == h1 and slots[j + 1] == h2):
+                return j
+            i = (i + 1) & mask
+
+    def first(self, h1: int, h2: int) -> str | None:
+        """Where the delivery was first seen, or None: not seen."""
+        j = self._slot(h1, h2)
+        if self.slots[j] == 0:
+            return None
+        return self._locator(h1, h2, self.slots[j + 2])
+
+    def put(self, h1: int, h2: int, source: str, line: int, index: int | None) -> None:
+        """Note a delivery not seen before, first seen at `source:line[index]`."""
+        try:
+            s = self.sources.index(source)
+        except ValueError:
+            s = len(self.sources)
+            self.sources.append(source)
+        i = 0 if index is None else index + 1
+        if line >> _LINE_BITS or s >> _SOURCE_BITS or i >> _INDEX_BITS:
+            self._put(h1, h2, _FAR)
+            self.far[h1, h2] = str(Locator(source, line, index))
+        else:
+            self._put(h1, h2, line | s << _LINE_BITS | i << (_LINE_BITS + _SOURCE_BITS))
+
+    def _put(self, h1: int, h2: int, packed: int) -> None:
+        if 4 * (self.size + 1) > 3 * (len(self.slots) // 3):
+            self._grow()
+        j = self._slot(h1, h2)
+        self.slots[j : j + 3] = array("Q", (h1, h2, packed))
+        self.size += 1
+
+    def _grow(self) -> None:
+        old = self.slots
+        self.slots = array("Q", bytes(16 * len(old)))
+        for j in range(0, len(old), 3):
+            if old[j]:
+                k = self._slot(old[j], old[j + 1])
+                self.slots[k : k + 3] = old[j : j + 3]
+
+    def _locator(self, h1: int, h2: int, packed: int) -> str:
+        if packed == _FAR:
+            return self.far[h1, h2]
+        line = packed & ((1 << _LINE_BITS) - 1)
+        i = packed >> (_LINE_BITS + _SOURCE_BITS)
+        source = self.sources[(packed >> _LINE_BITS) & ((1 << _SOURCE_BITS) - 1)]
+        return str(Locator(source, line, i - 1 if i else None))
+
+    def entries(self) -> Iterator[tuple[int, int, int]]:
+        """(h1, h2, packed locator) of each delivery held."""
+        slots = self.slots
+        for j in range(0, len(slots), 3):
+            if slots[j]:
+                yield slots[j], slots[j + 1], slots[j + 2]
+
+    def seen_any(self, other: Digests) -> bool:
+        """Whether any delivery of `other` is held here."""
+        slots, find = self.slots, self._slot
+        return any(slots[find(h1, h2)] for h1, h2, _ in other.entries())
+
+    def update(self, other: Digests) -> None:
+        """Hold the deliveries of `other` too (none of them held here yet)."""
+        for h1, h2, packed in other.entries():
+            if packed == _FAR:
+                self._put(h1, h2, _FAR)
+                self.far[h1, h2] = other.far[h1, h2]
+                continue
+            s = (packed >> _LINE_BITS) & ((1 << _SOURCE_BITS) - 1)
+            source = other.sources[s]
+            line, i = packed & ((1 << _LINE_BITS) - 1), packed >> (_LINE_BITS + _SOURCE_BITS)
+            self.put(h1, h2, source, line, i - 1 if i else None)
+
+
 @dataclass(slots=True)
-class Stats:
+class Partial:
+    """The aggregate of a run of consecutive events: `add` one more, `merge` the partial of
+    the events right after these (a left fold in input order), `document` the result.
+
+    A partial made by `of(rows, keep_rows=True)` (a chunk's, in a worker) keeps its rows,
+    pickled, so that merging it after a part that saw some of its deliveries (a retry
+    across chunks) counts it again with those deliveries known; otherwise merging combines
+    the aggregates: each delivery digest is looked up once, nothing is counted twice.
+    """
+
+    events: int = 0  # rows added (and merged)
     by_type: Counter[str] = field(default_factory=Counter)
     by_dialect: Counter[str] = field(default_factory=Counter)
     customers: dict[str, _Customer] = field(default_factory=dict)
     campaigns: dict[str, _Campaign] = field(default_factory=dict)
     redemptions: dict[str, dict[str, str]] = field(
         default_factory=lambda: {"redemption": {}, "rollback": {}}
-    )  # kind -> redemption (or delivery) id -> "succeeded" | "failed"
+    )  # kind -> redemption (or delivery) id -> "succeeded" | "failed" (the last word)
+    first_failures: dict[str, datetime | None] = field(default_factory=dict)  # redemption id -> when,
+    # where a redemption's first word here is its failure (counted unless an earlier part says failed)
     first: tuple[datetime, str] | None = None
     last: tuple[datetime, str] | None = None
-    deliveries: dict[str, str] = field(default_factory=dict)  # delivery id -> where first seen
+    seen: Digests = field(default_factory=Digests)  # deliveries first seen here
     repeated: dict[str, list[str]] = field(default_factory=dict)  # delivery id -> every locator
-    out_of_order: list[dict[str, str]] = field(default_factory=list)
+    out_of_order: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (seq, entry)
     timeline: Timeline = field(default_factory=lambda: Timeline())
-    _previous: dict[str, _Previous] = field(default_factory=dict)
+    heads: dict[str, _Previous] = field(default_factory=dict)  # source -> its first timed event here
+    tails: dict[str, _Previous] = field(default_factory=dict)  # source -> its last timed event here
+    rows: bytes | None = None  # the rows, pickled (`of(keep_rows=True)`)
+    before: Digests | None = None  # while counting rows again: the deliveries of the parts before
+
+    @classmethod
+    def of(cls, rows: Iterable[Row], *, keep_rows: bool = False, before: Digests | None = None) -> Partial:
+        """The aggregate of `rows`; `keep_rows`: with them, for a merge after a part that saw
+        some of their deliveries; `before`: deliveries the parts before these saw."""
+        rows = list(rows) if keep_rows else rows
+        partial = cls(before=before)
+        for r in rows:
+            partial.add(r)
+        partial.before = None
+        if keep_rows:
+            partial.rows = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        return partial
 
     def add(self, r: Row) -> None:
         """Count one event."""
+        self.events += 1
         self.by_type[r.type or UNKNOWN] += 1
         self.by_dialect[r.dialect] += 1
-        retry = bool(r.delivery_id) and self._delivery(r.delivery_id, r.locator)  # type: ignore[arg-type]
+        retry = bool(r.delivery_id) and self._delivery(r)
         when = parse_time(r.created_at)
         if when is not None:
             self._time(r.created_at or "", when, r.locator, r.source)
@@ -191,16 +386,20 @@ class Stats:
         if not retry:  # a retry carries the same points: count them once
             self._customer(r, when)
             self._campaign(r)
-            failed = self._redemption(r)
+            failed = self._redemption(r, when)
         self.timeline.add(when, r.valid is False, failed)
 
-    def _delivery(self, key: str, locator: str) -> bool:
+    def _delivery(self, r: Row) -> bool:
         """Note where a delivery was seen; whether it was seen before (a retry)."""
-        first = self.deliveries.get(key)
+        assert r.delivery_id is not None
+        h1, h2 = Digests.key(r.delivery_id)
+        first = self.seen.first(h1, h2)
+        if first is None and self.before is not None:
+            first = self.before.first(h1, h2)
         if first is None:
-            self.deliveries[key] = locator
+            self.seen.put(h1, h2, r.source, r.line, r.array_index)
             return False
-        self.repeated.setdefault(key, [first]).append(locator)
+        self.repeated.setdefault(r.delivery_id, [first]).append(r.locator)
         return True
 
     def _time(self, text: str, when: datetime, locator: str, source: str) -> None:
@@ -208,17 +407,11 @@ class Stats:
             self.first = (when, text)
         if self.last is None or when > self.last[0]:
             self.last = (when, text)
-        previous = self._previous.get(source)
+        previous = self.tails.get(source)
         if previous is not None and when < previous.at:
-            self.out_of_order.append(
-                {
-                    "locator": locator,
-                    "created_at": text,
-                    "previous_locator": previous.locator,
-                    "previous_created_at": previous.created_at,
-                }
-            )
-        self._previous[source] = _Previous(locator, text, when)
+            self.out_of_order.append((self.events - 1, _late(locator, text, previous)))
+        self.tails[source] = here = _Previous(locator, text, when, self.events - 1)
+        self.heads.setdefault(source, here)
 
     def _customer(self, r: Row, when: datetime | None) -> None:
         if r.customer is None:
@@ -232,9 +425,9 @@ class Stats:
             entry = self.customers[key] = _Customer(cid, source_id, email, name)
         entry.email, entry.name = entry.email or email, entry.name or name
         entry.events += 1
-        entry.points += r.points or 0
-        entry.pending += r.pending or 0
-        entry.gift += r.gift or 0
+        entry.points = plus(entry.points, r.points)
+        entry.pending = plus(entry.pending, r.pending)
+        entry.gift = plus(entry.gift, r.gift)
         if when is not None and (entry.last_seen_at is None or when > entry.last_seen_at):
             entry.last_seen, entry.last_seen_at = r.created_at, when
 
@@ -251,12 +444,12 @@ class Stats:
         entry.name = entry.name or name
         entry.events += 1
         if r.points is not None and r.points > 0:
-            entry.points_issued += r.points
+            entry.points_issued = plus(entry.points_issued, r.points)
         elif r.points is not None and r.points < 0:
-            entry.points_spent += r.points
-        entry.pending += r.pending or 0
+            entry.points_spent = plus(entry.points_spent, r.points)
+        entry.pending = plus(entry.pending, r.pending)
 
-    def _redemption(self, r: Row) -> bool:
+    def _redemption(self, r: Row, when: datetime | None) -> bool:
         """Outcome by type name in the redemption family, else by `redemption.result`; whether
         this event is a redemption's first word of its failure.
 
@@ -271,9 +464,75 @@ class Stats:
         if outcome is None:
             return False
         known = self.redemptions[kind]
-        first_failure = kind == "redemption" and outcome == "failed" and known.get(key) != "failed"
+        before = known.get(key)
+        first_failure = kind == "redemption" and outcome == "failed" and before != "failed"
+        if first_failure and before is None:
+            self.first_failures[key] = when
         known[key] = outcome
         return first_failure
+
+    def merge(self, later: Partial) -> None:
+        """Add the aggregate of the events right after this one's (`later` is used up)."""
+        if later.rows is not None and self.seen.seen_any(later.seen):  # a retry across the cut
+            later = Partial.of(pickle.loads(later.rows), before=self.seen)
+        self.by_type.update(later.by_type)
+        self.by_dialect.update(later.by_dialect)
+        for key, c in later.customers.items():
+            mine = self.customers.get(key)
+            if mine is None:
+                self.customers[key] = c
+                continue
+            mine.email, mine.name = mine.email or c.email, mine.name or c.name
+            mine.events += c.events
+            mine.points, mine.pending, mine.gift = mine.points + c.points, mine.pending + c.pending, mine.gift + c.gift
+            if c.last_seen_at is not None and (mine.last_seen_at is None or c.last_seen_at > mine.last_seen_at):
+                mine.last_seen, mine.last_seen_at = c.last_seen, c.last_seen_at
+        for key, p in later.campaigns.items():
+            ours = self.campaigns.get(key)
+            if ours is None:
+                self.campaigns[key] = p
+                continue
+            ours.name = ours.name or p.name
+            ours.events += p.events
+            ours.points_issued += p.points_issued
+            ours.points_spent += p.points_spent
+            ours.pending += p.pending
+        self.timeline.merge(later.timeline)
+        redeemed = self.redemptions["redemption"]
+        for key, when in later.first_failures.items():
+            said = redeemed.get(key)
+            if said == "failed" and when is not None:  # not its first failure after all
+                self.timeline.uncount_failure(when)
+            elif said is None:
+                self.first_failures[key] = when
+        for kind, outcomes in later.redemptions.items():
+            self.redemptions[kind].update(outcomes)
+        if later.first is not None and (self.first is None or later.first[0] < self.first[0]):
+            self.first = later.first
+        if later.last is not None and (self.last is None or later.last[0] > self.last[0]):
+            self.last = later.last
+        self.seen.update(later.seen)
+        for key, where in later.repeated.items():
+            if key in self.repeated:
+                self.repeated[key].extend(where[1:])
+            else:
+                self.repeated[key] = where
+        self._merge_order(later)
+        self.events += later.events
+
+    def _merge_order(self, later: Partial) -> None:
+        """Out-of-order events: `later`'s own, and its sources' first events that come before
+        this part's last events of the same sources, in input order."""
+        late = list(later.out_of_order)
+        for source, head in later.heads.items():
+            tail = self.tails.get(source)
+            if tail is not None and head.at < tail.at:
+                late.append((head.seq, _late(head.locator, head.created_at, tail)))
+            self.heads.setdefault(source, _Previous(head.locator, head.created_at, head.at, head.seq + self.events))
+        late.sort(key=lambda entry: entry[0])
+        self.out_of_order.extend((seq + self.events, entry) for seq, entry in late)
+        for source, tail in later.tails.items():
+            self.tails[source] = _Previous(tail.locator, tail.created_at, tail.at, tail.seq + self.events)
 
     def document(self, tally: Tally, top: int | None = 10) -> dict[str, Any]:
         """The aggregate as plain data (the `--format json` document)."""
@@ -308,9 +567,9 @@ class Stats:
                         "email": r.email,
                         "name": r.name,
                         "events": r.events,
-                        "points": r.points,
-                        "pending": r.pending,
-                        "gift": r.gift,
+                        "points": shown(r.points),
+                        "pending": shown(r.pending),
+                        "gift": shown(r.gift),
                         "last_seen": r.last_seen,
                     }
                     for r in customers
@@ -322,9 +581,9 @@ class Stats:
                         "id": r.id,
                         "name": r.name,
                         "events": r.events,
-                        "points_issued": r.points_issued,
-                        "points_spent": r.points_spent,
-                        "pending": r.pending,
+                        "points_issued": shown(r.points_issued),
+                        "points_spent": shown(r.points_spent),
+                        "pending": shown(r.pending),
                     }
                     for r in campaigns
                 ]
@@ -336,13 +595,38 @@ class Stats:
                 "rollbacks_failed": outcomes["rollback"]["failed"],
             },
             "duplicates": cut(duplicates),
-            "out_of_order": cut(self.out_of_order),
+            "out_of_order": cut([entry for _, entry in self.out_of_order]),
             "timeline": self.timeline.document(),
         }
 
 
-def collect(results: Any, streams: Streams) -> Stats:
-    """Every row of a run, aggregated (unreadable input reported on the way)."""
-    aggregate = Stats()
-    drain(results, streams, aggregate.add)
+def _late(locator: str, created_at: str, previous: _Previous) -> dict[str, str]:
+    return {
+        "locator": locator,
+        "created_at": created_at,
+        "previous_locator": previous.locator,
+        "previous_created_at": previous.created_at,
+    }
+
+
+def reduce(results: list[Any]) -> list[Any]:
+    """A chunk's results as the parent needs them (`pipeline.parallel`'s per-chunk hook, run
+    in the worker): unreadable items and notes as they are, in order, then one `Partial` of
+    the chunk's rows."""
+    rows = [r for r in results if isinstance(r, Row)]
+    others = [r for r in results if not isinstance(r, Row)]
+    return [*others, Partial.of(rows, keep_rows=True)] if rows else others
+
+
+def collect(results: Any, streams: Streams) -> Partial:
+    """Every row (or chunk's partial) of a run, aggregated (unreadable input reported on the way)."""
+    aggregate = Partial()
+
+    def take(item: Row | Partial) -> None:
+        if isinstance(item, Partial):
+            aggregate.merge(item)
+        else:
+            aggregate.add(item)
+
+    drain(results, streams, take)
     return aggregate

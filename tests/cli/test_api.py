@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import invoke, ndjson, run
 from tests.helpers.corpus import SAMPLES, build
-from vevents_cli import api, samples
+from vevents_cli import api, jsonout, samples
 
 PLAIN = (dict, list, str, int, float, bool, type(None))
 
@@ -27,7 +27,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def cli_json(*args: str, input: bytes | None = None) -> Any:
     result = invoke(*args, input=input)
     assert result.exit_code in (0, 1), result.output
-    return ndjson(result.stdout) if args[0] == "show" else orjson.loads(result.stdout)
+    return ndjson(result.stdout) if args[0] == "show" else jsonout.loads(result.stdout_bytes)  # integers exact
 
 
 def is_plain(value: Any) -> bool:
@@ -87,6 +87,20 @@ def test_bytes_and_lines_read_as_standard_input(corpus: list[Path]) -> None:
         items = list(api.read(source))
         assert {item["source"] for item in items} == {name}
         assert [{**api.facts(item), "source": "<stdin>"} for item in events(items)] == stdin
+
+
+def test_stats_sums_integers_beyond_64_bits_exactly_as_the_command_does(tmp_path: Path) -> None:
+    """+(10**25 + 1) then -10**25 points: exactly 1 (as floats, 0)."""
+    events = [samples.sample("voucher.loyalty_card.points_added") for _ in range(2)]
+    for event, points in zip(events, (10**25 + 1, -(10**25)), strict=True):
+        event["data"]["balance"]["points"] = points
+        event["id"] += str(points)  # two deliveries of two events, not a retry
+        event["event"]["id"] += str(points)
+    log = tmp_path / "huge.ndjson"
+    log.write_bytes(b"".join(jsonout.dumps(event, newline=True) for event in events))  # exact integers, as text
+    expected = cli_json("stats", "--format", "json", str(log))
+    assert expected["customers"]["rows"][0]["points"] == 1
+    assert api.stats(api.read(log)) == expected
 
 
 def test_payloads_as_dicts_bytes_and_text() -> None:

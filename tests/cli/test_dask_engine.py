@@ -89,6 +89,33 @@ def test_dask_run_matches_the_local_run(args: tuple[str, ...], inputs: Path, sch
 
 
 @pytest.mark.heavy
+def test_a_log_given_up_in_its_first_partition_is_given_up_there(
+    tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing but unreadable lines first: the run gives the file up in its first chunk, as the
+    local run does, and reads the file named after it (and the same file named again)."""
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1024)  # the cuts are made here, in this process
+    monkeypatch.setattr(parallel, "CHUNK", 16 * 1024)
+    monkeypatch.setattr(parallel, "SCAN", 4 * 1024)
+    lines = [b'{"broken": ' for _ in range(25)]
+    lines += [orjson.dumps(samples.sample(SCHEMA_TYPES[i % len(SCHEMA_TYPES)])) for i in range(200)]
+    log = tmp_path / "junk.ndjson"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    assert len(list(parallel.chunks(log))) > 5
+    args = ("show", "--format", "json", str(log), str(inputs_sample(tmp_path)), str(log))
+    local = invoke(*args, env=LOCAL)
+    dask = invoke(*args, "--engine", "dask", "--scheduler", scheduler)
+    assert (dask.exit_code, dask.stdout_bytes, dask.stderr) == (local.exit_code, local.stdout_bytes, local.stderr)
+    assert local.stderr.count("giving up after 20 unreadable values") == 2 and local.stdout.count("\n") == 1
+
+
+def inputs_sample(folder: Path) -> Path:
+    sample = folder / "voucher.published.json"
+    sample.write_bytes(orjson.dumps(samples.sample("voucher.published")))
+    return sample
+
+
+@pytest.mark.heavy
 def test_dask_partitions_are_chunks_of_large_logs(inputs: Path, scheduler: str) -> None:
     from vevents_cli.pipeline import dask
     from vevents_cli.pipeline.sources import expand
@@ -136,21 +163,6 @@ def test_without_dask_the_engine_is_one_line_naming_the_extra(tmp_path: Path) ->
     assert (done.returncode, done.stdout, done.stderr.decode()) == (2, b"", f"vevents: {DASK_EXTRA}\n")
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("validate", "--scheduler", "tcp://10.0.0.5:8786"), "--scheduler tcp://10.0.0.5:8786 and --engine local"),
-        (("show", "-f", "--engine", "dask"), "--follow and --engine dask"),
-    ],
-)
-def test_engine_options_that_contradict(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    sample = tmp_path / "voucher.published.json"
-    sample.write_bytes(orjson.dumps(samples.sample("voucher.published")))
-    result = invoke(*args, str(sample))
-    assert result.exit_code == 2
-    assert f"{message} contradict each other" in result.stderr
-
-
 def test_a_local_run_imports_neither_dask_nor_fsspec(tmp_path: Path) -> None:
     sample = tmp_path / "voucher.published.json"
     sample.write_bytes(orjson.dumps(samples.sample("voucher.published")))
@@ -168,3 +180,15 @@ def _importtime(*args: str) -> subprocess.CompletedProcess[bytes]:
         env=clean_env(),
         timeout=60,
     )
+
+
+@pytest.mark.heavy
+def test_a_scheduler_without_workers_is_one_line_and_exit_2(inputs: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=50
+    ) as cluster:
+        address = cluster.scheduler_address
+        result = invoke("validate", str(inputs / "notes.json"), "--engine", "dask", "--scheduler", address)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"vevents: the Dask scheduler at {address} (--scheduler) has no workers\n"

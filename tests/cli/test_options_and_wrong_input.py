@@ -201,6 +201,8 @@ CONTRADICTORY = [
     (("verify", "LOG", "--secret", "s", "--secret-file", "LOG"), "--secret", "--secret-file"),
     (("listen", "--secret", "s", "--secret-file", "LOG"), "--secret", "--secret-file"),
     (("schema", "--list", "voucher.published"), "--list", "TYPE"),
+    (("ledger", "LOG", "--scheduler", "tcp://10.0.0.5:8786"), "--scheduler tcp://10.0.0.5:8786", "--engine local"),
+    (("show", "-f", "LOG", "--engine", "dask"), "--follow", "--engine dask"),
 ]
 
 

@@ -5,6 +5,9 @@ a URL is one line naming the extra, and the other inputs are still read."""
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +15,9 @@ import orjson
 import pytest
 
 from tests.helpers import invoke, run
+from tests.helpers.terminal import read_pty
 from vevents_cli import samples
-from vevents_cli.pipeline.sources import REMOTE_EXTRA
+from vevents_cli.pipeline.sources import REMOTE_EXTRA, Source
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
 
 fsspec = pytest.importorskip("fsspec")
@@ -97,3 +101,46 @@ def test_without_fsspec_a_url_is_one_line_naming_the_extra(tmp_path: Path) -> No
     assert done.returncode == 1  # as any unreadable input: the rest is read
     assert "1 valid" in done.stdout.decode()
     assert REMOTE_EXTRA == "remote inputs need the 'remote' extra: pip install 'vevents[remote]'"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_progress_counts_the_bytes_of_urls(logs: Path) -> None:
+    """At a terminal the bar's total is the objects' size, as for local files."""
+    import pty
+
+    files = sorted(logs.glob("*.json"))
+    total = sum(path.stat().st_size for path in files)
+    leader, follower = pty.openpty()
+    done = run("stats", "--format", "json", f"file://{logs}/*.json", stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    seen = read_pty(leader)
+    assert orjson.loads(done.stdout)["events"] == len(files)
+    assert b"reading" in seen and f"/{total / 1000:.1f} kB".encode() in seen
+
+
+def test_a_file_url_is_never_an_output(logs: Path) -> None:
+    """Input never chooses a file: a `file://` URL is the file it names, which redact will not write over."""
+    target = logs / "voucher.published.json"
+    before = target.read_bytes()
+    result = invoke("redact", f"file://{target}", "--out", str(target))
+    assert result.exit_code == 2 and "is one of the input files; redact never modifies its input" in result.stderr
+    assert target.read_bytes() == before
+
+
+def test_a_large_file_url_runs_on_the_local_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `file://` URL is read as the local file: a large NDJSON log is cut into chunks, named by its URL."""
+    from vevents_cli.pipeline import parallel
+    from vevents_cli.pipeline.sources import expand
+
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1024)
+    monkeypatch.setattr(parallel, "CHUNK", 16 * 1024)
+    lines = [orjson.dumps(samples.sample(SCHEMA_TYPES[i % len(SCHEMA_TYPES)])) for i in range(150)]
+    lines[100] = lines[100][:-1] + b" "  # a cut line
+    log = tmp_path / "big.ndjson"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    [source] = list(expand([f"file://{log}"]))
+    assert isinstance(source, Source) and parallel.splittable(source)
+    local = invoke("validate", "--format", "json", str(log), env={"VEVENTS_JOBS": "2"})
+    url = invoke("validate", "--format", "json", f"file://{log}", env={"VEVENTS_JOBS": "2"})
+    assert url.stdout == local.stdout.replace(str(log), f"file://{log}") and url.exit_code == local.exit_code == 1
+    assert f'"source": "file://{log}",\n      "line": 101,' in url.stdout

@@ -184,7 +184,7 @@ EngineOption = Annotated[
         "--engine",
         help="local: this machine's cores (worker processes for large NDJSON logs); dask: partitions "
         "(files, chunks of large NDJSON logs) on a Dask cluster, a local one unless --scheduler "
-        "(pip install 'vevents[dask]').",
+        "(the dask extra: pip install 'vevents\\[dask]').",
     ),
 ]
 Scheduler = Annotated[
@@ -554,8 +554,10 @@ def input_files(paths: tuple[str, ...]) -> frozenset[FileId]:
     found: set[FileId | None] = set()
     for source in expand(paths):
         if isinstance(source, Source):
-            if source.path is None:
+            if source.stdin:
                 found.add(stdin_file())
+            elif source.path is None:  # a remote object
+                continue
             else:
                 with contextlib.suppress(OSError):
                     found.add(_file_id(source.path.stat()))

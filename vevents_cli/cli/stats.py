@@ -78,12 +78,13 @@ def stats(
         user_schemas=schemas,
         filters=filters,
         max_value_size=max_value_size,
+        exact_numbers=True,  # points of any size summed exactly
         engine=engine,
         scheduler=scheduler,
     )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start_run(config, aggregate.row, progress)
+        run = start_run(config, aggregate.row, progress, reduce=aggregate.reduce)
         document = aggregate.collect(run, streams).document(run.tally, None if every else top)
     render.write(document, streams, fmt.value)
     if fmt is TextOrJson.text and filters.active:

@@ -12,6 +12,8 @@ projection that returns None, nothing to print, may have those left out):
 - serial: stdin, gzip, small files, pretty JSON, captured requests, live deliveries;
 - parallel (`parallel.py`): large plain NDJSON files, cut into chunks for worker processes;
 - follow (`follow.py`): one file read as it grows, until Ctrl-C.
+- dask (`dask.py`, `--engine dask`): every input's partitions (whole files, chunks of large
+  NDJSON files) on a Dask cluster.
 
 `project` runs wherever the events are (perhaps in a worker), so it must be a
 module-level function or a `functools.partial` of one, and return something small.

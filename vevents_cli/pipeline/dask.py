@@ -5,10 +5,12 @@ plain NDJSON file cut at line edges by the local parallel path's own rules
 (`parallel.splittable`, `parallel.chunks`). Each runs the same stages
 (`runner.Stages.process`) in a Dask worker, which reads its bytes itself: local paths at
 the same path (a cluster on other machines needs a shared file system, or URLs), URLs
-through fsspec. The results come back in input order, with the counts of each partition
-merged into the run's tally, so a run's output is the local run's, byte for byte; a chunk
-that ends its file (binary data, nothing but errors) ends it here too. Standard input and
-the items of inputs that cannot be read are handled in this process, in their place.
+through fsspec. The run's stages go to each worker once (rebuilt there from the run's
+config), its projection and `reduce` with each partition. The results come back in input
+order, with the counts of each partition merged into the run's tally, so a run's output is
+the local run's, byte for byte; a chunk that ends its file (binary data, nothing but
+errors) ends it here too. Standard input and the items of inputs that cannot be read are
+handled in this process, in their place.
 
 `Engine` connects to the scheduler at `--scheduler ADDRESS` (giving up after
 `CONNECT_TIMEOUT` seconds), or starts a local cluster of one single-threaded worker process
@@ -20,18 +22,20 @@ the inputs. Dask itself is imported only here, and this module only when a run a
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vevents_cli.model import Locator, Tally, Unreadable
 from vevents_cli.pipeline.config import RunConfig
+from vevents_cli.pipeline.parallel import Reduce
 from vevents_cli.pipeline.records import ends_source, problem, read_chunk, read_lines, read_source
-from vevents_cli.pipeline.runner import Progress, Stages
 from vevents_cli.pipeline.sources import Problem, Source, lines
+
+if TYPE_CHECKING:
+    from vevents_cli.pipeline.runner import Progress, Stages
 
 CONNECT_TIMEOUT = 5  # seconds to reach --scheduler before giving up
 DASK_EXTRA = "--engine dask needs the 'dask' extra: pip install 'vevents[dask]'"
@@ -50,20 +54,21 @@ class Part:
     start: int | None = None
     end: int | None = None
     line: int = 1
+    input: int = 0  # which of the run's sources it is part of (a file named twice is read twice)
 
 
 def partitions(sources: Iterable[Source | Problem]) -> Iterator[Part | Source | Problem]:
     """Each input as partitions, in input order; stdin and problems stay as they are (read here)."""
     from vevents_cli.pipeline import parallel
 
-    for source in sources:
+    for n, source in enumerate(sources):
         if isinstance(source, Problem) or source.stdin:
             yield source
         elif source.path is not None and parallel.splittable(source):
             for start, end, line in parallel.chunks(source.path):
-                yield Part(source, start, end, line)
+                yield Part(source, start, end, line, n)
         else:
-            yield Part(source)
+            yield Part(source, input=n)
 
 
 class Engine:
@@ -96,7 +101,11 @@ class Engine:
                 raise Unavailable(
                     f"cannot reach the Dask scheduler at {config.scheduler} (--scheduler): {reason}"
                 ) from exc
-        self.window = 2 * max(sum(self.client.nthreads().values()), 1)
+        threads = sum(self.client.nthreads().values())
+        if not threads:
+            self.close()
+            raise Unavailable(f"the Dask scheduler at {config.scheduler} (--scheduler) has no workers")
+        self.window = 2 * threads
 
     def close(self) -> None:
         client, cluster, self.client, self.cluster = self.client, self.cluster, None, None
@@ -112,12 +121,14 @@ class Engine:
         project: Callable[..., Any],
         tally: Tally,
         progress: Progress | None = None,
+        reduce: Reduce | None = None,
     ) -> Iterator[Any]:
-        """The results of every source, in input order; the client is closed at the end."""
-        token = uuid.uuid4().hex  # each worker builds this run's stages once
-        config = stages.config
+        """The results of every source, in input order (each partition's passed through `reduce`
+        in its worker, as the local workers do: stats sends one partial aggregate per partition);
+        the client is closed at the end."""
+        shared = self.client.scatter(stages, broadcast=True, hash=False)  # rebuilt once in each worker
         pending: deque[tuple[Part, Any]] = deque()
-        ended: set[str] = set()  # files a chunk gave up (binary data...): their later chunks are not read
+        ended: set[int] = set()  # inputs a chunk gave up (binary data...): their later chunks are not read
         try:
             for part in partitions(sources):
                 if not isinstance(part, Part):
@@ -125,7 +136,7 @@ class Engine:
                         yield from _collect(*pending.popleft(), ended, tally, progress)
                     yield from _here(part, stages, project, tally, progress)
                     continue
-                pending.append((part, self.client.submit(_partition, token, config, project, part, pure=False)))
+                pending.append((part, self.client.submit(_partition, shared, project, reduce, part, pure=False)))
                 if len(pending) >= self.window:
                     yield from _collect(*pending.popleft(), ended, tally, progress)
             while pending:
@@ -151,9 +162,9 @@ def _here(
     yield from stages.process(items, tally, project, progress)
 
 
-def _collect(part: Part, future: Any, ended: set[str], tally: Tally, progress: Progress | None) -> Iterator[Any]:
+def _collect(part: Part, future: Any, ended: set[int], tally: Tally, progress: Progress | None) -> Iterator[Any]:
     """A partition's results (none for a chunk of a file an earlier chunk gave up)."""
-    if part.start is not None and part.source.name in ended:
+    if part.input in ended:
         future.cancel()
         return
     results, counts, size, count = future.result()
@@ -162,22 +173,16 @@ def _collect(part: Part, future: Any, ended: set[str], tally: Tally, progress: P
         progress(size, count)
     yield from results
     if part.start is not None and any(ends_source(item) for item in results):
-        ended.add(part.source.name)
+        ended.add(part.input)
 
 
 # --- in a Dask worker ----------------------------------------------------------------------------
 
-_STAGES: dict[str, Stages] = {}  # this worker's stages of the run it last served, by the run's token
-
 
 def _partition(
-    token: str, config: RunConfig, project: Callable[..., Any], part: Part
+    stages: Stages, project: Callable[..., Any], reduce: Reduce | None, part: Part
 ) -> tuple[list[Any], Tally, int, int]:
     """One partition through the stages: (results, counts, bytes read, items read)."""
-    stages = _STAGES.get(token)
-    if stages is None:
-        _STAGES.clear()
-        stages = _STAGES[token] = Stages(config)
     tally = Tally()
     read = [0, 0]
 
@@ -185,7 +190,9 @@ def _partition(
         read[0] += nbytes
         read[1] += items
 
-    results = _joined(stages.process(_items(part, config), tally, project, counted))
+    results = _joined(stages.process(_items(part, stages.config), tally, project, counted))
+    if reduce is not None:
+        results = reduce(results)
     return results, tally, read[0], read[1]
 
 

@@ -5,7 +5,9 @@ object) is cut into ~2 MiB chunks, each just before a line that starts with `{`.
 stages (`runner.Stages.process`) in a worker, reading as a serial run would at that line (the
 source is known to be NDJSON there), and the results come back in input order: the
 output is a serial run's, byte for byte. At most two chunks per worker are in flight,
-so memory stays flat however slowly the results are written.
+so memory stays flat however slowly the results are written. A run may give a `reduce`:
+the worker applies it to each chunk's results before sending them back (`stats` sends one
+partial aggregate per chunk instead of a row per event).
 
 Workers never outlive the run: `Workers` is a context manager that terminates them on
 any exit (end, `| head`, Ctrl-C, SIGTERM, an exception), and each worker also ends
@@ -38,6 +40,8 @@ from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
     from vevents_cli.pipeline.runner import Progress, Stages
+
+Reduce = Callable[[list[Any]], list[Any]]  # a chunk's results (in order) -> what is sent back instead
 
 MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up
 CHUNK = 2 * 1024 * 1024
@@ -167,10 +171,13 @@ def _whole_object(line: bytes) -> bool:
 class Workers:
     """Worker processes for one run, started on first use, always ended on exit."""
 
-    def __init__(self, stages: Stages, project: Callable[..., Any], jobs: int | None = None) -> None:
+    def __init__(
+        self, stages: Stages, project: Callable[..., Any], jobs: int | None = None, reduce: Reduce | None = None
+    ) -> None:
         self.stages = stages
         self.project = project
         self.jobs = jobs or cores()
+        self.reduce = reduce
         self._pool: Any = None
 
     def __enter__(self) -> Workers:
@@ -210,7 +217,9 @@ class Workers:
             self._prepare(source.path, source.name)
             gc.freeze()  # the collector leaves what exists now alone: its pages stay shared with the workers
             context = multiprocessing.get_context(start_method())
-            self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.stages, self.project, os.getpid()))
+            self._pool = context.Pool(
+                self.jobs, initializer=_init, initargs=(self.stages, self.project, os.getpid(), self.reduce)
+            )
         assert source.path is not None
         pending: deque[Any] = deque()
         for start, end, line in chunks(source.path):
@@ -273,10 +282,10 @@ def _collect(result: Any, tally: Tally, progress: Progress | None) -> tuple[list
 _STATE: dict[str, Any] = {}  # this worker's stages and projection, set once by `_init`
 
 
-def _init(stages: Stages, project: Callable[..., Any], parent: int) -> None:
+def _init(stages: Stages, project: Callable[..., Any], parent: int, reduce: Reduce | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _STATE.update(stages=stages, project=project)
+    _STATE.update(stages=stages, project=project, reduce=reduce)
     threading.Thread(target=_watch, args=(parent,), name="vevents-watchdog", daemon=True).start()
 
 
@@ -298,6 +307,8 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
     config = stages.config
     items = read_chunk(name, data, line, config.max_value_size, config.exact_numbers, config.arrays_whole)
     results = _joined(stages.process(items, tally, _STATE["project"]))
+    if _STATE["reduce"] is not None:
+        results = _STATE["reduce"](results)
     return results, tally, len(data), data.count(b"\n") + (not data.endswith(b"\n"))
 
 

@@ -99,8 +99,10 @@ class Run(Generic[T]):
         project: Callable[[Summary], T],
         progress: Progress | None,
         records: Iterable[Read] | None,
+        reduce: Callable[[list[Any]], list[Any]] | None = None,
     ) -> None:
         self.config = config
+        self._reduce = reduce
         self.tally = Tally()
         self.stages = Stages(config)  # raises SchemaProblem for a broken --schemas DIR
         self.engine = _engine(config)  # raises dask.Unavailable: no Dask, no scheduler
@@ -130,9 +132,9 @@ class Run(Generic[T]):
 
         config, stages, tally, project = self.config, self.stages, self.tally, self._project
         if self.engine is not None:
-            yield from self.engine.run(expand(config.inputs), stages, project, tally, self._progress)
+            yield from self.engine.run(expand(config.inputs), stages, project, tally, self._progress, self._reduce)
             return
-        with parallel.Workers(stages, project, config.jobs) as workers:
+        with parallel.Workers(stages, project, config.jobs, self._reduce) as workers:
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
                     item = problem(source)
@@ -161,6 +163,7 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[Summary]: ...
 
 
@@ -171,6 +174,7 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[T]: ...
 
 
@@ -180,10 +184,12 @@ def run(
     *,
     progress: Progress | None = None,
     records: Iterable[Read] | None = None,
+    reduce: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Run[Any]:
     """The results of every input of `config`, each summary passed through `project`.
 
     `records` replaces the inputs by records already read (deliveries arriving at
-    `vevents listen`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
+    `vevents listen`); `reduce` is applied in a worker process to each chunk's results
+    (`pipeline.parallel`). Raises `SchemaProblem` when `--schemas DIR` cannot be used.
     """
-    return Run(config, project, progress, records)
+    return Run(config, project, progress, records, reduce)

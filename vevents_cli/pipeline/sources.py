@@ -18,7 +18,8 @@ installs: without it each URL is one unreadable item naming the extra, and the o
 inputs are still read. A URL with glob characters (`*`, `?`, `[`) names every object it
 matches, in sorted order; one that names a folder (a prefix) is walked like a local folder.
 A remote object is streamed as it is read (memory stays flat), gzip recognised by its
-magic bytes as a local file's is, and its locators name it by its URL.
+magic bytes as a local file's is, and its locators name it by its URL; a `file://` URL is
+read as the local file it names.
 
 `lines(stream, limit)` cuts a stream into lines without ever holding more than `limit`
 bytes of one line: a longer line is dropped as it is read (one `Dropped` in its place),
@@ -38,7 +39,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 STDIN_NAME = "<stdin>"
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -96,16 +97,19 @@ class Source:
 
     def open(self) -> BinaryIO:
         """Open for binary reading; gzip is recognised by its magic bytes, not its name."""
-        raw: BinaryIO
         if self.url is not None:
-            raw = _open_url(self.url)
-        else:
-            raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
+            return _open_url(self.url)
+        raw = sys.stdin.buffer if self.path is None else self.path.open("rb")
         if not hasattr(raw, "peek"):  # e.g. a test runner's in-memory stdin
             raw = io.BufferedReader(raw)
-        if raw.peek(2)[:2] == GZIP_MAGIC:
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-        return raw
+        return _unzipped(raw)
+
+
+def _unzipped(raw: Any) -> BinaryIO:
+    """The stream's bytes (a buffered stream, to peek at), gunzipped when it starts with gzip's magic bytes."""
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
+    return cast(BinaryIO, raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +230,7 @@ def _open_url(url: str) -> BinaryIO:
     import fsspec
 
     try:
-        return fsspec.open(url, "rb").open()  # type: ignore[no-any-return]
+        return _unzipped(io.BufferedReader(fsspec.open(url, "rb").open()))
     except OSError:
         raise
     except Exception as exc:  # a store's own errors (credentials, bad bucket names...)
@@ -248,21 +252,28 @@ def _remote(arg: str) -> Iterator[Source | Problem]:
             if not found:
                 yield Problem(arg, "no object matches this pattern")
             for match in found:
-                yield Source(fs.unstrip_protocol(match), None, fs.unstrip_protocol(match))
+                yield _object(fs, fs.unstrip_protocol(match), match)
             return
         if not fs.isdir(path):
             if not fs.exists(path):
                 yield Problem(arg, "no such object")
                 return
-            yield Source(arg, None, arg)
+            yield _object(fs, arg, path)
             return
         below = sorted(p for p in fs.find(path) if is_event_file(Path(p)) and not _skipped(p[len(path) :]))
         for match in below:
-            yield Source(fs.unstrip_protocol(match), None, fs.unstrip_protocol(match))
+            yield _object(fs, fs.unstrip_protocol(match), match)
     except ImportError as exc:  # the store's own package (s3fs, gcsfs, adlfs...) is missing
         yield Problem(arg, f"cannot read: {exc}")
     except Exception as exc:  # unknown scheme, no access, no network...
         yield Problem(arg, f"cannot read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+def _object(fs: Any, url: str, path: str) -> Source:
+    """The source of one object: a `file://` URL is the local file (read as one, by its path:
+    large NDJSON logs in parallel, never an output), named by its URL."""
+    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+    return Source(url, Path(path), None) if local else Source(url, None, url)
 
 
 def _skipped(relative: str) -> bool:
