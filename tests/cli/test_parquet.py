@@ -240,3 +240,14 @@ def _pause() -> None:
     import time
 
     time.sleep(0.05)
+
+
+@pytest.mark.heavy
+def test_the_dask_engine_writes_the_same_table(corpus: list[Path], tmp_path: Path) -> None:
+    """`--engine dask` (a local cluster) gives the local run's Parquet table (starts a cluster: heavy)."""
+    pytest.importorskip("distributed")
+    local, dask = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    for log in (corpus[1], corpus[3]):
+        assert run("show", "--format", "parquet", "-o", str(local), str(log)).returncode in (0, 1)
+        assert run("show", "--engine", "dask", "--format", "parquet", "-o", str(dask), str(log)).returncode in (0, 1)
+        assert pq.read_table(dask).equals(pq.read_table(local))
