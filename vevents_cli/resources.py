@@ -7,7 +7,9 @@ module imports nothing else of the package.
 
 Each bundled schema file has an `$id`: `SCHEMA_ID_BASE` + its path below schemas/ (so
 other tools can load them); `schema_for_id` maps such an id back to the local file, so
-nothing is ever fetched.
+nothing is ever fetched. `schemas/output/` holds the schemas of vevents' own JSON output
+(`OUTPUT_SCHEMAS`: the `show --format json` record, the `validate --format json` document),
+each file named, and its `$id` carrying, its version.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import orjson
 
 _PACKAGE = Path(__file__).resolve().parent
 SCHEMA_ID_BASE = "https://raw.githubusercontent.com/vevents/vevents/main/schemas/"
+# The schemas of vevents' own output, by the name `vevents schema` prints them under: the current version's file.
+OUTPUT_SCHEMAS = {"facts": "output/facts.v1.json", "report": "output/report.v1.json"}
 
 
 def _folder(name: str) -> Path:
@@ -53,6 +57,11 @@ def schema_path(level: str, relative: str | None) -> Path | None:
     when there is none."""
     path = schemas_dir() / level / relative if relative else None
     return path if path is not None and path.is_file() else None
+
+
+def output_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of one of vevents' outputs (a key of `OUTPUT_SCHEMAS`)."""
+    return load_json(schemas_dir() / OUTPUT_SCHEMAS[name])  # type: ignore[no-any-return]
 
 
 def schema_id(relative: str) -> str:

@@ -78,7 +78,8 @@ def test_every_bundled_schema_file_has_its_id_and_tools_resolve_by_it() -> None:
 
 def test_schema_list_and_usage() -> None:
     listed = invoke("schema", "--list").stdout.splitlines()
-    assert listed == WITH_SCHEMA + [f"envelope/{d.name}" for d in dialects.DIALECTS.values() if d.envelope]
+    envelopes = [f"envelope/{d.name}" for d in dialects.DIALECTS.values() if d.envelope]
+    assert listed == [*WITH_SCHEMA, *envelopes, "facts", "report"]
     for name in listed[-3:]:
         assert invoke("schema", name).exit_code == 0
     result = invoke("schema")

@@ -187,6 +187,9 @@ def test_listen_max_body_takes_a_size() -> None:
 CONTRADICTORY = [
     (("show", "LOG", "--table", "--format", "json"), "--table", "--format json"),
     (("show", "-f", "LOG", "--allow-empty"), "--follow", "--allow-empty"),
+    (("show", "LOG", "--table", "--format", "parquet", "-o", "x.parquet"), "--table", "--format parquet"),
+    (("show", "LOG", "-o", "x.parquet"), "--out", "--format text"),
+    (("show", "-f", "LOG", "--format", "parquet", "-o", "x.parquet"), "--follow", "--format parquet"),
     (("validate", "LOG", "--only-invalid"), "--only-invalid", "--format text"),
     (("validate", "LOG", "--only-invalid", "--format", "junit"), "--only-invalid", "--format junit"),
     (("validate", "LOG", "-q", "--format", "junit"), "--quiet", "--format junit"),

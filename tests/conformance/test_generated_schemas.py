@@ -198,8 +198,8 @@ def test_files_are_clean() -> None:
     paths = sorted((REPO / "schemas").rglob("*.json"))
     assert paths
     for path in paths:
-        if path.name in ("overrides.json", "shapes.json", "analysis.json"):
-            continue
+        if path.name in ("overrides.json", "shapes.json", "analysis.json") or path.parent.name == "output":
+            continue  # not generated: the project's own (output/: the schemas of vevents' JSON output)
         document = json.loads(path.read_text(encoding="utf-8"))
         rel = path.relative_to(REPO / "schemas").as_posix()
         assert document.pop("$id") == resources.schema_id(rel)  # its own, only at the root

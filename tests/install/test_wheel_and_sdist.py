@@ -96,6 +96,7 @@ def test_wheel_ships_schemas_and_samples(wheel: Path) -> None:
     assert "vevents_cli/schemas/default/data/voucher.published.json" in names
     assert "vevents_cli/schemas/strict/envelope/v2024.json" in names
     assert "vevents_cli/schemas/shapes.json" in names
+    assert "vevents_cli/schemas/output/facts.v1.json" in names and "vevents_cli/schemas/output/report.v1.json" in names
     assert "vevents_cli/samples/voucher.published.json" in names
     assert not any(name.startswith(("tests/", "scripts/", "bench/")) for name in names)
 

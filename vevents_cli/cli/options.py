@@ -268,6 +268,27 @@ CONTRADICTIONS = (
     ),
     Contradiction(
         ("show",),
+        lambda p: "--table",
+        _format,
+        lambda p, given: bool(p["table"]) and p["fmt"] == "parquet",
+        "a table is text; Parquet is typed columns",
+    ),
+    Contradiction(
+        ("show",),
+        lambda p: "--out",
+        _format,
+        lambda p, given: p["out"] is not None and p["fmt"] != "parquet",
+        "-o is where --format parquet writes; text and JSON go to stdout, to redirect",
+    ),
+    Contradiction(
+        ("show",),
+        lambda p: "--follow",
+        _format,
+        lambda p, given: bool(p["follow"]) and p["fmt"] == "parquet",
+        "a followed file never ends, and a Parquet file is written whole at the end",
+    ),
+    Contradiction(
+        ("show",),
         lambda p: "--follow",
         lambda p: "--allow-empty",
         lambda p, given: bool(p["follow"]) and bool(p["allow_empty"]),

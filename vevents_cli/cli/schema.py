@@ -1,4 +1,5 @@
-"""`vevents schema`: a type's data schema (or an envelope's) as one self-contained document."""
+"""`vevents schema`: a type's data schema (or an envelope's, or of vevents' own JSON output) as one
+self-contained document."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def schema(
         str | None,
         typer.Argument(
             metavar="TYPE",
-            help="An event type, or envelope/v2024 etc. (see: vevents schema --list).",
+            help="An event type, envelope/v2024 etc., or facts / report: the schemas of show's and validate's "
+            "JSON output (see: vevents schema --list).",
             autocompletion=complete_schema,
             show_default=False,
         ),
@@ -27,11 +29,16 @@ def schema(
     """Print the JSON Schema of TYPE's data (or of an envelope): one Draft 2020-12 document
     with every definition it needs in its own `$defs`, usable by any validator on its own.
 
+    `facts` and `report` are the versioned schemas of vevents' own output: the record `show
+    --format json` writes, the document `validate --format json` writes (the same with --strict).
+
     Examples:
 
       vevents schema voucher.published > voucher.published.schema.json
 
       vevents schema envelope/legacy --strict
+
+      vevents schema facts > facts.schema.json  # show --format json's record, versioned by its $id
 
       vevents schema --list
     """
@@ -44,6 +51,9 @@ def schema(
         return ExitStatus.OK
     if event_type is None:
         raise typer.BadParameter("give a TYPE (see: vevents schema --list)", param_hint="TYPE")
+    if event_type in resources.OUTPUT_SCHEMAS:
+        sys.stdout.buffer.write(render.document_bytes(resources.output_schema(event_type)))
+        return ExitStatus.OK
     level = "strict" if strict else "default"
     path = resources.schema_path(level, dialects.schema_file(event_type))
     if path is None:

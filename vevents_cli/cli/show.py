@@ -1,8 +1,11 @@
-"""`vevents show`: what matters in each event, as panels, a table, or NDJSON."""
+"""`vevents show`: what matters in each event, as panels, a table, NDJSON, or Parquet files."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import enum
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,11 +20,11 @@ from vevents_cli.cli.options import (
     Paths,
     Scheduler,
     Strict,
-    TextOrJson,
     UserSchemas,
     filtered,
     followed,
     inputs,
+    refuse_inputs,
     report_empty,
     run_config,
     several_sources,
@@ -30,6 +33,20 @@ from vevents_cli.cli.options import (
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 from vevents_cli.pipeline.filters import Filters
+
+if TYPE_CHECKING:
+    from vevents_cli.output.streams import Streams
+    from vevents_cli.pipeline.config import RunConfig
+
+ARROW_EXTRA = "pip install 'vevents[arrow]'"
+
+
+class ShowFormat(enum.StrEnum):
+    """`show --format`: text (panels, table), json (NDJSON), parquet (files: `-o`)."""
+
+    text = "text"
+    json = "json"
+    parquet = "parquet"
 
 
 @filtered
@@ -49,9 +66,20 @@ def show(
             help="Also print the payload (and HTTP headers): after each panel or table row, or as `payload` in JSON.",
         ),
     ] = False,
-    fmt: Annotated[TextOrJson, typer.Option("--format", help="text (panels/table) or json (NDJSON).")] = (
-        TextOrJson.text
-    ),
+    fmt: Annotated[
+        ShowFormat,
+        typer.Option("--format", help="text (panels/table), json (NDJSON) or parquet (typed columns; needs -o)."),
+    ] = ShowFormat.text,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE|DIR",
+            help="With --format parquet: the file to write, or a folder (a trailing /) for part files "
+            "of a million events each.",
+        ),
+    ] = None,
     strict: Strict = False,
     schemas: UserSchemas = None,
     max_value_size: MaxValueSize = MAX_VALUE_SIZE,
@@ -98,9 +126,16 @@ def show(
       vevents show https://example.test/webhooks.ndjson.gz --format json
 
       vevents show big.ndjson --engine dask --format json > facts.ndjson
+
+      vevents show logs/ --format parquet -o facts.parquet  # then: duckdb -c "FROM 'facts.parquet'"
     """
     from vevents_cli.output import show as render
 
+    streams = console.streams()
+    refusal = parquet_refusal(out) if fmt is ShowFormat.parquet else None
+    if refusal is not None:
+        streams.write_err(f"vevents: {refusal}", "red")
+        return ExitStatus.USAGE
     sources = followed(paths) if follow else inputs(paths, allow_empty)
     config = run_config(
         sources,
@@ -113,9 +148,10 @@ def show(
         engine=engine,
         scheduler=scheduler,
     )
-    streams = console.streams()
+    if out is not None:
+        return to_parquet(config, out, raw, streams, paths, allow_empty)
     view = render.View.of(
-        "json" if fmt is TextOrJson.json else "table" if table else "panels",
+        "json" if fmt is ShowFormat.json else "table" if table else "panels",
         raw=raw,
         color=streams.color,
         streaming=follow or "-" in sources,
@@ -124,7 +160,43 @@ def show(
     )
     run = start_run(config, view.project)
     render.write(run, streams, view)
-    if fmt is TextOrJson.text and filters.active:
+    if fmt is ShowFormat.text and filters.active:
         streams.note(render.filtered_line(run.tally.filtered))
     nothing = not follow and report_empty(run.tally, paths, streams, allow_empty)
+    return ExitStatus.of(bool(run.tally.unreadable) or nothing)
+
+
+def parquet_refusal(out: str | None) -> str | None:
+    """Why `--format parquet` cannot run (no -o: Parquet is for files, not a terminal or a pipe;
+    no pyarrow: the `arrow` extra is not installed), else None."""
+    if out is None:
+        return "--format parquet writes files, not to a terminal or a pipe: give -o FILE (or -o DIR/)"
+    try:
+        import pyarrow  # type: ignore[import-untyped]  # noqa: F401  (what the writer needs, loaded now)
+    except ImportError:
+        return f"--format parquet needs pyarrow: {ARROW_EXTRA}"
+    return None
+
+
+def to_parquet(
+    config: RunConfig, given: str, raw: bool, streams: Streams, paths: list[str] | None, allow_empty: bool
+) -> ExitStatus:
+    """`show --format parquet -o FILE|DIR`: the facts as typed columns, the files in place at the end."""
+    from vevents_cli.output import parquet
+    from vevents_cli.output.show import filtered_line
+
+    out, folder = Path(given), parquet.is_folder_target(given)
+    refuse_inputs(out, config.inputs, "show", folder=folder)
+    if folder and parquet.parts_in(out):
+        raise typer.BadParameter(
+            f"{out} already holds part files ({parquet.PART_GLOB}); a run never mixes its parts with another's: "
+            "remove them or name another folder",
+            param_hint="--out",
+        )
+    run = start_run(config, functools.partial(parquet.row, raw=raw))
+    written = parquet.write(run, streams, out, raw, folder)
+    streams.note(parquet.written_line(written, run.tally.events))
+    if config.filters.active:
+        streams.note(filtered_line(run.tally.filtered))
+    nothing = report_empty(run.tally, paths, streams, allow_empty)
     return ExitStatus.of(bool(run.tally.unreadable) or nothing)

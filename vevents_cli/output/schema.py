@@ -1,5 +1,8 @@
 """Rendering for `schema`: one self-contained JSON Schema document, or the list of names.
 
+The schemas of vevents' own output (`facts`, `report`: `resources.OUTPUT_SCHEMAS`) are
+self-contained files, printed as they are, `$id` and all (their version is in it).
+
 The bundled files share their definitions (`../defs.json#/$defs/...`). `bundle` copies the
 definitions a file needs, transitively, into the document's own `$defs` and rewrites the
 references to point there, so any Draft 2020-12 validator can apply the document with no
@@ -80,11 +83,11 @@ def bundle(path: Path, title: str) -> dict[str, Any]:
 
 
 def names() -> list[str]:
-    """Every name `vevents schema` accepts: event types with a schema, then envelopes."""
+    """Every name `vevents schema` accepts: event types with a schema, envelopes, then vevents' outputs."""
     from vevents_cli.voucherify import catalogue, dialects
 
     types = sorted(name for name, entry in catalogue.CATALOGUE.items() if entry.has_schema)
-    return types + list(dialects.ENVELOPES)
+    return types + list(dialects.ENVELOPES) + list(resources.OUTPUT_SCHEMAS)
 
 
 def listing() -> bytes:
