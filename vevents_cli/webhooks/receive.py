@@ -37,7 +37,7 @@ from vevents_cli.voucherify import signatures
 from vevents_cli.webhooks.forward import Forwarded, Forwarder
 from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, Headers, content_length, dechunk
 from vevents_cli.webhooks.saved import SaveFile, saved_record
-from vevents_cli.webhooks.server import BODY, BUSY, Handler, Server, connection_cap
+from vevents_cli.webhooks.server import BODY, BUSY, Handler, Server, connection_caps
 
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # a refused body up to this size is read and dropped, keeping the connection
@@ -57,7 +57,8 @@ class Config:
     max_body: int = MAX_BODY
     forward_timeout: float = 10.0
     forward_queue: int = 100  # deliveries waiting to be forwarded; more are dropped (with a note)
-    max_connections: int = 64  # more wait in the backlog; idle and slow ones are closed to make room
+    max_connections: int = 64  # with a thread; more wait their turn, idle ones are closed to make room
+    max_waiting: int = 4096  # still sending their first request head; the longest waiting are closed first
     idle_timeout: float = 60.0  # a kept-alive connection with no request
     head_timeout: float = 10.0  # from a request's first byte to the end of its head
     body_timeout: float = 30.0  # to read (or drop) a body and answer
@@ -171,7 +172,9 @@ class Receiver:
     @property
     def cap(self) -> int:
         """Connections served at once: `max_connections`, or fewer if the open-files limit says so."""
-        return self._server.cap if self._server is not None else connection_cap(self.config.max_connections)
+        if self._server is not None:
+            return self._server.cap
+        return connection_caps(self.config.max_connections, self.config.max_waiting)[0]
 
     @property
     def received(self) -> int:
