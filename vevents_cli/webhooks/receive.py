@@ -35,7 +35,7 @@ import orjson
 from vevents_cli.model import Delivery, Locator, Record, Unreadable
 from vevents_cli.voucherify import signatures
 from vevents_cli.webhooks.forward import Forwarded, Forwarder
-from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, Headers, content_length, dechunk
+from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, ConflictingLength, Headers, content_length, dechunk
 from vevents_cli.webhooks.saved import SaveFile, saved_record
 from vevents_cli.webhooks.server import BODY, BUSY, Handler, Server, connection_caps
 
@@ -254,10 +254,14 @@ class Receiver:
         req.phase(BODY)
         if "chunked" in req.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked(req, limit)
-        length = req.headers.get("Content-Length")
+        length = _length_header(req)
         if length is None:
             return b""
-        size = content_length(length)
+        try:
+            size = content_length(length)
+        except ConflictingLength as exc:  # where this body ends, and the next request starts, is unknown
+            req.close_connection = True
+            raise _BadBody(400, str(exc)) from None
         if size is None:
             req.close_connection = True
             raise _BadBody(400, f"bad Content-Length {length!r}")
@@ -281,8 +285,10 @@ class Receiver:
     def _reject(self, req: Handler, status: int, reason: str, extra: dict[str, str] | None = None) -> None:
         """Answer without taking the body: drop it (bounded) so the connection stays usable."""
         req.phase(BODY)
-        length = req.headers.get("Content-Length", "0")
-        size = content_length(length)
+        try:
+            size = content_length(_length_header(req) or "0")
+        except ConflictingLength:
+            size = None
         pending = size if size is not None else DRAIN_LIMIT + 1
         if "chunked" in req.headers.get("Transfer-Encoding", "").lower() or pending > DRAIN_LIMIT:
             req.close_connection = True
@@ -323,3 +329,9 @@ class Receiver:
         with self._count_lock:
             self.counts[status] += 1
             return sum(self.counts.values())
+
+
+def _length_header(req: Handler) -> str | None:
+    """The request's Content-Length, every time it was sent (joined with ", "), or None."""
+    values = req.headers.get_all("Content-Length")
+    return ", ".join(values) if values else None

@@ -1,0 +1,104 @@
+"""`vevents listen` keeps its word: framing it cannot trust is refused, a rejected delivery
+is never counted as an event, a delivery is answered 2xx only once it is saved whole, and a
+forward target cannot hold, crash or fool the forwarding. Through the real CLI (a child
+process), against small raw-socket clients and targets."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import signal
+import socket
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.helpers import invoke, listener
+from vevents_cli.samples import sample
+
+SECRET = "whsec_integrity_test"
+ENV = {"VOUCHERIFY_WEBHOOK_SECRET": SECRET}
+
+
+@pytest.fixture(scope="module")
+def body() -> bytes:
+    return orjson.dumps(sample("voucher.published"))
+
+
+def signed(body: bytes) -> str:
+    return hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def exchange(port: int, data: bytes) -> bytes:
+    """Send `data` on one connection, then read until the receiver closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(data)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+        return answer
+
+
+def stopped(proc) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return out.decode(), err.decode()
+
+
+# -- 13b: conflicting Content-Length ---------------------------------------------------------
+
+
+def test_conflicting_content_lengths_are_answered_400_and_the_rest_is_never_a_request(body: bytes) -> None:
+    smuggled = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nContent-Length: %d\r\n\r\n%s%s" % (
+        len(body),
+        len(body) + len(smuggled),
+        body,
+        smuggled,
+    )
+    repeated = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+        % (
+            len(body),
+            len(body),
+            body,
+        )
+    )
+    listed = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d, %d\r\nConnection: close\r\n\r\n%s" % (
+        len(body),
+        len(body) + 1,
+        body,
+    )
+    with listener(env=ENV) as srv:
+        answer = exchange(srv.port, request)  # ...and the connection is closed: `exchange` returns
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+        assert answer.count(b"HTTP/1.1 ") == 1  # the bytes after the first body are not a request
+        assert b"conflicting Content-Length headers: %d, %d" % (len(body), len(body) + len(smuggled)) in answer
+        assert exchange(srv.port, listed).startswith(b"HTTP/1.1 400 ")
+        # the same number twice is that number (RFC 9110 section 8.6)
+        assert exchange(srv.port, repeated).startswith(b"HTTP/1.1 200 ")
+        err = stopped(srv.proc)[1]
+    assert srv.proc.returncode == 0 and "Traceback" not in err
+    assert "received 3 requests: 1 × 200 OK, 2 × 400 Bad Request" in err, err
+
+
+def test_a_capture_with_conflicting_content_lengths_is_one_error_line(tmp_path: Path, body: bytes) -> None:
+    good = b"POST /hooks HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(body), body)
+    conflicting = b"POST /hooks HTTP/1.1\r\nContent-Length: %d\r\nContent-Length: 2\r\n\r\n%s\r\n" % (
+        len(body),
+        body,
+    )
+    repeated = b"POST /hooks HTTP/1.1\r\nContent-Length: %d\r\ncontent-length: %d\r\n\r\n%s\r\n" % (
+        len(body),
+        len(body),
+        body,
+    )
+    capture = tmp_path / "capture.http"
+    capture.write_bytes(good + conflicting + repeated)
+    result = invoke("show", str(capture), "--format", "json")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("vevents: ")]
+    assert errors == [
+        f"vevents: {capture}:5: conflicting Content-Length headers: 2, {len(body)} (where the body ends is unknown)"
+    ], result.stderr
+    assert result.stdout.count('"voucher.published"') == 2, result.stdout[:300]
