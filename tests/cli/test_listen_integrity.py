@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import signal
 import socket
 from pathlib import Path
@@ -102,3 +103,58 @@ def test_a_capture_with_conflicting_content_lengths_is_one_error_line(tmp_path: 
         f"vevents: {capture}:5: conflicting Content-Length headers: 2, {len(body)} (where the body ends is unknown)"
     ], result.stderr
     assert result.stdout.count('"voucher.published"') == 2, result.stdout[:300]
+
+
+# -- 5: a rejected delivery is never an event -------------------------------------------------
+
+
+def post(port: int, body: bytes, headers: dict[str, str] | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/", body, {"Content-Type": "application/json", **(headers or {})})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        conn.close()
+
+
+def test_a_delivery_answered_401_is_saved_marked_and_every_reader_reports_it_never_counts_it(
+    tmp_path: Path,
+) -> None:
+    real = sample("customer.voucher.loyalty_card.points_added")
+    forged = orjson.loads(orjson.dumps(real))
+    forged["id"] = "whs_forged0000000000"
+    forged["data"]["balance"]["points"] = 1000039
+    real_body, forged_body = orjson.dumps(real), orjson.dumps(forged)
+    save = tmp_path / "s.ndjson"
+    with listener("--require-signature", "--save", str(save), env=ENV) as srv:
+        assert post(srv.port, real_body, {"X-Voucherify-Signature": signed(real_body)}) == 200
+        assert post(srv.port, forged_body) == 401
+        assert post(srv.port, forged_body, {"X-Voucherify-Signature": "0" * 64}) == 401
+        stopped(srv.proc)
+    lines = [orjson.loads(line) for line in save.read_bytes().splitlines()]
+    assert [(line["status"], line.get("rejected")) for line in lines] == [
+        (200, None),
+        (401, "signature missing"),
+        (401, "signature does not match"),
+    ]  # kept for audit, marked
+    rejected = [
+        f"vevents: {save}:2: rejected delivery (401 signature missing), not counted",
+        f"vevents: {save}:3: rejected delivery (401 signature does not match), not counted",
+    ]
+    for command in (
+        ["show"],
+        ["show", "--format", "json"],
+        ["stats"],
+        ["stats", "--format", "json"],
+        ["validate"],
+        ["ledger"],
+        ["verify"],
+    ):
+        result = invoke(*command, str(save), env=ENV)
+        assert [line for line in result.stderr.splitlines() if "rejected" in line] == rejected, (command, result)
+        assert "1000039" not in result.stdout and "1,000,039" not in result.stdout, command
+        assert "whs_forged" not in result.stdout, command
+        assert result.exit_code == 0, (command, result.stdout, result.stderr)
+    assert invoke("show", str(save), "--format", "json").stdout.count('"id"') >= 1

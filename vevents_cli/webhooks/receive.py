@@ -235,7 +235,7 @@ class Receiver:
         else:
             status, reason = 200, None
         if self._save is not None:
-            self._save.append(saved_record(received_at, req.command, req.path, headers, body, value, status))
+            self._save.append(saved_record(received_at, req.command, req.path, headers, body, value, status, reason))
         self._respond(req, status, {"ok": True} if status == 200 else {"error": reason})
         number = self._count(status)
         verdict = signatures.verdict(config.secret is not None, given, match)

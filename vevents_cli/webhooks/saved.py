@@ -2,10 +2,14 @@
 
 A line is an object with `received_at`, `method`, `path`, `headers` (as received), `body`
 (the bytes as received: UTF-8 text, or base64 with `"body_encoding": "base64"`), `event`
-(the parsed body, or null) and `status` (how it was answered). `SaveFile` appends lines
-(each one whole, under a lock); `saved_record` builds one; `is_saved_delivery` recognises
-one among other JSON objects; `saved_delivery` reads one back into the record of the
-delivery as it arrived (what `verify` and `show` read).
+(the parsed body, or null) and `status` (how it was answered); a delivery answered other
+than 2xx (401: signature missing or wrong; 400: not JSON) is kept for audit with
+`"rejected"` (why) beside its status. `SaveFile` appends lines (each one whole, under a
+lock); `saved_record` builds one; `is_saved_delivery` recognises one among other JSON
+objects; `saved_delivery` reads one back into the record of the delivery as it arrived
+(what `verify` and `show` read), or, for a rejected event (a status other than 2xx), a
+`Note` saying so: every reader reports it, none counts it as an event (a rejected body
+that is not a JSON object is the unreadable item it always is).
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import base64
 import binascii
 import os
 import threading
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from vevents_cli import jsonout
-from vevents_cli.model import Locator, Record, Unreadable
+from vevents_cli.model import Locator, Note, Record, Unreadable
 from vevents_cli.webhooks.http import Headers, request_record
 
 KEYS = frozenset(("received_at", "method", "headers", "body"))  # every saved line has them
@@ -46,9 +51,16 @@ class SaveFile:
 
 
 def saved_record(
-    received_at: str, method: str, path: str, headers: Headers, body: bytes, value: Any, status: int
+    received_at: str,
+    method: str,
+    path: str,
+    headers: Headers,
+    body: bytes,
+    value: Any,
+    status: int,
+    rejected: str | None = None,
 ) -> dict[str, Any]:
-    """The line saved for one delivery."""
+    """The line saved for one delivery (`rejected`: why it was answered other than 2xx)."""
     record: dict[str, Any] = {
         "received_at": received_at,
         "method": method,
@@ -61,6 +73,8 @@ def saved_record(
         record["body"], record["body_encoding"] = base64.b64encode(body).decode("ascii"), "base64"
     record["event"] = value
     record["status"] = status
+    if rejected is not None:
+        record["rejected"] = rejected
     return record
 
 
@@ -69,8 +83,17 @@ def is_saved_delivery(value: dict[str, Any]) -> bool:
     return value.keys() >= KEYS
 
 
-def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False) -> Record | Unreadable:
-    """A saved delivery's record: its body bytes and headers, as they arrived."""
+def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False) -> Record | Unreadable | Note:
+    """A saved delivery's record: its body bytes and headers, as they arrived; a `Note` if
+    it is an event that was rejected (answered other than 2xx): never an event."""
+    read = _read_saved(locator, saved, exact)
+    status = saved.get("status")
+    if isinstance(read, Record) and status.__class__ is int and not 200 <= status < 300:
+        return Note(locator, f"rejected delivery ({_why(status, saved.get('rejected'))}), not counted")
+    return read
+
+
+def _read_saved(locator: Locator, saved: dict[str, Any], exact: bool) -> Record | Unreadable:
     body, headers = saved.get("body"), saved.get("headers")
     if not isinstance(body, str) or not isinstance(headers, dict):
         return Unreadable(locator, "saved delivery: `body` must be a string and `headers` an object")
@@ -82,3 +105,13 @@ def saved_delivery(locator: Locator, saved: dict[str, Any], exact: bool = False)
     else:
         raw = body.encode("utf-8")
     return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw, exact)
+
+
+def _why(status: int, reason: Any) -> str:
+    """`401 signature missing`: the status and why (as saved, else the status's phrase)."""
+    if not isinstance(reason, str):
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "refused"
+    return f"{status} {reason[:200]}"
