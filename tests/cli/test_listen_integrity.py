@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import resource
 import signal
 import socket
 from pathlib import Path
@@ -158,3 +159,62 @@ def test_a_delivery_answered_401_is_saved_marked_and_every_reader_reports_it_nev
         assert "whs_forged" not in result.stdout, command
         assert result.exit_code == 0, (command, result.stdout, result.stderr)
     assert invoke("show", str(save), "--format", "json").stdout.count('"id"') >= 1
+
+
+# -- 6: answered 2xx only once saved whole -----------------------------------------------------
+
+
+def delivered(port: int, body: bytes) -> int:
+    return post(port, body, {"X-Voucherify-Signature": signed(body)})
+
+
+def test_a_delivery_that_cannot_be_saved_is_answered_503_said_and_the_exit_is_74(body: bytes) -> None:
+    with listener("--save", "/dev/full", env=ENV) as srv:
+        assert delivered(srv.port, body) == 503
+        assert delivered(srv.port, body) == 503
+        out, err = stopped(srv.proc)
+    assert srv.proc.returncode == 74, err
+    assert err.count("vevents: cannot write /dev/full: No space left on device") == 1, err
+    assert "received 2 requests: 2 × 503 Service Unavailable · 2 not saved (answered 503)" in err, err
+    assert out.count("\n503\t") == 2 and "Traceback" not in err
+
+
+def _file_size_limit(size: int):  # type: ignore[no-untyped-def]
+    def limit() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_a_record_cut_short_by_a_full_file_is_taken_back_and_never_joins_the_next(tmp_path: Path, body: bytes) -> None:
+    save = tmp_path / "s.ndjson"
+    small = orjson.dumps({"id": "whs_small", "type": "voucher.published", "data": {}})
+    with listener("--save", str(save), env=ENV, preexec_fn=_file_size_limit(len(body) * 3)) as srv:
+        assert delivered(srv.port, body) == 200  # about 2.2 body sizes: fits
+        assert delivered(srv.port, body) == 503  # would pass the limit: cut short, taken back
+        assert delivered(srv.port, small) == 200  # fits in what is left, on a line of its own
+        err = stopped(srv.proc)[1]
+    assert srv.proc.returncode == 74, err
+    assert "vevents: cannot write" in err and "Traceback" not in err
+    lines = save.read_bytes().splitlines()
+    assert [orjson.loads(line)["status"] for line in lines] == [200, 200]  # each line whole
+    assert orjson.loads(orjson.loads(lines[1])["body"]) == orjson.loads(small)
+    result = invoke("show", str(save), "--format", "json")
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+
+
+def test_the_save_file_moved_or_deleted_is_made_anew_at_its_path(tmp_path: Path, body: bytes) -> None:
+    save = tmp_path / "s.ndjson"
+    with listener("--save", str(save), env=ENV) as srv:
+        assert delivered(srv.port, body) == 200
+        save.rename(tmp_path / "s.ndjson.1")  # rotated
+        assert delivered(srv.port, body) == 200
+        assert delivered(srv.port, body) == 200
+        save.unlink()  # deleted
+        assert delivered(srv.port, body) == 200
+        stopped(srv.proc)
+    assert srv.proc.returncode == 0
+    assert len((tmp_path / "s.ndjson.1").read_bytes().splitlines()) == 1
+    assert len(save.read_bytes().splitlines()) == 1

@@ -124,4 +124,4 @@ def listen(
         server.stop()
     render.write(start_run(run_config(()), records=server.remaining()), printer)  # answered before the stop
     streams.write_err(server.summary_line())
-    return ExitStatus.OK
+    return ExitStatus.IO_ERROR if server.not_saved else ExitStatus.OK

@@ -87,6 +87,7 @@ class Receiver:
         self.config = config
         self.counts: Counter[int] = Counter()
         self.closed = 0  # connections closed for being idle or slow, or to make room
+        self.not_saved = 0  # deliveries answered 503: their record could not be written
         self._on_note = on_note
         self._notes: set[str] = set()
         self._queue: queue.SimpleQueue[Record | Unreadable] = queue.SimpleQueue()
@@ -186,6 +187,8 @@ class Receiver:
         line = f"received {total} request{'' if total == 1 else 's'}" + (": " + ", ".join(parts) if parts else "")
         if self.closed:
             line += f" · {self.closed} idle or slow connection{'' if self.closed == 1 else 's'} closed"
+        if self.not_saved:
+            line += f" · {self.not_saved} not saved (answered 503)"
         dropped = self.forwarder.dropped if self.forwarder is not None else 0
         if dropped:
             line += f" · {dropped} forward{'' if dropped == 1 else 's'} dropped"
@@ -235,7 +238,14 @@ class Receiver:
         else:
             status, reason = 200, None
         if self._save is not None:
-            self._save.append(saved_record(received_at, req.command, req.path, headers, body, value, status, reason))
+            try:
+                line = saved_record(received_at, req.command, req.path, headers, body, value, status, reason)
+                self._save.append(line)
+            except OSError as exc:  # not saved: not accepted either (the sender retries a 5xx)
+                status, reason = 503, f"could not save the delivery: {exc.strerror or exc}"
+                with self._count_lock:
+                    self.not_saved += 1
+                self.note_once(f"save {exc.errno}", f"vevents: cannot write {self._save.path}: {exc.strerror or exc}")
         self._respond(req, status, {"ok": True} if status == 200 else {"error": reason})
         number = self._count(status)
         verdict = signatures.verdict(config.secret is not None, given, match)

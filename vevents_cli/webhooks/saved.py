@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import os
 import threading
 from http import HTTPStatus
@@ -30,18 +31,57 @@ KEYS = frozenset(("received_at", "method", "headers", "body"))  # every saved li
 
 
 class SaveFile:
-    """An NDJSON file that deliveries are appended to: one write of a whole line, under a lock."""
+    """An NDJSON file that deliveries are appended to, each line whole or not at all.
+
+    Each line is one `os.write` under a lock (nothing buffered: once `append` returns, the
+    line is in the file). A write that fails or is cut short (a full disk, a file-size
+    limit) raises `OSError`, after the file is truncated back to where the line began; if
+    even that fails, the next line starts on a line of its own, so a half line never
+    joins a whole one. Before each line, a file moved or deleted (log rotation) is
+    replaced by a new one at the path.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
+        self._fd = self._open()
+        self._torn = False  # the file may end in part of a line
+
+    def _open(self) -> int:
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _reopen_if_moved(self) -> None:
+        """(Under the lock.) The file at the path, if it is no longer the one open."""
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            now = None
+        was = os.fstat(self._fd)
+        if now is None or (now.st_ino, now.st_dev) != (was.st_ino, was.st_dev):
+            fd = self._open()
+            os.close(self._fd)
+            self._fd, self._torn = fd, False
 
     def append(self, record: dict[str, Any]) -> None:
-        line = memoryview(jsonout.dumps(record, newline=True))
+        line = jsonout.dumps(record, newline=True)
         with self._lock:
-            while line:  # one write in practice; a short write (disk full...) is finished, not interleaved
-                line = line[os.write(self._fd, line) :]
+            if self._fd < 0:
+                raise OSError(errno.EBADF, "the save file is closed")
+            self._reopen_if_moved()
+            data = b"\n" + line if self._torn else line
+            start = os.fstat(self._fd).st_size
+            try:
+                written = os.write(self._fd, data)
+                if written < len(data):
+                    raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes written")
+            except OSError:
+                try:
+                    os.ftruncate(self._fd, start)
+                    self._torn = False
+                except OSError:  # (a device such as /dev/full): the next line starts a line of its own
+                    self._torn = True
+                raise
+            self._torn = False
 
     def close(self) -> None:
         with self._lock:
