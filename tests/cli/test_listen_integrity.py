@@ -5,12 +5,16 @@ process), against small raw-socket clients and targets."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
+import re
 import resource
 import signal
 import socket
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -218,3 +222,95 @@ def test_the_save_file_moved_or_deleted_is_made_anew_at_its_path(tmp_path: Path,
     assert srv.proc.returncode == 0
     assert len((tmp_path / "s.ndjson.1").read_bytes().splitlines()) == 1
     assert len(save.read_bytes().splitlines()) == 1
+
+
+# -- 10: a forward target cannot hold, crash or fool the forwarding ------------------------------
+
+
+def _huge(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % 2**40 + b"x" * 100_000)
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    with contextlib.suppress(OSError):
+        while not stop.wait(0.1):  # a byte at a time: no read ever times out by itself
+            conn.sendall(b"X")
+
+
+def _redirect(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\x1b[31m\r\nContent-Length: 0\r\n\r\n")
+
+
+def _fine(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+
+@contextlib.contextmanager
+def hostile_target(*behaviours: Callable[[socket.socket, threading.Event], None]) -> Iterator[tuple[str, list[bytes]]]:
+    """A target answering its Nth request as `behaviours[N]` (then 204): its URL, and the
+    request lines it got."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)
+    stop, got = threading.Event(), []
+
+    def serve() -> None:
+        n = 0
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(30)
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head and (more := conn.recv(65536)):
+                    head += more
+                got.append(head.split(b"\r\n", 1)[0])
+                (behaviours[n] if n < len(behaviours) else _fine)(conn, stop)
+            n += 1
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hooks", got
+    finally:
+        stop.set()
+        server.close()
+        thread.join(30)
+
+
+def test_a_hostile_forward_target_is_bounded_never_followed_and_never_stops_forwarding(body: bytes) -> None:
+    with (
+        hostile_target(_huge, _trickle, _redirect) as (url, got),
+        listener("--forward", url, "--forward-timeout", "1", env=ENV) as srv,
+    ):
+        for _ in range(5):
+            assert delivered(srv.port, body) == 200
+        assert srv.proc.stdout is not None
+        forwards = []
+        watchdog = threading.Timer(60, srv.proc.kill)  # a guard against hanging, not a timing check
+        watchdog.start()
+        try:
+            while len(forwards) < 5:  # each forward's line, in order (each takes 1 s at most)
+                line = srv.proc.stdout.readline().decode()
+                assert line, f"the receiver ended (or hung and was killed) after {forwards}"
+                if line.startswith("    → "):
+                    forwards.append(line.rstrip("\n"))
+        finally:
+            watchdog.cancel()
+        err = stopped(srv.proc)[1]
+    assert "Traceback" not in err and "MemoryError" not in err and srv.proc.returncode == 0
+    assert "dropped" not in err, err
+    assert re.match(rf"    → {re.escape(url)}: 200 in \d+ ms · voucher.published", forwards[0]), forwards
+    assert re.match(
+        rf"    → {re.escape(url)}: failed after \d+ ms \(no whole answer within 1 s \(--forward-timeout\)\)",
+        forwards[1],
+    ), forwards
+    assert re.match(
+        rf"    → {re.escape(url)}: 302 in \d+ ms, a redirect to /elsewhere\\x1b\[31m \(not followed\)", forwards[2]
+    ), forwards
+    assert all(re.match(rf"    → {re.escape(url)}: 204 in \d+ ms", line) for line in forwards[3:]), forwards
+    assert got == [b"POST /hooks HTTP/1.1"] * 5  # the redirect was not followed
