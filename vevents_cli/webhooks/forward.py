@@ -171,7 +171,9 @@ def _connection(parts: SplitResult, timeout: float) -> tuple[http.client.HTTPCon
     path = parts.path or "/"
     target = f"{path}?{parts.query}" if parts.query else path
     kind = http.client.HTTPSConnection if https else http.client.HTTPConnection
-    proxy = None if is_loopback(host) or urllib.request.proxy_bypass(host) else urllib.request.getproxies()
+    proxy = None if is_loopback(host) else urllib.request.getproxies()
+    if proxy and urllib.request.proxy_bypass(host):  # no_proxy
+        proxy = None
     via = urlsplit(proxy[parts.scheme]) if proxy and parts.scheme in proxy else None
     if via is None or not via.hostname:
         return kind(host, port, timeout=timeout), target

@@ -1,8 +1,10 @@
 """One delivery at a time: the receiver behind `vevents listen`.
 
 `Receiver` takes each request the server hands it (`server.Handler`): a POST to the
-configured path is read (up to `max_body` bytes, Content-Length or chunked), its signature
-checked, saved (`saved.SaveFile`) and answered at once; it is then queued as a record
+configured path is read (up to `max_body` bytes, Content-Length or chunked; Content-Length
+sent twice with different numbers is a 400 and the connection's end), its signature
+checked, saved (`saved.SaveFile`) and answered at once: 200 only once its line is written
+whole, 503 if it could not be (counted in `not_saved`); it is then queued as a record
 (with how it was answered: a `Delivery`) for the pipeline, which recognises, validates and
 summarises it like any other input, and, when asked, queued for the `Forwarder`, whose own
 thread passes it on: a slow target never delays an answer. Any other request is answered
@@ -242,7 +244,8 @@ class Receiver:
                 line = saved_record(received_at, req.command, req.path, headers, body, value, status, reason)
                 self._save.append(line)
             except OSError as exc:  # not saved: not accepted either (the sender retries a 5xx)
-                status, reason = 503, f"could not save the delivery: {exc.strerror or exc}"
+                if status == 200:
+                    status, reason = 503, f"could not save the delivery: {exc.strerror or exc}"
                 with self._count_lock:
                     self.not_saved += 1
                 self.note_once(f"save {exc.errno}", f"vevents: cannot write {self._save.path}: {exc.strerror or exc}")

@@ -37,7 +37,7 @@ EVICT_AFTER = 0.5  # a thread's waiting connection is closed to make room only a
 MAX_BACKOFF = 1.0  # out of file descriptors: the longest pause before trying to accept again
 FD_RESERVE = 32  # file descriptors connections leave to the rest of the process
 FD_MARGIN = 4  # out of files anyway: the cap becomes the connections open, less this
-MAX_HEAD = 65536 + 100 * 1024  # bytes of a head read before a thread takes over (and refuses it)
+MAX_HEAD = 16 * 1024  # bytes of a head read before a thread takes over (and reads, or refuses, the rest)
 ACCEPT_BATCH = 64  # connections accepted at most in one go, between two looks at the others
 
 IDLE, HEAD, BODY, BUSY = "idle", "head", "body", "busy"
@@ -331,7 +331,7 @@ class Server:
         if waiting is None:
             return
         try:
-            data = connection.recv(65536)
+            data = connection.recv(MAX_HEAD)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
