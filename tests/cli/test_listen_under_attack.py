@@ -21,12 +21,13 @@ from vevents_cli.samples import sample
 
 SECRET = "whsec_attack_test"
 
-# The attacker, in its own process: SLOW slowloris connections (a partial head, then a byte
-# a second on each), then FAST connections from 8 threads, each sending a whole request and
-# closing at once without reading the answer. Prints "slow" once the slow ones are open,
-# "done N" when the fast ones are all made; it stops when its stdin closes.
+# The attacker, in its own process: SLOW slowloris connections (a partial head, then a
+# byte a second on each; one closed by the receiver connects again), then FAST connections
+# in waves of 1,000 at once, each sending a whole request and closing without reading the
+# answer. Prints "slow" once the slow ones are open, "done N" when the fast ones are all
+# made; it stops when its stdin closes.
 ATTACKER = r"""
-import contextlib, resource, selectors, socket, sys, threading, time
+import contextlib, errno, resource, selectors, socket, sys, threading, time
 
 port, slow_count, fast_count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -51,33 +52,51 @@ while waiting and time.monotonic() < end:
 print("slow", flush=True)
 stop = threading.Event()
 
-def dribble():
+HEAD = b"POST / HTTP/1.1\r\nHost: slowloris\r\nX-a: "
+started = [True] * len(slow)  # whether each one has sent its partial head
+
+def dribble():  # a byte a second on each; one closed by the receiver connects again at once
     while not stop.wait(1.0):
-        for conn in slow:
-            with contextlib.suppress(OSError):
-                conn.send(b"X")
+        for i, conn in enumerate(slow):
+            try:
+                conn.send(b"X" if started[i] else HEAD)
+                started[i] = True
+            except (BlockingIOError, InterruptedError):
+                pass  # still connecting
+            except OSError as exc:
+                if not started[i] and exc.errno == errno.ENOTCONN:
+                    continue
+                conn.close()
+                slow[i] = socket.socket()
+                slow[i].setblocking(False)
+                slow[i].connect_ex(("127.0.0.1", port))
+                started[i] = False
 
 made = [0]
-lock = threading.Lock()
 
-def fast():
-    while not stop.is_set():
-        with lock:
-            if made[0] >= fast_count:
-                return
-            made[0] += 1
-        with contextlib.suppress(OSError):
-            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
-            with contextlib.suppress(OSError):
-                conn.sendall(b"GET /nothing HTTP/1.1\r\nHost: fast\r\n\r\n")
+def fast():  # waves of 1,000 connections at once, each sending a whole request and closing
+    while made[0] < fast_count and not stop.is_set():
+        wave = []
+        with selectors.DefaultSelector() as sel:
+            for _ in range(min(1000, fast_count - made[0])):
+                conn = socket.socket()
+                conn.setblocking(False)
+                conn.connect_ex(("127.0.0.1", port))
+                sel.register(conn, selectors.EVENT_WRITE)
+                wave.append(conn)
+                made[0] += 1
+            left, end = len(wave), time.monotonic() + 5
+            while left and time.monotonic() < end:
+                for key, _ in sel.select(timeout=0.1):
+                    sel.unregister(key.fileobj)
+                    left -= 1
+                    with contextlib.suppress(OSError):
+                        key.fileobj.send(b"GET /nothing HTTP/1.1\r\nHost: fast\r\n\r\n")
+        for conn in wave:
             conn.close()
 
 threading.Thread(target=dribble, daemon=True).start()
-threads = [threading.Thread(target=fast, daemon=True) for _ in range(8)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
+fast()
 print("done", made[0], flush=True)
 sys.stdin.read()
 stop.set()
