@@ -269,9 +269,12 @@ class Server:
         backoff = 0.0
         selector = self._selector
         selector.register(self.socket, selectors.EVENT_READ)
+        reaped = 0.0
         try:
             while not self._stopping.is_set():
-                self._reap()
+                if time.monotonic() - reaped >= TICK / 2:  # deadlines: a look at every connection, now and then
+                    self._reap()
+                    reaped = time.monotonic()
                 self._hand_over()
                 for key, _ in selector.select(timeout=TICK):
                     if key.fileobj is self.socket:
