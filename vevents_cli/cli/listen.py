@@ -49,7 +49,10 @@ def listen(
     forward_timeout: Annotated[
         float,
         typer.Option(
-            "--forward-timeout", metavar="SECONDS", min=0.1, help="How long a --forward target may take to answer."
+            "--forward-timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="How long a --forward target may take, from connecting to the end of its answer.",
         ),
     ] = 10.0,
     max_connections: Annotated[
@@ -64,10 +67,11 @@ def listen(
 ) -> ExitStatus:
     """Receive webhook deliveries locally: print them, check signatures, save, forward.
 
-    Answers 200 at once; 401 (--require-signature, bad or no signature), 400 (body not
-    JSON, still saved), 404 (other path), 405 (not POST), 413 (over --max-body).
-    Forwarding happens in the background (a slow target delays nothing). Ctrl-C or
-    SIGTERM stops it, with a count of what it received.
+    Answers 200 at once (with --save, once its line is written); 401 (--require-signature,
+    bad or no signature), 400 (body not JSON, still saved), 404 (other path), 405 (not
+    POST), 413 (over --max-body), 503 (--save could not write it: exit 74 at the end).
+    Forwarding happens in the background (a slow target delays nothing; redirects are
+    reported, not followed). Ctrl-C or SIGTERM stops it, with a count of what it received.
 
     Examples:
 
@@ -124,4 +128,4 @@ def listen(
         server.stop()
     render.write(start_run(run_config(()), records=server.remaining()), printer)  # answered before the stop
     streams.write_err(server.summary_line())
-    return ExitStatus.OK
+    return ExitStatus.IO_ERROR if server.not_saved else ExitStatus.OK

@@ -4,7 +4,8 @@ A delivery's line is its HTTP status, its signature verdict and the event's row 
 `show --table` layout (`show.table_layout`, sized for typical values as deliveries come
 one by one; tab-separated whole values in a pipe); a mismatch adds a line of likely
 causes; a refused request (404, 405, 413) is one line; a forwarded delivery adds the
-target's answer (or that it was dropped: the forwarding queue was full), with the event's
+target's answer (a redirect with its Location, not followed; or that it was dropped: the
+forwarding queue was full), with the event's
 type and id, always after the delivery's own line (a forward told earlier waits for it);
 a receiver under pressure says so once, on stderr. Lines come from the main thread (the
 pipeline's results) and from the receiver's threads, so they are written whole, under a
@@ -120,6 +121,12 @@ class Printer:
         url = safe(f.url)
         if f.dropped:
             return paint(f"    → {url}: not forwarded, dropped ({safe(f.error)}) · {what}", "yellow", self.color)
+        if f.location is not None:
+            return paint(
+                f"    → {url}: {f.status} in {f.ms:.0f} ms, a redirect to {safe(f.location)} (not followed) · {what}",
+                "red",
+                self.color,
+            )
         if f.status is not None:
             ok = 200 <= f.status < 300
             return paint(f"    → {url}: {f.status} in {f.ms:.0f} ms · {what}", "green" if ok else "red", self.color)

@@ -21,7 +21,15 @@ from collections.abc import Iterable, Iterator
 from vevents_cli.model import Locator, Read, Unreadable
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
 from vevents_cli.pipeline.sources import Dropped, Line, ReadFailed, Restart
-from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, Headers, content_length, dechunk, request_record
+from vevents_cli.webhooks.http import (
+    BodyTooLarge,
+    ChunkError,
+    ConflictingLength,
+    Headers,
+    content_length,
+    dechunk,
+    request_record,
+)
 
 _REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]\r?\n?$")
 _HEADER = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n?$")
@@ -168,7 +176,10 @@ def _body(stream: _Bytes, headers: Headers, limit: int) -> bytes:
         return _chunked(stream, limit)
     length = headers.get("content-length")
     if length is not None:
-        size = content_length(length)
+        try:
+            size = content_length(length)
+        except ConflictingLength as exc:
+            raise _BadRequest(f"{exc} (where the body ends is unknown)") from None
         if size is None:
             raise _BadRequest(f"bad Content-Length: {length!r} (expected a number of bytes)")
         if size > limit:

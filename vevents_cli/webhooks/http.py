@@ -2,7 +2,9 @@
 
 `Headers` is a case-insensitive mapping that keeps names as received; `content_length`
 is the one reading of a Content-Length header (a number of bytes in 1 to 18 ASCII digits,
-with spaces or tabs around: `²` is not 2, `-1` and `0x10` are not sizes); `dechunk`
+with spaces or tabs around: `²` is not 2, `-1` and `0x10` are not sizes; sent more than
+once, or as a list, the same number each time is that number, and different numbers are
+`ConflictingLength`: RFC 9110 section 8.6, RFC 9112 section 6.3); `dechunk`
 decodes a `Transfer-Encoding: chunked` body from any line/byte reader, under a limit;
 `request_record` turns a request's body and headers into the `Record` the pipeline reads;
 `is_loopback` says whether a host is this machine (bound to, or sent to without a proxy).
@@ -59,15 +61,28 @@ class Headers(Mapping[str, str]):
         return f"Headers({dict(self.items())!r})"
 
 
+class ConflictingLength(ValueError):
+    """Content-Length given more than once with different numbers: where the body ends is unknown."""
+
+
 def content_length(value: str) -> int | None:
     """A Content-Length header's number of bytes, or None if the value is not one.
 
     ASCII digits only (`str.isdigit()` is true for "²"), at most 18 of them (a size, not
-    a number too long to convert), with spaces or tabs around. Each caller compares the
+    a number too long to convert), with spaces or tabs around. The header sent more than
+    once (joined with ", ", as `Headers` does) or as a list: the same number each time is
+    that number; different numbers raise `ConflictingLength`. Each caller compares the
     size with its own limit.
     """
-    m = _CONTENT_LENGTH.fullmatch(value)
-    return int(m.group(1)) if m else None
+    sizes = set()
+    for part in value.split(","):
+        m = _CONTENT_LENGTH.fullmatch(part)
+        if m is None:
+            return None
+        sizes.add(int(m.group(1)))
+    if len(sizes) > 1:
+        raise ConflictingLength(f"conflicting Content-Length headers: {', '.join(map(str, sorted(sizes)))}")
+    return sizes.pop()
 
 
 class ChunkError(ValueError):

@@ -1,8 +1,10 @@
 """One delivery at a time: the receiver behind `vevents listen`.
 
 `Receiver` takes each request the server hands it (`server.Handler`): a POST to the
-configured path is read (up to `max_body` bytes, Content-Length or chunked), its signature
-checked, saved (`saved.SaveFile`) and answered at once; it is then queued as a record
+configured path is read (up to `max_body` bytes, Content-Length or chunked; Content-Length
+sent twice with different numbers is a 400 and the connection's end), its signature
+checked, saved (`saved.SaveFile`) and answered at once: 200 only once its line is written
+whole, 503 if it could not be (counted in `not_saved`); it is then queued as a record
 (with how it was answered: a `Delivery`) for the pipeline, which recognises, validates and
 summarises it like any other input, and, when asked, queued for the `Forwarder`, whose own
 thread passes it on: a slow target never delays an answer. Any other request is answered
@@ -35,9 +37,9 @@ import orjson
 from vevents_cli.model import Delivery, Locator, Record, Unreadable
 from vevents_cli.voucherify import signatures
 from vevents_cli.webhooks.forward import Forwarded, Forwarder
-from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, Headers, content_length, dechunk
+from vevents_cli.webhooks.http import BodyTooLarge, ChunkError, ConflictingLength, Headers, content_length, dechunk
 from vevents_cli.webhooks.saved import SaveFile, saved_record
-from vevents_cli.webhooks.server import BODY, BUSY, Handler, Server, connection_cap
+from vevents_cli.webhooks.server import BODY, BUSY, Handler, Server, connection_caps
 
 MAX_BODY = 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024  # a refused body up to this size is read and dropped, keeping the connection
@@ -57,7 +59,8 @@ class Config:
     max_body: int = MAX_BODY
     forward_timeout: float = 10.0
     forward_queue: int = 100  # deliveries waiting to be forwarded; more are dropped (with a note)
-    max_connections: int = 64  # more wait in the backlog; idle and slow ones are closed to make room
+    max_connections: int = 64  # with a thread; more wait their turn, idle ones are closed to make room
+    max_waiting: int = 4096  # still sending their first request head; the longest waiting are closed first
     idle_timeout: float = 60.0  # a kept-alive connection with no request
     head_timeout: float = 10.0  # from a request's first byte to the end of its head
     body_timeout: float = 30.0  # to read (or drop) a body and answer
@@ -86,6 +89,7 @@ class Receiver:
         self.config = config
         self.counts: Counter[int] = Counter()
         self.closed = 0  # connections closed for being idle or slow, or to make room
+        self.not_saved = 0  # deliveries answered 503: their record could not be written
         self._on_note = on_note
         self._notes: set[str] = set()
         self._queue: queue.SimpleQueue[Record | Unreadable] = queue.SimpleQueue()
@@ -171,7 +175,9 @@ class Receiver:
     @property
     def cap(self) -> int:
         """Connections served at once: `max_connections`, or fewer if the open-files limit says so."""
-        return self._server.cap if self._server is not None else connection_cap(self.config.max_connections)
+        if self._server is not None:
+            return self._server.cap
+        return connection_caps(self.config.max_connections, self.config.max_waiting)[0]
 
     @property
     def received(self) -> int:
@@ -183,6 +189,8 @@ class Receiver:
         line = f"received {total} request{'' if total == 1 else 's'}" + (": " + ", ".join(parts) if parts else "")
         if self.closed:
             line += f" · {self.closed} idle or slow connection{'' if self.closed == 1 else 's'} closed"
+        if self.not_saved:
+            line += f" · {self.not_saved} not saved (answered 503)"
         dropped = self.forwarder.dropped if self.forwarder is not None else 0
         if dropped:
             line += f" · {dropped} forward{'' if dropped == 1 else 's'} dropped"
@@ -232,7 +240,15 @@ class Receiver:
         else:
             status, reason = 200, None
         if self._save is not None:
-            self._save.append(saved_record(received_at, req.command, req.path, headers, body, value, status))
+            try:
+                line = saved_record(received_at, req.command, req.path, headers, body, value, status, reason)
+                self._save.append(line)
+            except OSError as exc:  # not saved: not accepted either (the sender retries a 5xx)
+                if status == 200:
+                    status, reason = 503, f"could not save the delivery: {exc.strerror or exc}"
+                with self._count_lock:
+                    self.not_saved += 1
+                self.note_once(f"save {exc.errno}", f"vevents: cannot write {self._save.path}: {exc.strerror or exc}")
         self._respond(req, status, {"ok": True} if status == 200 else {"error": reason})
         number = self._count(status)
         verdict = signatures.verdict(config.secret is not None, given, match)
@@ -251,10 +267,14 @@ class Receiver:
         req.phase(BODY)
         if "chunked" in req.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked(req, limit)
-        length = req.headers.get("Content-Length")
+        length = _length_header(req)
         if length is None:
             return b""
-        size = content_length(length)
+        try:
+            size = content_length(length)
+        except ConflictingLength as exc:  # where this body ends, and the next request starts, is unknown
+            req.close_connection = True
+            raise _BadBody(400, str(exc)) from None
         if size is None:
             req.close_connection = True
             raise _BadBody(400, f"bad Content-Length {length!r}")
@@ -278,8 +298,10 @@ class Receiver:
     def _reject(self, req: Handler, status: int, reason: str, extra: dict[str, str] | None = None) -> None:
         """Answer without taking the body: drop it (bounded) so the connection stays usable."""
         req.phase(BODY)
-        length = req.headers.get("Content-Length", "0")
-        size = content_length(length)
+        try:
+            size = content_length(_length_header(req) or "0")
+        except ConflictingLength:
+            size = None
         pending = size if size is not None else DRAIN_LIMIT + 1
         if "chunked" in req.headers.get("Transfer-Encoding", "").lower() or pending > DRAIN_LIMIT:
             req.close_connection = True
@@ -320,3 +342,9 @@ class Receiver:
         with self._count_lock:
             self.counts[status] += 1
             return sum(self.counts.values())
+
+
+def _length_header(req: Handler) -> str | None:
+    """The request's Content-Length, every time it was sent (joined with ", "), or None."""
+    values = req.headers.get_all("Content-Length")
+    return ", ".join(values) if values else None
