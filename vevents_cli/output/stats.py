@@ -1,4 +1,4 @@
-"""Rendering for `stats`: rich tables drawn from the document `stats.Stats.document` builds
+"""Rendering for `stats`: rich tables drawn from the document `stats.Partial.document` builds
 (the timeline as a bar per bucket), or that document as JSON. Every cell from input passes
 through `text.safe`. On a terminal the tables fit its width: each row's key stays on one
 line (times are shortened first, then the key is cut with an ellipsis), lists of locators
