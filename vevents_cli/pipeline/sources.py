@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from vevents_cli.output import text
+
 STDIN_NAME = "<stdin>"
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -53,8 +55,11 @@ TOOL_SKIPPED = "tool configuration, not events: skipped (name it on the command 
 class Source:
     """A named stream of bytes: a file (gzip or not) or standard input."""
 
-    name: str
+    name: str  # as every report names it (`text.name`: set here, once)
     path: Path | None  # None for stdin
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", text.name(self.name))
 
     def open(self) -> BinaryIO:
         """Open for binary reading; gzip is recognised by its magic bytes, not its name."""
@@ -71,9 +76,12 @@ class Problem:
     """A PATH argument or folder entry that could not become a source (missing, unreadable),
     or, with `note`, one skipped on purpose (already read)."""
 
-    name: str
+    name: str  # as every report names it (`text.name`: set here, once)
     reason: str
     note: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", text.name(self.name))
 
 
 def is_event_file(path: Path) -> bool:
