@@ -48,6 +48,8 @@ def split(
 ) -> ExitStatus:
     """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
 
+    Each file is written whole; a run that cannot finish (a full disk, Ctrl-C) removes the files it wrote.
+
     Examples:
 
       vevents split webhooks.ndjson --out fixtures/
