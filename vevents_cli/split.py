@@ -99,12 +99,13 @@ class FixtureWriter:
                 fixture.file.write(p.data)
             except OSError as exc:
                 raise WriteError.of(exc, str(path)) from None
+            if new:
+                self.created.append(path)  # before it is there: `undo` removes it whenever the run stops
             try:
                 fixture.commit()
             except FileExistsError:
+                self.created.pop()
                 raise Exists(path) from None
-        if new:
-            self.created.append(path)
         self.written.add(path)
         return path
 
@@ -115,13 +116,14 @@ class FixtureWriter:
                 break
             missing.append(parent)
         for parent in reversed(missing):
+            self.created.append(parent)  # before it is made: `undo` removes it whenever the run stops
             try:
                 parent.mkdir()
             except FileExistsError:
-                continue
+                self.created.pop()
             except OSError as exc:
+                self.created.pop()
                 raise WriteError.of(exc, str(parent)) from None
-            self.created.append(parent)
 
     def undo(self) -> None:
         """Remove every file and folder this run created (newest first; a folder only if empty)."""

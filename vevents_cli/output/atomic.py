@@ -1,32 +1,42 @@
 """Files written whole or not at all: a temporary file beside the target, renamed over it
 when complete.
 
-`Replacement(path)` writes into a hidden temporary file in the target's folder
-(`.NAME.XXXXXXXX.tmp`, with the mode a new file would have, or the old file's); `commit`
-renames it over the target (or, with `exclusive`, gives it the target's name only if no
-file has it: a hard link, so a file that appears meanwhile is never overwritten), `discard`
-removes it. Used as a context manager, whatever is not committed when the block ends
-(an error, a full disk, Ctrl-C, SIGTERM, a closed pipe) is removed: the target keeps what
-it held, and no half-written file is left behind to look complete. A target that exists and
-is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) has nothing to replace: it is
-written in place.
+`with Replacement(path) as r:` makes a hidden temporary file in the target's folder
+(`.NAME.XXXXXXXX.tmp`, with the old file's permissions, or those a new file would have) and
+gives it as `r.file`; `r.commit()` renames it over the target (or, `exclusive`, gives it the
+target's name only if no file has it: a hard link, so a file that appears meanwhile is never
+overwritten). Whatever is not committed when the block ends (an error, a full disk, Ctrl-C,
+SIGTERM, a closed pipe) is removed: the target keeps what it held, and no half-written file
+is left behind to look complete. The temporary file is made with Ctrl-C and SIGTERM held
+back, and removed if they arrive before the block starts, so no moment of the run leaves
+it behind (SIGKILL aside: a hidden `.tmp` file, which a folder walk skips). A target that
+exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) has nothing to replace:
+it is written in place.
 
-A write that fails raises `WriteError` naming the target (not the temporary file), which
-the one exit path turns into one line and status 74.
+Errors name the target (not the temporary file): `CannotCreate` when the file cannot be
+made at all (a missing folder, no permission), `WriteError` when writing or renaming it
+fails (a full disk), which the one exit path turns into one line and status 74.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from vevents_cli.output.stdio import WriteError
 
 SUFFIX = ".tmp"
+
+
+class CannotCreate(WriteError):
+    """The output file cannot be made at all (its folder is missing or not writable)."""
 
 
 def _mode(path: Path) -> int:
@@ -47,26 +57,47 @@ def _special(path: Path) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back until the block ends (then they act as usual): for steps
+    that must happen together (a file made, and recorded as made)."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = block(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, held)
+
+
 class Replacement:
     """A file being written beside `path`, which takes its place only on `commit`."""
+
+    file: IO[bytes]
 
     def __init__(self, path: Path, exclusive: bool = False) -> None:
         self.path = path
         self.exclusive = exclusive
         self.temporary: Path | None = None
-        try:
-            if _special(path):
-                self.file: IO[bytes] = path.open("wb")
-                return
-            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=SUFFIX)
-            self.temporary = Path(name)
-            self.file = os.fdopen(fd, "wb")
-            os.fchmod(fd, _mode(path))
-        except OSError as exc:
-            self.discard()
-            raise WriteError.of(exc, str(path)) from None
 
     def __enter__(self) -> Replacement:
+        try:
+            if _special(self.path):
+                self.file = self.path.open("wb")
+                return self
+            with uninterrupted():  # made and recorded together; a signal acts after that, below
+                fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=SUFFIX)
+                self.temporary = Path(name)
+            self.file = os.fdopen(fd, "wb")
+            os.fchmod(fd, _mode(self.path))
+        except OSError as exc:
+            self.discard()
+            raise CannotCreate.of(exc, str(self.path)) from None
+        except BaseException:  # Ctrl-C or SIGTERM, held back while it was made
+            self.discard()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -208,19 +208,18 @@ def write_to(
     from vevents_cli.output import atomic
 
     try:
-        replacement = atomic.Replacement(path)
-    except WriteError as exc:
+        with atomic.Replacement(path) as replacement:
+            try:
+                _write_lines(replacement.file, results, streams, streaming, header)
+            except OSError as exc:
+                if isinstance(exc, (WriteError, BrokenPipeError)):
+                    raise
+                raise WriteError.of(exc, str(path)) from None
+            if keep is None or keep():
+                replacement.commit()
+    except atomic.CannotCreate as exc:
         streams.unreadable(Unreadable(Locator(name(str(path)), 0), f"cannot write: {exc.strerror or exc}"))
         return False
-    with replacement:
-        try:
-            _write_lines(replacement.file, results, streams, streaming, header)
-        except OSError as exc:
-            if isinstance(exc, (WriteError, BrokenPipeError)):
-                raise
-            raise WriteError.of(exc, str(path)) from None
-        if keep is None or keep():
-            replacement.commit()
     return True
 
 
