@@ -406,12 +406,18 @@ def run_one(invoke: Callable[..., Any], command: str, way: str, data: bytes) -> 
             path.write_bytes(gzip.compress(data, mtime=0) if way.endswith(".gz") else data)
             args.append(str(path))
             stdin = None
-        env = {"VOUCHERIFY_WEBHOOK_SECRET": SECRET, "COLUMNS": "120", "VEVENTS_JOBS": "1"}
-        try:
-            with time_limit(LIMIT_SECONDS):
-                result = invoke(*args, input=stdin, env=env)
-        except Hang as exc:
-            return Outcome(-1, "", str(exc))
+        return invoked(invoke, args, stdin)[0]
+
+
+def invoked(invoke: Callable[..., Any], args: list[str], stdin: bytes | None = None) -> tuple[Outcome, Any]:
+    """Run vevents ARGS in-process; what came out, what is wrong with it (a hang, an exit status
+    other than 0, 1 or 2, a traceback, an internal error line), and the result (None: a hang)."""
+    env = {"VOUCHERIFY_WEBHOOK_SECRET": SECRET, "COLUMNS": "120", "VEVENTS_JOBS": "1"}
+    try:
+        with time_limit(LIMIT_SECONDS):
+            result = invoke(*args, input=stdin, env=env)
+    except Hang as exc:
+        return Outcome(-1, "", str(exc)), None
     output = result.stdout + result.stderr
     problem = None
     if result.exit_code not in (0, 1, 2):
@@ -420,7 +426,7 @@ def run_one(invoke: Callable[..., Any], command: str, way: str, data: bytes) -> 
         problem = "a traceback"
     elif "internal error" in output:
         problem = "an internal error line"
-    return Outcome(result.exit_code, output, problem)
+    return Outcome(result.exit_code, output, problem), result
 
 
 def describe(command: str, way: str, data: bytes, outcome: Outcome) -> str:
@@ -532,8 +538,8 @@ def format_problem(kind: str, out: bytes, err: bytes, folder: Path) -> str | Non
         if kind == "json":
             orjson.loads(out)
         elif kind == "ndjson":
-            for line in out.splitlines():
-                orjson.loads(line)
+            for value in out.splitlines():
+                orjson.loads(value)
         elif kind == "junit":
             ET.fromstring(out)
         elif kind == "fixtures":
@@ -542,8 +548,8 @@ def format_problem(kind: str, out: bytes, err: bytes, folder: Path) -> str | Non
                     orjson.loads(path.read_bytes())
     except (orjson.JSONDecodeError, ET.ParseError, UnicodeDecodeError) as exc:
         return f"{kind} output does not parse: {exc}"
-    for stream, data in (("stdout", out), ("stderr", err)):
-        for line in data.decode("utf-8", "replace").split("\n"):
+    for stream, output in (("stdout", out), ("stderr", err)):
+        for line in output.decode("utf-8", "replace").split("\n"):
             if not line.lstrip().startswith("::"):
                 continue
             if kind == "github" and stream == "stdout" and ANNOTATION.fullmatch(line):
@@ -568,23 +574,11 @@ def run_format(invoke: Callable[..., Any], command: str, name: bytes, data: byte
         with open(path, "wb") as f:
             f.write(data)
         args = [arg.replace("{out}", str(out_folder)) for arg in args_] + [os.fsdecode(path)]
-        env = {"VOUCHERIFY_WEBHOOK_SECRET": SECRET, "COLUMNS": "120", "VEVENTS_JOBS": "1"}
-        try:
-            with time_limit(LIMIT_SECONDS):
-                result = invoke(*args, env=env)
-        except Hang as exc:
-            return Outcome(-1, "", str(exc))
-        output = result.stdout + result.stderr
-        problem = None
-        if result.exit_code not in (0, 1, 2):
-            problem = f"exit status {result.exit_code}"
-        elif "Traceback" in output:
-            problem = "a traceback"
-        elif "internal error" in output:
-            problem = "an internal error line"
-        else:
+        outcome, result = invoked(invoke, args)
+        if outcome.problem is None:
             problem = format_problem(kind, result.stdout_bytes, result.stderr_bytes, out_folder)
-    return Outcome(result.exit_code, output, problem)
+            outcome = Outcome(outcome.status, outcome.output, problem)
+    return outcome
 
 
 # --- the forward path: listen --forward to hostile targets --------------------------------------------
@@ -733,13 +727,13 @@ def forward_round(rng: Any, deliveries: int = 20) -> ForwardRound:
                 result.answered += 1
                 time.sleep(rng.choice([0, 0, 0.05, 0.2]))
             proc.send_signal(signal.SIGINT)
+            ended: int | None = None
             try:
-                status = proc.wait(30)
+                ended = proc.wait(30)
             except subprocess.TimeoutExpired:
-                status = None
                 result.problem = result.problem or "listen did not end within 30 s of SIGINT"
-            if status is not None and status not in (0, 1, 130) and result.problem is None:
-                result.problem = f"listen ended with status {status}"
+            if ended is not None and ended not in (0, 1, 130) and result.problem is None:
+                result.problem = f"listen ended with status {ended}"
         finally:
             if proc.poll() is None:
                 proc.kill()
