@@ -183,3 +183,15 @@ def test_split_force_replaces_each_fixture_whole(tmp_path: Path) -> None:
     assert {p: p.read_bytes() for p in everything(fixtures) if p.is_file()} == before
     assert hidden(fixtures) == []
     assert os.listdir(fixtures)
+
+
+def test_redact_out_through_a_symlink_replaces_the_file_it_points_to(tmp_path: Path) -> None:
+    real = tmp_path / "real.ndjson"
+    real.write_bytes(OLD)
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(real)
+    log = write_ndjson(tmp_path / "in.ndjson", events(2))
+    proc = run("redact", "--salt", "s", "--out", str(link), str(log))
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and len(real.read_bytes().splitlines()) == 2
+    assert hidden(tmp_path) == []

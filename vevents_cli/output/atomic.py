@@ -11,7 +11,7 @@ is left behind to look complete. The temporary file is made with Ctrl-C and SIGT
 back, and removed if they arrive before the block starts, so no moment of the run leaves
 it behind (SIGKILL aside: a hidden `.tmp` file, which a folder walk skips). A target that
 exists and is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO) has nothing to replace:
-it is written in place.
+it is written in place; a symbolic link keeps pointing where it did, to the file replaced.
 
 Errors name the target (not the temporary file): `CannotCreate` when the file cannot be
 made at all (a missing folder, no permission), `WriteError` when writing or renaming it
@@ -78,20 +78,21 @@ class Replacement:
     file: IO[bytes]
 
     def __init__(self, path: Path, exclusive: bool = False) -> None:
-        self.path = path
+        self.path = path  # as errors name it
+        self.target = Path(os.path.realpath(path)) if path.is_symlink() else path  # a link's file is replaced
         self.exclusive = exclusive
         self.temporary: Path | None = None
 
     def __enter__(self) -> Replacement:
         try:
-            if _special(self.path):
-                self.file = self.path.open("wb")
+            if _special(self.target):
+                self.file = self.target.open("wb")
                 return self
             with uninterrupted():  # made and recorded together; a signal acts after that, below
-                fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=SUFFIX)
+                fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=SUFFIX)
                 self.temporary = Path(name)
             self.file = os.fdopen(fd, "wb")
-            os.fchmod(fd, _mode(self.path))
+            os.fchmod(fd, _mode(self.target))
         except OSError as exc:
             self.discard()
             raise CannotCreate.of(exc, str(self.path)) from None
@@ -111,15 +112,15 @@ class Replacement:
             if self.temporary is None:
                 return
             if not self.exclusive:
-                os.replace(self.temporary, self.path)
+                os.replace(self.temporary, self.target)
             else:
                 try:
-                    os.link(self.temporary, self.path)
+                    os.link(self.temporary, self.target)
                 except FileExistsError:
                     raise
                 except OSError:  # a file system without hard links: claim the name, then replace it
-                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-                    os.replace(self.temporary, self.path)
+                    os.close(os.open(self.target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                    os.replace(self.temporary, self.target)
                 else:
                     self.temporary.unlink()
             self.temporary = None
