@@ -742,7 +742,8 @@ def forward_round(rng: Any, deliveries: int = 20) -> ForwardRound:
             result.behaviours = target.behaviours
             result.output = err_path.read_text("utf-8", "replace") + out_path.read_text("utf-8", "replace")
     if result.problem is None and ("Traceback" in result.output or "internal error" in result.output):
-        result.problem = "a traceback or internal error line"
+        error = re.search(r"^(\w+(Error|Exception)\b.*|vevents: internal error.*)$", result.output, re.MULTILINE)
+        result.problem = f"a traceback or internal error line: {error.group()[:160] if error else '?'}"
     return result
 
 
@@ -811,10 +812,10 @@ class Campaign:
         self.behaviours.update(result.behaviours)
         if result.problem is not None:
             self.failing_runs += 1
-            tail = "\n".join(result.output.splitlines()[-20:])
-            self._failed(
-                ("listen --forward", "deliveries", result.problem[:200]), b"", Outcome(-2, tail, result.problem)
-            )
+            at = result.output.find("Traceback")
+            excerpt = result.output[at : at + 4000] if at >= 0 else "\n".join(result.output.splitlines()[-20:])
+            outcome = Outcome(-2, excerpt, result.problem)
+            self._failed(("listen --forward", "deliveries", result.problem[:200]), b"", outcome)
 
     def _save(self, key: tuple[str, str, str], data: bytes, outcome: Outcome) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
