@@ -210,8 +210,13 @@ def followed(paths: list[str] | None) -> tuple[str, ...]:
         )
     path = Path(given[0])
     try:
-        with path.open("rb") as file:
-            head = file.read(2)
+        if path.is_dir():
+            raise IsADirectoryError
+        if not path.exists() or path.is_file():  # a FIFO or a pipe (/dev/stdin) is not read twice
+            with path.open("rb") as file:
+                head = file.read(2)
+        else:
+            head = b""
     except IsADirectoryError:
         raise typer.BadParameter(f"{given[0]} is a folder: follow one file", param_hint="--follow") from None
     except OSError as exc:
@@ -516,6 +521,10 @@ def secret(given: str | None, secret_file: Path | None, required: bool) -> str |
             given = secret_file.read_text("utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise typer.BadParameter(f"cannot read the secret file: {exc}", param_hint="--secret-file") from None
+        if not given:
+            from vevents_cli.output.text import name, safe
+
+            raise typer.BadParameter(f"{safe(name(str(secret_file)))}: empty secret file", param_hint="--secret-file")
     if given is None:
         given = os.environ.get(SECRET_ENV)
     if not given and required:

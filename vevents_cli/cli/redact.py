@@ -61,6 +61,8 @@ def redact(
     names of campaigns, rewards and products are kept, so the output still tells the story.
     Numbers and duplicate keys are written as they were read.
 
+    --out FILE is written whole or not at all, and left as it was when no input could be read.
+
     Examples:
 
       vevents redact webhooks.ndjson --out shareable.ndjson --salt "$SALT"
@@ -72,6 +74,7 @@ def redact(
     from vevents_cli import redact as redaction
     from vevents_cli.output import show
     from vevents_cli.output.streams import write_to
+    from vevents_cli.output.text import name, safe
 
     sources = inputs(paths)
     if out is not None:
@@ -88,11 +91,17 @@ def redact(
     redactor = redaction.Redactor(salt if salt is not None else secrets.token_hex(16), metadata=metadata)
     streams = console.streams()
     run = start_run(config, functools.partial(redaction.line, redactor=redactor))
-    if not write_to(out, run, streams, streaming=out is None and "-" in sources):
+
+    def read() -> bool:  # anything at all read: else --out is left as it was
+        return bool(run.tally.events or run.tally.filtered or not run.tally.unreadable)
+
+    if not write_to(out, run, streams, streaming=out is None and "-" in sources, keep=read):
         return ExitStatus.FAILED
-    if out is not None:
+    if out is not None and not read():
+        streams.note(f"{safe(name(str(out)))} left as it was: no input could be read")
+    elif out is not None:
         n = run.tally.events
-        streams.note(f"{n} event{'' if n == 1 else 's'} redacted to {out}")
+        streams.note(f"{n} event{'' if n == 1 else 's'} redacted to {safe(name(str(out)))}")
     if filters.active:
         streams.note(show.filtered_line(run.tally.filtered))
     return ExitStatus.of(bool(run.tally.unreadable))

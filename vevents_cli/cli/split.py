@@ -48,6 +48,8 @@ def split(
 ) -> ExitStatus:
     """Turn a log into fixtures: one pretty JSON file per event, at DIR/<type>/<created_at>-<id>.json.
 
+    Each file is written whole; a run that cannot finish (a full disk, Ctrl-C) removes the files it wrote.
+
     Examples:
 
       vevents split webhooks.ndjson --out fixtures/
@@ -58,6 +60,7 @@ def split(
     """
     from vevents_cli import split as splitting
     from vevents_cli.output import show
+    from vevents_cli.output.text import name, safe
 
     sources = inputs(paths)
     refuse_inputs(out, sources, "split", folder=True)
@@ -76,7 +79,7 @@ def split(
         run = start_run(config, functools.partial(splitting.piece, bare=bare), progress)
         splitting.write_all(run, writer, streams)
     written = len(writer.written)
-    streams.note(f"{written} file{'' if written == 1 else 's'} written to {out}")
+    streams.note(f"{written} file{'' if written == 1 else 's'} written to {safe(name(str(out)))}")
     if filters.active:
         streams.note(show.filtered_line(run.tally.filtered))
     return ExitStatus.of(bool(run.tally.unreadable or writer.failed))

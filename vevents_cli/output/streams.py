@@ -8,12 +8,11 @@ it is; the strings themselves pass through `text.safe` first.
 
 Failed writes reach the one exit path as `stdio`'s exceptions: a rich console meeting a
 closed pipe raises `BrokenPipeError` (not rich's own `SystemExit(1)`), and a failed write to
-the file `--out` names (`write_to`) raises `WriteError` naming it.
+the file `--out` names (`write_to`, whole or not at all: `atomic`) raises `WriteError` naming it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import os
@@ -25,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 from vevents_cli import jsonout
 from vevents_cli.model import Locator, Note, Unreadable
 from vevents_cli.output.stdio import WriteError
-from vevents_cli.output.text import unreadable_line
+from vevents_cli.output.text import name, unreadable_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -196,27 +195,42 @@ def write_to(
     streams: Streams,
     streaming: bool,
     header: str | None = None,
+    keep: Callable[[], bool] | None = None,
 ) -> bool:
     """A run's lines (after a `header` line) into the file at `path`, or stdout; batched unless
-    `streaming` (then each as soon as it is read). False, with an error line, if it cannot be opened."""
+    `streaming` (then each as soon as it is read). The file is written whole or not at all
+    (`atomic`): it takes the place of what `path` held only once the run is over, and only if
+    `keep()` says so then (a run that read nothing leaves it as it was). False, with an error
+    line, if it cannot be created."""
+    if path is None:
+        _write_lines(streams.out, results, streams, streaming, header)
+        return True
+    from vevents_cli.output import atomic
+
     try:
-        target = path.open("wb") if path is not None else streams.out
-    except OSError as exc:
-        streams.unreadable(Unreadable(Locator(str(path), 0), f"cannot write: {exc.strerror or exc}"))
+        with atomic.Replacement(path) as replacement:
+            try:
+                _write_lines(replacement.file, results, streams, streaming, header)
+            except OSError as exc:
+                if isinstance(exc, (WriteError, BrokenPipeError)):
+                    raise
+                raise WriteError.of(exc, str(path)) from None
+            if keep is None or keep():
+                replacement.commit()
+    except atomic.CannotCreate as exc:
+        streams.unreadable(Unreadable(Locator(name(str(path)), 0), f"cannot write: {exc.strerror or exc}"))
         return False
-    try:
-        lines = Lines(target, batch=1 if streaming else 512)
-        if header is not None:
-            lines.text(header)
-        drain(results, streams, lines.add, lines)
-        if path is not None:
-            target.close()
-    except OSError as exc:
-        if path is None or isinstance(exc, (WriteError, BrokenPipeError)):
-            raise
-        raise WriteError.of(exc, str(path)) from None
-    finally:
-        if path is not None:
-            with contextlib.suppress(OSError):  # closed above, or failed already
-                target.close()
     return True
+
+
+def _write_lines(
+    target: IO[bytes],
+    results: Iterable[bytes | Unreadable | Note],
+    streams: Streams,
+    streaming: bool,
+    header: str | None,
+) -> None:
+    lines = Lines(target, batch=1 if streaming else 512)
+    if header is not None:
+        lines.text(header)
+    drain(results, streams, lines.add, lines)

@@ -23,12 +23,49 @@ def _escape(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def safe(value: Any) -> str:
-    """`value` as text that cannot drive a terminal: non-printable characters visibly escaped."""
+def visible(value: Any) -> str:
+    """`value` with its non-printable characters visibly escaped (`\\x1b`, `\\u202e`)."""
     text = value if isinstance(value, str) else str(value)
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+def safe(value: Any) -> str:
+    """`value` as text that cannot drive a terminal: non-printable characters visibly escaped
+    (`visible`), and never the start of a GitHub workflow command (`command_free`)."""
+    return command_free(visible(value))
+
+
+COMMAND = "::"  # a line starting with this (after white space) is a GitHub Actions workflow command
+
+
+def command_free(text: str) -> str:
+    """`text`, which may start a line, as text that cannot start a GitHub Actions workflow command:
+    a leading `::` (after white space, which the runner skips) gets its first colon written as
+    `\\x3a`. Only vevents' own `--format github` annotations start a line with `::`."""
+    if COMMAND not in text:
+        return text
+    start = len(text) - len(text.lstrip())
+    if not text.startswith(COMMAND, start):
+        return text
+    return text[:start] + "\\x3a" + text[start + 1 :]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _undecodable(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def name(path: str) -> str:
+    """A file name as every format reports it (text, JSON, JUnit, GitHub annotations): as it is,
+    except the bytes that are not UTF-8 (which Python holds as the lone surrogates U+DC80 to
+    U+DCFF), written as `\\xNN` text (`\\xff.json` for the name made of byte 0xff and `.json`),
+    so that every format can hold it. Each format then escapes what it must (`safe` for text)."""
+    return _SURROGATE.sub(_undecodable, path)
 
 
 def _json_escape(ch: str) -> str:
@@ -130,7 +167,7 @@ def unreadable_line(item: Any) -> str:
 
 def no_events_line(paths: tuple[str, ...], filtered: int = 0) -> str:
     """`vevents: no events found in PATHS (use --allow-empty to accept)`."""
-    where = ", ".join(safe("<stdin>" if p == "-" else p) for p in paths)
+    where = ", ".join(safe("<stdin>" if p == "-" else name(p)) for p in paths)
     if filtered:
         return (
             f"vevents: no events matched the filters in {where} ({plural(filtered, 'event')} filtered out; "

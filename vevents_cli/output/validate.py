@@ -38,7 +38,7 @@ from vevents_cli.model import (
 )
 from vevents_cli.output.locate import in_source
 from vevents_cli.output.streams import Lines, Streams, drain
-from vevents_cli.output.text import safe
+from vevents_cli.output.text import command_free, safe, visible
 
 if TYPE_CHECKING:
     from xml.etree import ElementTree as ET
@@ -241,12 +241,13 @@ def json_write(run: Any, streams: Streams, options: Options) -> None:
 
 # --- JUnit ----------------------------------------------------------------------------------
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml(text: str) -> str:
-    """Text XML 1.0 can hold: characters it cannot are written as visible escapes."""
-    return _NOT_XML.sub(lambda m: safe(m.group()), text)
+    """Text XML 1.0 can hold: characters it cannot (and DEL and the C1 controls, which it
+    discourages), lone surrogates among them, are written as visible escapes."""
+    return _NOT_XML.sub(lambda m: visible(m.group()), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +308,8 @@ class Suite:
         """A child element (failure, error, skipped, system-out) holding `text`."""
         from xml.etree import ElementTree as ET
 
-        ET.SubElement(case, tag, {k: _xml(v) for k, v in attributes.items()}).text = _xml(text)
+        lines = "\n".join(map(command_free, text.split("\n")))  # a line of it may start with a name
+        ET.SubElement(case, tag, {k: _xml(v) for k, v in attributes.items()}).text = _xml(lines)
 
     def done(self, case: ET.Element) -> None:
         from xml.etree import ElementTree as ET
@@ -367,10 +369,15 @@ def junit_write(run: Any, streams: Streams, options: Options) -> None:
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message, as GitHub reads it back: `%`, CR and LF percent-encoded
+    (GitHub decodes them); any other character that is not printable (ESC, C1 controls,
+    bidirectional overrides, undecodable bytes) as the visible escape `text.visible` writes,
+    as GitHub has no encoding for them and a CI log would act on them."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
+    """A workflow command's property (file, title): as a message, and `:` and `,` percent-encoded."""
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 

@@ -10,7 +10,9 @@ from its start; truncated (smaller than what was read) or rewritten (its first 4
 are no longer the ones read, even if it grew back larger within one poll; this is also
 checked after each block read, so a rewrite racing a read is caught) -- read again from
 the start. Either way a `Restart` marker comes first, so that line numbers start
-again at 1 and a note says why. Feed the lines to `records.read_lines(name, lines)`;
+again at 1 and a note says why. A FIFO or a pipe (`-f /dev/stdin`) cannot be sought, rotated
+or truncated: its lines are read as they arrive until its writer closes it, and then the
+run ends (as `tail -f` ends on a pipe). Feed the lines to `records.read_lines(name, lines)`;
 `until_interrupted` ends them quietly on Ctrl-C, so that a followed run finishes like any
 other.
 """
@@ -18,6 +20,7 @@ other.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -95,7 +98,12 @@ def lines(
 ) -> Iterator[bytes | Dropped | Restart]:
     """The lines of `path`, as they are written, until `stop` is set (or Ctrl-C)."""
     path = Path(path)
-    current = _File(path.open("rb"))
+    stream = path.open("rb", buffering=0)
+    if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # a FIFO, a pipe (/dev/stdin), a device
+        with stream:
+            yield from _to_the_end(stream, limit)
+        return
+    current = _File(stream)
     splitter = Splitter(limit)
     try:
         while True:
@@ -119,7 +127,7 @@ def lines(
                 while block := current.read():  # (None: rewritten after its rotation: it is gone anyway)
                     yield from splitter.feed(block)
                 try:
-                    fresh = _File(path.open("rb"))
+                    fresh = _File(path.open("rb", buffering=0))
                 except OSError:  # gone again between the stat and the open: wait for it
                     continue
                 yield from splitter.end()  # the old file's last line, even if it has no line end
@@ -132,6 +140,15 @@ def lines(
                 yield Restart(TRUNCATED)
     finally:
         current.stream.close()
+
+
+def _to_the_end(stream: BinaryIO, limit: int) -> Iterator[bytes | Dropped]:
+    """The lines of a stream that cannot be sought (a FIFO, a pipe) as they arrive, until its
+    writer closes it; the last one even without a line end."""
+    splitter = Splitter(limit)
+    while block := os.read(stream.fileno(), CHUNK):  # what is there, as soon as it is there
+        yield from splitter.feed(block)
+    yield from splitter.end()
 
 
 def until_interrupted(lines: Iterable[bytes | Dropped | Restart]) -> Iterator[bytes | Dropped | Restart]:

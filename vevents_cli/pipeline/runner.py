@@ -115,12 +115,15 @@ class Run(Generic[T]):
         if self._records is not None:  # live deliveries (listen)
             yield from stages.process(self._records, tally, project, self._progress)
         elif config.follow:
+            from vevents_cli.output.text import name as shown
             from vevents_cli.pipeline import follow
             from vevents_cli.pipeline.records import read_lines
 
             name, limit = config.inputs[0], config.max_value_size
             lines = follow.until_interrupted(follow.lines(name, limit=limit))
-            items = read_lines(name, lines, limit=limit, exact=config.exact_numbers, arrays_whole=config.arrays_whole)
+            items = read_lines(
+                shown(name), lines, limit=limit, exact=config.exact_numbers, arrays_whole=config.arrays_whole
+            )
             yield from stages.process(items, tally, project, self._progress)
         else:
             yield from self._sources()

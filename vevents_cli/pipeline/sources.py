@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from vevents_cli.output import text
+
 STDIN_NAME = "<stdin>"
 EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 GZIP_MAGIC = b"\x1f\x8b"
@@ -72,7 +74,7 @@ def is_url(arg: str) -> bool:
 class Source:
     """A named stream of bytes: a file (gzip or not), a URL (`url`) or standard input."""
 
-    name: str
+    name: str  # as every report names it (`text.name`: set here, once)
     path: Path | None  # None for stdin and URLs
     url: str | None = None  # a remote object, read through fsspec
 
@@ -94,6 +96,9 @@ class Source:
         except Exception:  # a size is only for the progress bar: a store that cannot tell has none
             return None
         return None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", text.name(self.name))
 
     def open(self) -> BinaryIO:
         """Open for binary reading; gzip is recognised by its magic bytes, not its name."""
@@ -117,9 +122,12 @@ class Problem:
     """A PATH argument or folder entry that could not become a source (missing, unreadable),
     or, with `note`, one skipped on purpose (already read)."""
 
-    name: str
+    name: str  # as every report names it (`text.name`: set here, once)
     reason: str
     note: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", text.name(self.name))
 
 
 def is_event_file(path: Path) -> bool:
