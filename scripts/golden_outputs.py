@@ -142,7 +142,9 @@ def digest(stdout: bytes, stderr: bytes, status: int) -> dict[str, object]:
     }
 
 
-def run_case(vevents: list[str], args: tuple[str, ...], target: Path, jobs: int, env: dict[str, str]) -> dict[str, object]:
+def run_case(
+    vevents: list[str], args: tuple[str, ...], target: Path, jobs: int, env: dict[str, str]
+) -> dict[str, object]:
     proc = subprocess.run(
         [*vevents, *args, target.name],
         cwd=target.parent,

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.helpers import invoke
@@ -88,3 +89,21 @@ def test_the_digests_cover_every_case() -> None:
     expected = {golden_outputs.key(n, c) for n, c in LIGHT + HEAVY}
     assert expected <= GOLDEN.keys(), sorted(expected - GOLDEN.keys())
     assert hashlib.sha256(b"").hexdigest() not in {d["stdout"] for d in GOLDEN.values()}
+
+
+def test_valid_entries_written_from_a_template_are_the_whole_documents_bytes(tmp_path: Path) -> None:
+    """`validate --format json` writes a valid event's entry from a per-kind template: the
+    document is still exactly `jsonout.dumps(document, pretty=True)`, whatever the source's
+    name and however deep in an array the event is."""
+    from vevents_cli import jsonout, samples
+
+    folder = tmp_path / 'a "quoted" naïve\\folder'
+    folder.mkdir()
+    events = [samples.sample(t, d) for t in ("voucher.published", "customer.created") for d in ("v2024", "legacy")]
+    (folder / "array.json").write_bytes(orjson.dumps(events * 2))
+    (folder / "one.json").write_bytes(orjson.dumps(events[0]))
+    result = invoke("validate", "--format", "json", str(folder))
+    document = orjson.loads(result.stdout_bytes)
+    assert [e["index"] for e in document["events"]] == [0, 1, 2, 3, 4, 5, 6, 7, None]
+    assert all(e["valid"] for e in document["events"])
+    assert result.stdout_bytes == jsonout.dumps(document, pretty=True, newline=True)
