@@ -109,8 +109,8 @@ def heavy_logs(folder: Path, vevents: list[str]) -> list[Path]:
     b, events, lines, digest = pool()
     bad = b.invalid_pool(events, vevents, digest)
     out = []
-    for kind, pool in (("mixed", lines), ("invalid", bad)):
-        log = b.build_log(kind, pool, HEAVY_EVENTS, digest)
+    for kind, drawn in (("mixed", lines), ("invalid", bad)):
+        log = b.build_log(kind, drawn, HEAVY_EVENTS, digest)
         link = folder / f"{kind}-{HEAVY_EVENTS}.ndjson"
         link.unlink(missing_ok=True)
         link.symlink_to(log.path)
@@ -163,7 +163,8 @@ def key(input_name: str, case: str) -> str:
 
 def clean_env() -> dict[str, str]:
     sys.path.insert(0, str(REPO))
-    from tests.helpers.cli import clean_env as clean, cleaning
+    from tests.helpers.cli import clean_env as clean
+    from tests.helpers.cli import cleaning
 
     return clean({**cleaning()})
 
