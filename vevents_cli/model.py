@@ -302,12 +302,10 @@ class Tally:
         if isinstance(item, Unreadable):
             self.unreadable += 1
             return
-        self.add(item.valid, len(item.verdict.warnings) if item.verdict is not None else 0)
-
-    def add(self, valid: bool | None, warnings: int = 0) -> None:
-        """One event whose verdict is `valid` (None: not checked), with this many warnings."""
         self.events += 1
-        self.warnings += warnings
+        if item.verdict is not None:
+            self.warnings += len(item.verdict.warnings)
+        valid = item.valid
         if valid is True:
             self.valid += 1
         elif valid is False:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
-from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_lines
+from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_chunk, read_lines
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
@@ -295,7 +295,9 @@ def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, i
         data = f.read(end - start)
     tally = Tally()
     stages = _STATE["stages"]
-    results = _joined(stages.process_chunk(name, data, line, tally, _STATE["project"]))
+    config = stages.config
+    items = read_chunk(name, data, line, config.max_value_size, config.exact_numbers, config.arrays_whole)
+    results = _joined(stages.process(items, tally, _STATE["project"]))
     return results, tally, len(data), data.count(b"\n") + (not data.endswith(b"\n"))
 
 

@@ -10,11 +10,10 @@ options need none of them, and a small run never imports `multiprocessing`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar, overload
 
-from vevents_cli.model import Locator, Note, Read, Record, Summary, Tally, Unreadable
+from vevents_cli.model import Note, Read, Record, Summary, Tally, Unreadable
 from vevents_cli.pipeline.config import RunConfig
 
 T = TypeVar("T")
@@ -66,7 +65,11 @@ class Stages:
         project: Callable[[Summary], T],
         progress: Progress | None = None,
     ) -> Iterator[T | Unreadable | Note]:
-        summary_of = self._summary_of()
+        from vevents_cli.pipeline import recognise, summarise
+
+        as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
+        event_of = recognise.recognise
+        summary_of = summarise.summarise if self.facts else summarise.verdict_only
         for item in items:
             if progress is not None:
                 progress(len(item.raw) + 1 if isinstance(item, Record) else 0, 1)
@@ -77,114 +80,13 @@ class Stages:
                 tally.count(item)
                 yield item
                 continue
-            summary = summary_of(item)
-            if summary is None:
+            event = event_of(item, as_type)
+            summary = summary_of(event, schemas.check(event) if schemas is not None else None)
+            if keep is not None and not keep(summary):
                 tally.filtered += 1
                 continue
             tally.count(summary)
             yield project(summary)
-
-    def _summary_of(self) -> Callable[[Record], Summary | None]:
-        """recognise -> check -> summarise -> filter for one record (None: filtered out)."""
-        from vevents_cli.pipeline import recognise, summarise
-
-        as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
-        event_of = recognise.recognise
-        summarise_ = summarise.summarise if self.facts else summarise.verdict_only
-
-        def summary_of(record: Record) -> Summary | None:
-            event = event_of(record, as_type)
-            summary = summarise_(event, schemas.check(event) if schemas is not None else None)
-            return None if keep is not None and not keep(summary) else summary
-
-        return summary_of
-
-    def process_chunk(
-        self, name: str, data: bytes, first_line: int, tally: Tally, project: Callable[[Summary], T]
-    ) -> Iterator[T | Unreadable | Note]:
-        """`process` of a chunk of an NDJSON file (`records.read_chunk`), its plain one-line objects
-        checked grouped by kind.
-
-        The schema check is bound by the CPU cache: an event checked right after another of its
-        kind costs about half as much. So the chunk's leading run of lines that `read_chunk` reads
-        straight into records is read in the order of the type each line's bytes name (a guess:
-        it only orders the work), each line parsed, checked and projected on its own as
-        `read_chunk` and `process` would, its result kept (no parsed event is kept longer than
-        `process` keeps it) and yielded in input order. From the first line that is not a plain
-        object, the chunk is read as `read_chunk` reads it there; what was read past that line is
-        dropped, uncounted. The results and the tally are `process`'s, byte for byte.
-        """
-        import orjson
-
-        from vevents_cli.pipeline.records import read_chunk
-
-        config = self.config
-        limit, exact = config.max_value_size, config.exact_numbers
-        spans = _plain_lines(data, limit) if self.schemas is not None and first_line > 1 else []
-        if len(spans) < 2:
-            items = read_chunk(name, data, first_line, limit, exact, config.arrays_whole)
-            yield from self.process(items, tally, project)
-            return
-        from vevents_cli.jsonout import loads as exact_loads
-        from vevents_cli.webhooks.saved import is_saved_delivery
-
-        loads = exact_loads if exact else orjson.loads
-        summary_of = self._summary_of()
-        results: list[Any] = [_FILTERED] * len(spans)
-        counted: list[tuple[bool | None, int]] = [(None, 0)] * len(spans)  # what `tally.count` would take
-        broken = len(spans)  # the first line that is not a plain object
-        for i in sorted(range(len(spans)), key=lambda i: _kind_guess(data, spans[i])):
-            if i > broken:
-                continue
-            start, end = spans[i]
-            line = data[start:end]
-            try:
-                value = loads(line)
-            except orjson.JSONDecodeError:
-                broken = i
-                continue
-            if value.__class__ is not dict or is_saved_delivery(value):
-                broken = i
-                continue
-            summary = summary_of(Record(Locator(name, first_line + i), line.rstrip(b"\r"), value))
-            if summary is not None:
-                results[i] = project(summary)
-                counted[i] = (summary.valid, len(summary.verdict.warnings) if summary.verdict is not None else 0)
-        for i in range(broken):
-            if results[i] is _FILTERED:
-                tally.filtered += 1
-                continue
-            tally.add(*counted[i])
-            yield results[i]
-        rest = spans[broken][0] if broken < len(spans) else spans[-1][1] + 1
-        if rest < len(data):
-            items = read_chunk(name, data[rest:], first_line + broken, limit, exact, config.arrays_whole)
-            yield from self.process(items, tally, project)
-
-
-_FILTERED: Any = object()  # a line whose event the filters left out
-_TYPE = re.compile(rb'"type"\s*:\s*"([^"\\]{1,200})"')
-
-
-def _kind_guess(data: bytes, span: tuple[int, int]) -> bytes:
-    """The first `"type": "..."` string of a line: events of one kind sort together."""
-    found = _TYPE.search(data, span[0], span[1])
-    return found.group(1) if found else b""
-
-
-def _plain_lines(data: bytes, limit: int) -> list[tuple[int, int]]:
-    """(start, end) of each line of the chunk's leading run of lines that start with `{` and are
-    shorter than `limit`: those `records.read_chunk` may read straight into records."""
-    spans = []
-    pos, size = 0, len(data)
-    while pos < size:
-        newline = data.find(b"\n", pos)
-        end = size if newline < 0 else newline
-        if data[pos : pos + 1] != b"{" or end - pos >= limit:
-            break
-        spans.append((pos, end))
-        pos = end + 1
-    return spans
 
 
 class Run(Generic[T]):
