@@ -65,6 +65,34 @@ def test_output_on_two_workers_is_the_base_versions(folder: Path, case: str, mon
     assert _in_process(folder, "small", case, monkeypatch) == GOLDEN[golden_outputs.key("small", case)]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", "--type", "voucher.*"),
+        ("show", "--format", "json", "--type", "*.created", "--strict"),
+        ("validate", "--format", "json", "--expect", "invalid", "--type", "customer.*"),
+    ],
+)
+def test_filtered_output_on_two_workers_is_a_serial_runs(
+    folder: Path, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With filters, what workers send back and count is a serial run's."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("VEVENTS_JOBS", "1")
+    serial = invoke(*args, "small.ndjson")
+    monkeypatch.setattr(parallel, "MIN_SIZE", 1024)
+    monkeypatch.setattr(parallel, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(parallel, "SCAN", 4 * 1024)
+    monkeypatch.setenv("VEVENTS_JOBS", "2")
+    chunked = invoke(*args, "small.ndjson")
+    assert serial.stdout_bytes and serial.exit_code in (0, 1)
+    assert (chunked.exit_code, chunked.stdout_bytes, chunked.stderr_bytes) == (
+        serial.exit_code,
+        serial.stdout_bytes,
+        serial.stderr_bytes,
+    )
+
+
 @pytest.fixture(scope="module")
 def heavy_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     found = tmp_path_factory.mktemp("golden-heavy")
