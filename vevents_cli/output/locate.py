@@ -26,8 +26,9 @@ from vevents_cli.model import Record
 _WS = re.compile(rb"[ \t\r\n]*")
 _SCALAR = re.compile(rb"[^\s,:\]\}]*")
 _TOKEN = re.compile(rb'[{}\[\]]|"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # a bracket, or a whole string
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _OPEN = frozenset(b"{[")
-_VALUE_STARTS = frozenset(b'"{[')
+_AFTER_VALUE = "unexpected content after document"  # orjson's message for a value followed by more
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,38 +44,58 @@ def _ws(raw: bytes, pos: int) -> int:
 
 
 class _Text:
-    """A JSON text's strings and containers, found in one pass: where each one that starts at a
-    position ends. Walking a pointer then skips a sibling value in one look-up, however large."""
+    """A JSON text, walked member by member: a sibling value is skipped by orjson (ASCII text,
+    where its character positions are byte offsets), else by one pass that finds where each
+    string and container of the text ends."""
 
-    __slots__ = ("ends", "raw")
+    __slots__ = ("_ends", "raw", "view")
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        spans = [m.span() for m in _TOKEN.finditer(raw)]
-        ends = dict(spans)  # a string's end; a container's is set below
-        opened: list[int] = []
-        for start, end in spans:
-            if end - start == 1:  # a bracket (a string is at least `""`)
-                if raw[start] in _OPEN:
-                    opened.append(start)
-                else:
-                    ends[opened.pop()] = end
-        self.ends = ends
+        self.view = memoryview(raw) if raw.isascii() else None
+        self._ends: dict[int, int] | None = None
+
+    def ends(self) -> dict[int, int]:
+        """Where each string and container of the text that starts at a position ends."""
+        if self._ends is None:
+            spans = [m.span() for m in _TOKEN.finditer(self.raw)]
+            ends = dict(spans)  # a string's end; a container's is set below
+            opened: list[int] = []
+            for start, end in spans:
+                if end - start == 1:  # a bracket (a string is at least `""`)
+                    if self.raw[start] in _OPEN:
+                        opened.append(start)
+                    else:
+                        ends[opened.pop()] = end
+            self._ends = ends
+        return self._ends
+
+    def string_end(self, pos: int) -> int:
+        return _STRING.match(self.raw, pos).end()  # type: ignore[union-attr]
 
     def skip(self, pos: int) -> int:
-        """The end of the JSON value that starts at `pos`."""
-        if self.raw[pos] in _VALUE_STARTS:
-            return self.ends[pos]
-        return _SCALAR.match(self.raw, pos).end()  # type: ignore[union-attr]
+        """The end of the JSON value that starts at `pos` (or past the whitespace after it)."""
+        first = self.raw[pos]
+        if first == 0x22:  # "
+            return self.string_end(pos)
+        if first not in _OPEN:
+            return _SCALAR.match(self.raw, pos).end()  # type: ignore[union-attr]
+        if self.view is not None:
+            try:
+                orjson.loads(self.view[pos:])  # a value followed by more: orjson says where it ends
+            except orjson.JSONDecodeError as exc:
+                if exc.msg == _AFTER_VALUE:
+                    return pos + exc.pos
+        return self.ends()[pos]
 
     def member(self, pos: int, name: str) -> tuple[int, int] | None:
         """(key start, value start) of the last member `name` of the object opening at `pos`."""
-        raw, ends = self.raw, self.ends
+        raw = self.raw
         found = None
         pos = _ws(raw, pos + 1)
         while raw[pos] != 0x7D:  # }
             start = pos
-            end = ends[pos]
+            end = self.string_end(pos)
             key = _key(raw[start:end])
             pos = _ws(raw, _ws(raw, end) + 1)  # past the colon
             if key == name:
