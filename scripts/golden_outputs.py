@@ -30,6 +30,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "cli" / "golden_outputs.json"
@@ -83,7 +84,7 @@ def bench() -> ModuleType:
 def pool(out: Path | None = None) -> tuple[ModuleType, list[dict[str, object]], list[bytes], str]:
     """The bench module (its logs cached in `out`, else bench/out), its pool of events, their
     lines and the pool's digest."""
-    b = bench()
+    b: Any = bench()  # its module globals are set here
     if out is not None:
         b.OUT, b.REPO = out, Path(out.anchor)  # the bench names its logs relative to REPO
     b.OUT.mkdir(parents=True, exist_ok=True)
