@@ -205,6 +205,7 @@ _EVENT_LINE = b"\n    "  # an item of the document's `events` is two levels deep
 _EVENT_START = b"," + _EVENT_LINE
 _SOURCE = _EVENT_START + b'{\n      "source": '
 _VALID_TAILS: dict[tuple[str, str | None, Options], bytes | None] = {}  # None: the template did not match
+_KINDS = 4096  # templates kept at most
 
 
 def _valid_entry(s: Summary, options: Options) -> bytes:
@@ -217,7 +218,7 @@ def _valid_entry(s: Summary, options: Options) -> bytes:
     head = _head(event.locator)
     if tail == b"" or head is None:
         whole = _entry(s, options)
-        if head is not None:
+        if head is not None and len(_VALID_TAILS) < _KINDS:  # (types named by payloads are not bounded)
             at = whole.find(b',\n      "dialect": ')
             _VALID_TAILS[key] = whole[at:] if at > 0 and head + whole[at:] == whole else None
         return whole
