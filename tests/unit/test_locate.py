@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,3 +115,20 @@ def test_a_real_payload_and_its_edge_cases() -> None:
     # escaped keys and non-ASCII text before the member: columns count characters
     assert position('{"\\u00e9/x": {"é": 1, "b": 2}}'.encode(), "/é~1x/b") == Position(1, 23)
     assert offset(b"not json", "/a") is not None and offset(b"{", "/a") is None
+
+
+@pytest.mark.parametrize("lead", ["", "é"], ids=["ascii", "non-ascii"])
+@pytest.mark.parametrize("pretty", [False, True])
+def test_siblings_with_brackets_and_quotes_in_strings_are_skipped(lead: str, pretty: bool) -> None:
+    """An ASCII text's siblings are skipped by orjson, any other's by its strings and containers
+    found in one pass: both land on the same member."""
+    document = {
+        lead or "k": {"x": ["]", '}"', {"y": "[{\\"}], "b": 1.5},
+        "c": {"d": [1, [], {}, {"e": "f", "n": None}], "t": True},
+    }
+    text = orjson.dumps(document, option=orjson.OPT_INDENT_2 if pretty else 0).decode()
+    at = text.index('"n"')
+    line_start = text.rfind("\n", 0, at) + 1
+    expected = Position(text.count("\n", 0, at) + 1, at - line_start + 1)
+    assert position(text.encode(), "/c/d/3/n") == expected
+    assert position(text.encode(), "/c/d/3/missing") == position(text.encode(), "/c/d/3") is not None

@@ -2,8 +2,9 @@
 
 A validation error names a member by its RFC 6901 pointer (`/data/voucher/code`); people
 and CI annotations want the line of that member in the file. `position` walks the raw
-JSON text along the pointer with a small position-tracking scanner (strings skipped by
-regex, containers by bracket matching) and returns where the member's key starts (an
+JSON text along the pointer (one pass over the text first finds where each of its strings
+and containers ends, so a sibling value is skipped in one look-up) and returns where the
+member's key starts (an
 array element's value, for an index; the value itself, for the root). A pointer that
 goes further than the text (a missing required member) lands on the deepest member that
 exists: the parent object. Duplicate keys resolve to the last one, as JSON parsers do.
@@ -14,6 +15,7 @@ events cost nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -22,10 +24,11 @@ import orjson
 from vevents_cli.model import Record
 
 _WS = re.compile(rb"[ \t\r\n]*")
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _SCALAR = re.compile(rb"[^\s,:\]\}]*")
-_TOKEN = re.compile(rb'["{}\[\]]')
+_TOKEN = re.compile(rb'[{}\[\]]|"[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # a bracket, or a whole string
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _OPEN = frozenset(b"{[")
+_AFTER_VALUE = "unexpected content after document"  # orjson's message for a value followed by more
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,26 +43,88 @@ def _ws(raw: bytes, pos: int) -> int:
     return _WS.match(raw, pos).end()  # type: ignore[union-attr]
 
 
-def _skip(raw: bytes, pos: int) -> int:
-    """The end of the JSON value that starts at `pos`."""
-    first = raw[pos]
-    if first == 0x22:  # "
-        return _STRING.match(raw, pos).end()  # type: ignore[union-attr]
-    if first not in _OPEN:
-        return _SCALAR.match(raw, pos).end()  # type: ignore[union-attr]
-    depth = 0
-    while True:
-        m = _TOKEN.search(raw, pos)
-        if m is None:
-            raise ValueError("unbalanced JSON text")
-        token = raw[m.start()]
-        if token == 0x22:
-            pos = _STRING.match(raw, m.start()).end()  # type: ignore[union-attr]
-            continue
-        pos = m.end()
-        depth += 1 if token in _OPEN else -1
-        if depth == 0:
-            return pos
+class _Text:
+    """A JSON text, walked member by member: a sibling value is skipped by orjson (ASCII text,
+    where its character positions are byte offsets), else by one pass that finds where each
+    string and container of the text ends."""
+
+    __slots__ = ("_ends", "raw", "view")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.view = memoryview(raw) if raw.isascii() else None
+        self._ends: dict[int, int] | None = None
+
+    def ends(self) -> dict[int, int]:
+        """Where each string and container of the text that starts at a position ends."""
+        if self._ends is None:
+            spans = [m.span() for m in _TOKEN.finditer(self.raw)]
+            ends = dict(spans)  # a string's end; a container's is set below
+            opened: list[int] = []
+            for start, end in spans:
+                if end - start == 1:  # a bracket (a string is at least `""`)
+                    if self.raw[start] in _OPEN:
+                        opened.append(start)
+                    else:
+                        ends[opened.pop()] = end
+            self._ends = ends
+        return self._ends
+
+    def string_end(self, pos: int) -> int:
+        return _STRING.match(self.raw, pos).end()  # type: ignore[union-attr]
+
+    def skip(self, pos: int) -> int:
+        """The end of the JSON value that starts at `pos` (or past the whitespace after it)."""
+        first = self.raw[pos]
+        if first == 0x22:  # "
+            return self.string_end(pos)
+        if first not in _OPEN:
+            return _SCALAR.match(self.raw, pos).end()  # type: ignore[union-attr]
+        if self.view is not None:
+            try:
+                orjson.loads(self.view[pos:])  # a value followed by more: orjson says where it ends
+            except orjson.JSONDecodeError as exc:
+                if exc.msg == _AFTER_VALUE:
+                    return pos + exc.pos
+        return self.ends()[pos]
+
+    def member(self, pos: int, name: str) -> tuple[int, int] | None:
+        """(key start, value start) of the last member `name` of the object opening at `pos`."""
+        raw = self.raw
+        found = None
+        pos = _ws(raw, pos + 1)
+        while raw[pos] != 0x7D:  # }
+            start = pos
+            end = self.string_end(pos)
+            key = _key(raw[start:end])
+            pos = _ws(raw, _ws(raw, end) + 1)  # past the colon
+            if key == name:
+                found = (start, pos)
+            pos = _ws(raw, self.skip(pos))
+            if raw[pos] == 0x2C:  # ,
+                pos = _ws(raw, pos + 1)
+        return found
+
+    def element(self, pos: int, token: str) -> int | None:
+        """The start of element `token` (a decimal index) of the array opening at `pos`."""
+        if not (token.isascii() and token.isdigit()) or (len(token) > 1 and token[0] == "0"):
+            return None
+        raw = self.raw
+        wanted, index = int(token), 0
+        pos = _ws(raw, pos + 1)
+        while raw[pos] != 0x5D:  # ]
+            if index == wanted:
+                return pos
+            pos = _ws(raw, self.skip(pos))
+            if raw[pos] == 0x2C:
+                pos = _ws(raw, pos + 1)
+            index += 1
+        return None
+
+
+@functools.lru_cache(maxsize=1)  # an invalid event's errors are located one after another
+def _text(raw: bytes) -> _Text:
+    return _Text(raw)
 
 
 def _key(text: bytes) -> str:
@@ -73,61 +138,29 @@ def _tokens(pointer: str) -> list[str]:
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
 
 
-def _member(raw: bytes, pos: int, name: str) -> tuple[int, int] | None:
-    """(key start, value start) of the last member `name` of the object opening at `pos`."""
-    found = None
-    pos = _ws(raw, pos + 1)
-    while raw[pos] != 0x7D:  # }
-        start = pos
-        end = _STRING.match(raw, pos).end()  # type: ignore[union-attr]
-        key = _key(raw[start:end])
-        pos = _ws(raw, _ws(raw, end) + 1)  # past the colon
-        if key == name:
-            found = (start, pos)
-        pos = _ws(raw, _skip(raw, pos))
-        if raw[pos] == 0x2C:  # ,
-            pos = _ws(raw, pos + 1)
-    return found
-
-
-def _element(raw: bytes, pos: int, token: str) -> int | None:
-    """The start of element `token` (a decimal index) of the array opening at `pos`."""
-    if not (token.isascii() and token.isdigit()) or (len(token) > 1 and token[0] == "0"):
-        return None
-    wanted, index = int(token), 0
-    pos = _ws(raw, pos + 1)
-    while raw[pos] != 0x5D:  # ]
-        if index == wanted:
-            return pos
-        pos = _ws(raw, _skip(raw, pos))
-        if raw[pos] == 0x2C:
-            pos = _ws(raw, pos + 1)
-        index += 1
-    return None
-
-
 def offset(raw: bytes, pointer: str) -> int | None:
     """Byte offset of the member `pointer` names (or of its deepest existing ancestor);
     None when `raw` is not the JSON text the pointer was made for."""
     try:
+        text = _text(raw)
         pos = _ws(raw, 0)
         at = pos
         for token in _tokens(pointer):
             first = raw[pos]
             if first == 0x7B:  # {
-                member = _member(raw, pos, token)
+                member = text.member(pos, token)
                 if member is None:
                     break
                 at, pos = member
             elif first == 0x5B:  # [
-                element = _element(raw, pos, token)
+                element = text.element(pos, token)
                 if element is None:
                     break
                 at = pos = element
             else:
                 break
         return at
-    except (IndexError, AttributeError, ValueError, orjson.JSONDecodeError):
+    except (IndexError, KeyError, AttributeError, ValueError, orjson.JSONDecodeError):
         return None
 
 

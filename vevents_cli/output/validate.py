@@ -22,11 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from vevents_cli import jsonout
 from vevents_cli.model import (
     INVALID,
     VALID,
     Expectation,
+    Locator,
     SchemaError,
     Summary,
     Tally,
@@ -188,11 +191,57 @@ def json_project(s: Summary, options: Options) -> bytes | None:
     worker, where runs of them are joined: the parent only writes them)."""
     if options.only_invalid and s.valid:
         return None
+    verdict = s.verdict
+    if verdict is not None and verdict.valid is True and not verdict.warnings:
+        return _valid_entry(s, options)
+    return _entry(s, options)
+
+
+def _entry(s: Summary, options: Options) -> bytes:
     return _EVENT_START + jsonout.dumps(event_dict(s, options), pretty=True).replace(b"\n", _EVENT_LINE)
 
 
 _EVENT_LINE = b"\n    "  # an item of the document's `events` is two levels deep
 _EVENT_START = b"," + _EVENT_LINE
+_SOURCE = _EVENT_START + b'{\n      "source": '
+_VALID_TAILS: dict[tuple[str, str | None, Options], bytes | None] = {}  # None: the template did not match
+_KINDS = 4096  # templates kept at most
+
+
+def _valid_entry(s: Summary, options: Options) -> bytes:
+    """A valid event's entry with nothing more to say: only its source, line and index differ
+    from any other valid event's of its dialect and type, so the rest (from `"dialect"` on) is
+    made once per kind by `_entry` and checked against it, byte for byte, when it is made."""
+    event = s.event
+    key = (event.dialect, event.type, options)
+    tail = _VALID_TAILS.get(key, b"")
+    head = _head(event.locator)
+    if tail == b"" or head is None:
+        whole = _entry(s, options)
+        if head is not None and len(_VALID_TAILS) < _KINDS:  # (types named by payloads are not bounded)
+            at = whole.find(b',\n      "dialect": ')
+            _VALID_TAILS[key] = whole[at:] if at > 0 and head + whole[at:] == whole else None
+        return whole
+    if tail is None:
+        return _entry(s, options)
+    return head + tail
+
+
+def _head(locator: Locator) -> bytes | None:
+    """An entry's first members, to its `index`; None: its source is not text orjson writes."""
+    source = _json_string(locator.source)
+    if source is None:
+        return None
+    index = b"null" if locator.index is None else b"%d" % locator.index
+    return _SOURCE + source + b',\n      "line": %d,\n      "index": %s' % (locator.line, index)
+
+
+@functools.lru_cache(maxsize=64)
+def _json_string(text: str) -> bytes | None:
+    try:
+        return orjson.dumps(text)
+    except orjson.JSONEncodeError:  # a lone surrogate: `jsonout.dumps` writes the whole entry
+        return None
 
 
 def unreadable_dict(item: Unreadable, options: Options = Options()) -> dict[str, Any]:
