@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
-from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_chunk, read_lines
+from vevents_cli.pipeline.records import TRUNCATED, ends_source, is_ndjson_name, read_chunk, read_lines
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
@@ -53,7 +53,6 @@ WATCH_INTERVAL = 0.5  # how often a worker checks that its parent is still there
 JOBS_PER_CORE = 4  # at most this many workers per core, whatever $VEVENTS_JOBS asks
 STOP_WAIT = 1.0  # seconds the workers have to end after SIGTERM, before SIGKILL
 KILL_WAIT = 2.0  # seconds to reap them after SIGKILL
-TRUNCATED = "truncated while it was read (the file shrank: rotated with copytruncate?): the rest is not read"
 
 
 def cores() -> int:
