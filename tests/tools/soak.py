@@ -97,11 +97,15 @@ def leftovers(pgid: int, grace: float = GRACE) -> int:
 
 
 class Try:
-    """One run of the CLI in its own session; `finish` waits for it, at most LIMIT seconds."""
+    """One run of the CLI (`vevents ARGS`, or `prefix ARGS`) in its own session; `finish` waits
+    for it, at most LIMIT seconds."""
 
-    def __init__(self, args: list[str], jobs: str, stdout: int = subprocess.DEVNULL) -> None:
+    def __init__(
+        self, args: list[str], jobs: str, stdout: int = subprocess.DEVNULL, prefix: list[str] | None = None
+    ) -> None:
+        self.out = b""
         self.proc = subprocess.Popen(
-            command(*args),
+            [*prefix, *args] if prefix else command(*args),
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=subprocess.PIPE,
@@ -110,14 +114,16 @@ class Try:
         )
 
     def finish(self, limit: float = LIMIT) -> tuple[int | None, str]:
-        """(exit status, stderr); None: it did not end within `limit` seconds (then killed)."""
+        """(exit status, stderr), stdout in `out`; None: it did not end within `limit` seconds
+        (then its group is killed)."""
         try:
-            _, err = self.proc.communicate(timeout=limit)
+            out, err = self.proc.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             kill_group(self.proc.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.communicate(timeout=10)
             return None, ""
+        self.out = out or b""
         return self.proc.returncode, err.decode(errors="replace")
 
 
