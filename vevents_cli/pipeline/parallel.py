@@ -7,14 +7,23 @@ source is known to be NDJSON there), and the results come back in input order: t
 output is a serial run's, byte for byte. At most two chunks per worker are in flight,
 so memory stays flat however slowly the results are written.
 
-Workers never outlive the run: `Workers` is a context manager that terminates them on
-any exit (end, `| head`, Ctrl-C, SIGTERM, an exception), and each worker also ends
-itself when its parent process is gone (a watchdog thread), so none is ever orphaned.
+Workers never outlive the run, and no way out of it waits on them without a bound. Each
+worker has its own pipe to the parent (chunks in, results out) and shares no queue or
+lock with the others, so one killed at any moment cannot block the rest: a dead worker
+ends its pipe, and the run with one error. `Workers` is a context manager that ends them
+on any exit (end, `| head`, Ctrl-C, SIGTERM, an exception): SIGTERM, a bounded wait,
+SIGKILL for any left. Each worker also ends itself when its parent process is gone (its
+pipe ends; a watchdog thread besides), so none is ever orphaned. A run starts workers as
+chunks need them: never more than its files have chunks, nor than JOBS_PER_CORE per core.
 Workers are forked where the platform can, else spawned (the stages are rebuilt from the
 run's config). Before forking, the parent compiles the validators the file's first events
 need and freezes its objects out of the garbage collector's reach, so the workers share
 those pages instead of each making its own copy; a worker reads its chunk line by line
 without copying it.
+
+A file truncated while it is read (logrotate's copytruncate) is read to its new end: the
+cutting stops there, a chunk that comes back short is processed as far as it goes, and one
+unreadable item says the file was truncated.
 """
 
 from __future__ import annotations
