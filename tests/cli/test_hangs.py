@@ -65,7 +65,8 @@ def _sigterm(log: Path, jobs: str, delay: float) -> None:
     except subprocess.TimeoutExpired:  # a group signal: the CLI and its workers get it at once
         os.killpg(run.proc.pid, signal.SIGTERM)
     status, err = _ended(run, f"VEVENTS_JOBS={jobs} validate, SIGTERM after {delay:.2f} s")
-    assert status in (143, 0), err[-500:]  # 0: it ended before the signal came
+    # 0: it ended before the signal came; -15: it came while Python was starting up
+    assert status in (143, -signal.SIGTERM, 0), err[-500:]
 
 
 def test_head_c1_on_parallel_runs_ends_with_141_and_no_process(big_log: Path) -> None:

@@ -364,9 +364,15 @@ class _Worker:
         process = context.Process(
             target=_serve, args=(theirs, stages, project, os.getpid()), name="vevents-worker", daemon=True
         )
-        process.start()
-        theirs.close()  # only the worker holds its end: the worker's death ends the pipe for the parent
-        _OPEN.append(ours)  # (closed in the workers forked later: a pipe ends when its parent does)
+        _OPEN.append(ours)  # (closed in the workers forked from now on: a pipe ends when its parent does)
+        try:
+            process.start()
+        except BaseException:
+            _OPEN.remove(ours)
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # only the worker holds its end: the worker's death ends the pipe for the parent
         return _Worker(process, ours)
 
     def send(self, job: tuple[str, str, int, int, int]) -> None:
@@ -403,7 +409,7 @@ def _serve(conn: Connection, stages: Stages, project: Callable[..., Any], parent
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        for inherited in _OPEN:  # (forked: the parent's ends of the pipes of workers started before)
+        for inherited in _OPEN:  # (forked: the parent's ends of the pipes, this worker's own included)
             inherited.close()
         threading.Thread(target=_watch, args=(parent,), name="vevents-watchdog", daemon=True).start()
         while True:
