@@ -43,7 +43,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
-from vevents_cli.pipeline.records import TRUNCATED, ends_source, is_ndjson_name, read_chunk, read_lines
+from vevents_cli.pipeline.records import (
+    TRUNCATED,
+    ends_source,
+    file_size,
+    is_ndjson_name,
+    read_chunk,
+    read_lines,
+    shrank,
+)
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
@@ -324,6 +332,7 @@ class Workers:
         limit = config.max_value_size
         try:
             with source.path.open("rb") as f:
+                size = file_size(f)
                 f.seek(start)
                 items = read_lines(
                     source.name,
@@ -335,6 +344,10 @@ class Workers:
                     arrays_whole=config.arrays_whole,
                 )
                 yield from self.stages.process(items, tally, self.project, progress)
+                if size is not None and shrank(f, size):
+                    item = Unreadable(Locator(source.name, 0), TRUNCATED)
+                    tally.count(item)
+                    yield item
         except OSError as exc:
             item = Unreadable(Locator(source.name, line), f"read error: {exc.strerror or exc}")
             tally.count(item)

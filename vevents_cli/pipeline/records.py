@@ -103,18 +103,18 @@ def read_source(
             if whole is not None:
                 yield from whole
                 return
-        size = _size(stream)
+        size = file_size(stream)
         yield from read_lines(
             source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact, arrays_whole=arrays_whole
         )
-        if size is not None and _shrank(stream, size):
+        if size is not None and shrank(stream, size):
             yield Unreadable(Locator(source.name, 0), TRUNCATED)
     finally:
         if source.path is not None:
             stream.close()
 
 
-def _size(stream: Any) -> int | None:
+def file_size(stream: Any) -> int | None:
     """The size of a plain regular file being read; None for anything else (gzip, a pipe)."""
     if not isinstance(stream, io.BufferedReader):
         return None
@@ -125,7 +125,7 @@ def _size(stream: Any) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-def _shrank(stream: Any, size: int) -> bool:
+def shrank(stream: Any, size: int) -> bool:
     """Whether the file read to its end was truncated while it was read: it ended before
     the size it had when it was opened, and is smaller now."""
     try:
