@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from tests.helpers import clean_env, command, invoke
-from tests.tools.soak import LIMIT, Try, build_log, leftovers
+from tests.tools.soak import LIMIT, Try, build_log, head, leftovers
 from vevents_cli import samples
 from vevents_cli.pipeline import parallel
 from vevents_cli.voucherify.catalogue import SCHEMA_TYPES
@@ -49,10 +49,7 @@ def _ended(run: Try, what: str) -> tuple[int, str]:
 
 
 def _head_c1(log: Path, jobs: str) -> None:
-    run = Try(["show", str(log), "--format", "json"], jobs, stdout=subprocess.PIPE)
-    assert run.proc.stdout is not None
-    assert run.proc.stdout.read(1)
-    run.proc.stdout.close()
+    run = head(log, jobs)  # (one byte read, at most LIMIT seconds waited for it, then stdout closed)
     status, err = _ended(run, f"VEVENTS_JOBS={jobs} show | head -c1")
     assert status == 141, err[-500:]
     assert not err, err[-500:]

@@ -129,7 +129,7 @@ class Try:
         return self.proc.returncode, err.decode(errors="replace")
 
 
-def head(log: Path, jobs: str, rng: random.Random) -> Try:
+def head(log: Path, jobs: str, rng: random.Random | None = None) -> Try:
     run = Try(["show", str(log), "--format", "json"], jobs, stdout=subprocess.PIPE)
     assert run.proc.stdout is not None
     if select.select([run.proc.stdout], [], [], LIMIT)[0]:  # (a run that hangs before any output: a hang)
