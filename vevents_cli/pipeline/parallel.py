@@ -70,6 +70,7 @@ WATCH_INTERVAL = 0.5  # how often a worker checks that its parent is still there
 JOBS_PER_CORE = 4  # at most this many workers per core, whatever $VEVENTS_JOBS asks
 STOP_WAIT = 1.0  # seconds the workers have to end after SIGTERM, before SIGKILL
 KILL_WAIT = 2.0  # seconds to reap them after SIGKILL
+SIGNAL_WAIT = 1.0  # seconds a worker ended by SIGTERM leaves for the same signal to reach the parent
 
 
 def cores() -> int:
@@ -408,6 +409,8 @@ class _Worker:
         self.conn.close()
         self.process.join(KILL_WAIT)
         code = self.process.exitcode
+        if code in (-signal.SIGTERM, -signal.SIGINT):  # a signal to the process group: ours is on its way,
+            time.sleep(SIGNAL_WAIT)  # and its handler ends this wait (143 or 130, not an error)
         how = f"signal {-code}" if isinstance(code, int) and code < 0 else f"status {code}"
         raise WorkerDied(f"a worker process ended before sending its results ({how})")
 
