@@ -9,14 +9,23 @@ so memory stays flat however slowly the results are written. A run may give a `r
 the worker applies it to each chunk's results before sending them back (`stats` sends one
 partial aggregate per chunk instead of a row per event).
 
-Workers never outlive the run: `Workers` is a context manager that terminates them on
-any exit (end, `| head`, Ctrl-C, SIGTERM, an exception), and each worker also ends
-itself when its parent process is gone (a watchdog thread), so none is ever orphaned.
+Workers never outlive the run, and no way out of it waits on them without a bound. Each
+worker has its own pipe to the parent (chunks in, results out) and shares no queue or
+lock with the others, so one killed at any moment cannot block the rest: a dead worker
+ends its pipe, and the run with one error. `Workers` is a context manager that ends them
+on any exit (end, `| head`, Ctrl-C, SIGTERM, an exception): SIGTERM, a bounded wait,
+SIGKILL for any left. Each worker also ends itself when its parent process is gone (its
+pipe ends; a watchdog thread besides), so none is ever orphaned. A run starts workers as
+chunks need them: never more than its files have chunks, nor than JOBS_PER_CORE per core.
 Workers are forked where the platform can, else spawned (the stages are rebuilt from the
 run's config). Before forking, the parent compiles the validators the file's first events
 need and freezes its objects out of the garbage collector's reach, so the workers share
 those pages instead of each making its own copy; a worker reads its chunk line by line
 without copying it.
+
+A file truncated while it is read (logrotate's copytruncate) is read to its new end: the
+cutting stops there, a chunk that comes back short is processed as far as it goes, and one
+unreadable item says the file was truncated.
 """
 
 from __future__ import annotations
@@ -27,18 +36,29 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from io import BufferedReader
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
-from vevents_cli.pipeline.records import ends_source, is_ndjson_name, read_chunk, read_lines
+from vevents_cli.pipeline.records import (
+    TRUNCATED,
+    ends_source,
+    file_size,
+    is_ndjson_name,
+    read_chunk,
+    read_lines,
+    shrank,
+)
 from vevents_cli.pipeline.sources import GZIP_MAGIC, Source, lines
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from vevents_cli.pipeline.runner import Progress, Stages
 
 Reduce = Callable[[list[Any]], list[Any]]  # a chunk's results (in order) -> what is sent back instead
@@ -51,13 +71,27 @@ COUNT_BLOCK = 1024 * 1024  # lines are counted this much at a time
 PREPARE = 2 * 1024 * 1024  # the events of this much of a file's start have their validators compiled
 MAX_CHUNK = 8 * CHUNK  # no cut found within this: the rest of the file is read serially
 WATCH_INTERVAL = 0.5  # how often a worker checks that its parent is still there
+JOBS_PER_CORE = 4  # at most this many workers per core, whatever $VEVENTS_JOBS asks
+STOP_WAIT = 1.0  # seconds the workers have to end after SIGTERM, before SIGKILL
+KILL_WAIT = 2.0  # seconds to reap them after SIGKILL
+SIGNAL_WAIT = 1.0  # seconds a worker ended by SIGTERM leaves for the same signal to reach the parent
 
 
 def cores() -> int:
-    """Worker processes to use: $VEVENTS_JOBS, else the cores this process may run on."""
+    """Worker processes to use: $VEVENTS_JOBS, else the cores this process may run on (never more
+    than `max_jobs`; a run also never starts more workers than its files have chunks)."""
     jobs = os.environ.get("VEVENTS_JOBS", "")
     if jobs.isascii() and jobs.isdigit() and int(jobs) > 0:
-        return int(jobs)
+        return min(int(jobs), max_jobs())
+    return _available()
+
+
+def max_jobs() -> int:
+    """The most workers a run starts: JOBS_PER_CORE per core this process may run on."""
+    return JOBS_PER_CORE * _available()
+
+
+def _available() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -134,7 +168,10 @@ def _next_cut(f: BufferedReader, start: int, size: int) -> int | None:
             if base + len(data) - start > MAX_CHUNK:
                 return -1
             search = max(len(data) - 1, 0)
-            data += f.read(SCAN)
+            more = f.read(SCAN)
+            if not more:  # the file shrank (truncated while it is read): its end is here
+                return None
+            data += more
             continue
         line_start = data.rfind(b"\n", 0, found) + 1
         if line_start == 0 and base > start:  # the line before began before the window: read from `start`
@@ -169,16 +206,24 @@ def _whole_object(line: bytes) -> bool:
 
 
 class Workers:
-    """Worker processes for one run, started on first use, always ended on exit."""
+    """Worker processes for one run, started as chunks need them, always ended on exit.
+
+    Each worker has its own pipe (jobs in, results out, in order) and nothing else shared
+    with the parent or its siblings: no queue, no lock a dying worker could leave held.
+    The parent waits only on the pipe of the worker whose chunk is next in input order; a
+    worker that dies ends its pipe (an error, never a wait). `close` ends every worker:
+    SIGTERM, a bounded wait, SIGKILL for any left, a bounded wait again.
+    """
 
     def __init__(
         self, stages: Stages, project: Callable[..., Any], jobs: int | None = None, reduce: Reduce | None = None
     ) -> None:
         self.stages = stages
         self.project = project
-        self.jobs = jobs or cores()
+        self.jobs = min(jobs or cores(), max_jobs())
         self.reduce = reduce
-        self._pool: Any = None
+        self._workers: list[_Worker] = []
+        self._context: Any = None
 
     def __enter__(self) -> Workers:
         return self
@@ -187,10 +232,23 @@ class Workers:
         self.close()
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        """End every worker, within about STOP_WAIT + KILL_WAIT seconds whatever they are doing."""
+        workers, self._workers = self._workers, []
+        _OPEN.clear()
+        try:
+            for worker in workers:
+                worker.conn.close()  # an idle worker ends at once; one sending a result gets EPIPE
+                worker.process.terminate()
+            deadline = time.monotonic() + STOP_WAIT
+            for worker in workers:
+                worker.process.join(max(deadline - time.monotonic(), 0))
+        finally:  # (even when a second signal interrupts the wait above)
+            for worker in workers:
+                if worker.process.exitcode is None:
+                    worker.process.kill()
+            deadline = time.monotonic() + KILL_WAIT
+            for worker in workers:
+                worker.process.join(max(deadline - time.monotonic(), 0))
 
     def take(self, source: Source) -> bool:
         """Whether this source is worth running on several cores."""
@@ -208,38 +266,69 @@ class Workers:
             return
         self.stages.prepare(name, head.splitlines(keepends=True)[:-1])  # the last line may be cut
 
-    def run(self, source: Source, tally: Tally, progress: Progress | None = None) -> Iterator[Any]:
-        """The results of one file's chunks, in order (at most two chunks per worker in flight)."""
-        if self._pool is None:
-            import gc
-            import multiprocessing
+    def _worker(self, source: Source, busy: dict[int, int]) -> _Worker:
+        """The worker for the next chunk: a new one while fewer than `jobs` run (so never more
+        workers than chunks), else the one with the fewest chunks in flight."""
+        if len(self._workers) < self.jobs:
+            if self._context is None:
+                import gc
+                import multiprocessing  # only for a run that starts workers
 
-            self._prepare(source.path, source.name)
-            gc.freeze()  # the collector leaves what exists now alone: its pages stay shared with the workers
-            context = multiprocessing.get_context(start_method())
-            self._pool = context.Pool(
-                self.jobs, initializer=_init, initargs=(self.stages, self.project, os.getpid(), self.reduce)
-            )
+                self._prepare(source.path, source.name)
+                gc.freeze()  # the collector leaves what exists now alone: its pages stay shared with the workers
+                self._context = multiprocessing.get_context(start_method())
+            self._workers.append(_Worker.start(self._context, self.stages, self.project, self.reduce))
+            return self._workers[-1]
+        return min(self._workers, key=lambda worker: busy.get(id(worker), 0))
+
+    def run(self, source: Source, tally: Tally, progress: Progress | None = None) -> Iterator[Any]:
+        """The results of one file's chunks, in order (at most two chunks per worker in flight).
+
+        A chunk that comes back shorter than it was cut (the file was truncated while it was
+        read: logrotate's copytruncate) is processed as far as it goes; one unreadable item
+        says so, and the rest of the file is not read."""
+        pending: deque[_Job] = deque()
+        yield from self._in_order(source, tally, progress, pending)
+        for job in pending:  # the source ended early: the results of chunks still in flight are dropped
+            job.worker.result()
+
+    def _in_order(self, source: Source, tally: Tally, progress: Progress | None, pending: deque[_Job]) -> Iterator[Any]:
         assert source.path is not None
-        pending: deque[Any] = deque()
+        busy: dict[int, int] = {}  # chunks in flight, by worker
+
+        def collect() -> tuple[list[Any], bool]:
+            job = pending.popleft()
+            busy[id(job.worker)] -= 1
+            out, counts, size, items = job.worker.result()
+            tally.merge(counts)
+            if progress is not None:
+                progress(size, items)
+            if size < job.size:
+                item = Unreadable(Locator(source.name, 0), TRUNCATED)
+                tally.count(item)
+                return [*out, item], True
+            return out, any(ends_source(item) for item in out)
+
         for start, end, line in chunks(source.path):
             if end is None:
                 while pending:
-                    out, stop = _collect(pending.popleft(), tally, progress)
+                    out, stop = collect()
                     yield from out
                     if stop:
                         return
                 yield from self._rest(source, start, line, tally, progress)
                 return
-            job = (str(source.path), source.name, start, end, line)
-            pending.append(self._pool.apply_async(_work, (job,)))
+            worker = self._worker(source, busy)
+            worker.send((str(source.path), source.name, start, end, line))
+            pending.append(_Job(worker, end - start))
+            busy[id(worker)] = busy.get(id(worker), 0) + 1
             if len(pending) >= 2 * self.jobs:
-                out, stop = _collect(pending.popleft(), tally, progress)
+                out, stop = collect()
                 yield from out
                 if stop:  # a serial run gives the source up there (binary data, nothing but errors)
                     return
         while pending:
-            out, stop = _collect(pending.popleft(), tally, progress)
+            out, stop = collect()
             yield from out
             if stop:
                 return
@@ -251,6 +340,7 @@ class Workers:
         limit = config.max_value_size
         try:
             with source.path.open("rb") as f:
+                size = file_size(f)
                 f.seek(start)
                 items = read_lines(
                     source.name,
@@ -262,31 +352,110 @@ class Workers:
                     arrays_whole=config.arrays_whole,
                 )
                 yield from self.stages.process(items, tally, self.project, progress)
+                if size is not None and shrank(f, size):
+                    item = Unreadable(Locator(source.name, 0), TRUNCATED)
+                    tally.count(item)
+                    yield item
         except OSError as exc:
             item = Unreadable(Locator(source.name, line), f"read error: {exc.strerror or exc}")
             tally.count(item)
             yield item
 
 
-def _collect(result: Any, tally: Tally, progress: Progress | None) -> tuple[list[Any], bool]:
-    """A chunk's results, and whether reading the file stops there."""
-    out, counts, size, items = result.get()
-    tally.merge(counts)
-    if progress is not None:
-        progress(size, items)
-    return out, any(ends_source(item) for item in out)
+@dataclass(frozen=True)
+class _Job:
+    worker: _Worker
+    size: int  # the chunk's bytes
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without sending its chunk's results (killed from outside)."""
+
+
+@dataclass(frozen=True)
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    process: Any  # multiprocessing.Process
+    conn: Connection
+
+    @staticmethod
+    def start(context: Any, stages: Stages, project: Callable[..., Any], reduce: Reduce | None = None) -> _Worker:
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(theirs, stages, project, os.getpid(), reduce), name="vevents-worker", daemon=True
+        )
+        _OPEN.append(ours)  # (closed in the workers forked from now on: a pipe ends when its parent does)
+        try:
+            process.start()
+        except BaseException:
+            _OPEN.remove(ours)
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # only the worker holds its end: the worker's death ends the pipe for the parent
+        return _Worker(process, ours)
+
+    def send(self, job: tuple[str, str, int, int, int]) -> None:
+        try:
+            self.conn.send(job)  # a few bytes: never blocks (at most two jobs are ever queued)
+        except OSError:
+            self._died()
+
+    def result(self) -> tuple[list[Any], Tally, int, int]:
+        """The results of this worker's oldest chunk in flight; raises the worker's exception."""
+        try:
+            ok, value = self.conn.recv()
+        except (EOFError, OSError):
+            self._died()
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def _died(self) -> NoReturn:
+        self.conn.close()
+        self.process.join(KILL_WAIT)
+        code = self.process.exitcode
+        if code in (-signal.SIGTERM, -signal.SIGINT):  # a signal to the process group: ours is on its way,
+            time.sleep(SIGNAL_WAIT)  # and its handler ends this wait (143 or 130, not an error)
+        how = f"signal {-code}" if isinstance(code, int) and code < 0 else f"status {code}"
+        raise WorkerDied(f"a worker process ended before sending its results ({how})")
 
 
 # --- in the worker process ----------------------------------------------------------------------
 
-_STATE: dict[str, Any] = {}  # this worker's stages and projection, set once by `_init`
+_OPEN: list[Connection] = []  # the parent's ends of the running workers' pipes (in the parent)
 
 
-def _init(stages: Stages, project: Callable[..., Any], parent: int, reduce: Reduce | None = None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _STATE.update(stages=stages, project=project, reduce=reduce)
-    threading.Thread(target=_watch, args=(parent,), name="vevents-watchdog", daemon=True).start()
+def _serve(
+    conn: Connection, stages: Stages, project: Callable[..., Any], parent: int, reduce: Reduce | None = None
+) -> None:
+    """A worker's life: chunks in, their results out, in order, until its pipe ends."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for inherited in _OPEN:  # (forked: the parent's ends of the pipes, this worker's own included)
+            inherited.close()
+        threading.Thread(target=_watch, args=(parent,), name="vevents-watchdog", daemon=True).start()
+        while True:
+            try:
+                job = conn.recv()
+            except EOFError:  # the parent closed the pipe, or is gone
+                return
+            try:
+                result: tuple[bool, Any] = (True, _work(stages, project, job, reduce))
+            except Exception as exc:  # the parent raises it, as a serial run would have
+                result = (False, exc)
+            try:
+                conn.send(result)
+            except OSError:
+                raise
+            except Exception as exc:  # a result that cannot be pickled (nothing was sent)
+                conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    except OSError:  # the parent is gone (a broken pipe)
+        return
+    finally:
+        os._exit(0)  # never the parent's exit handlers, never its buffered output flushed twice
 
 
 def _watch(parent: int) -> None:
@@ -297,18 +466,21 @@ def _watch(parent: int) -> None:
             os._exit(1)
 
 
-def _work(job: tuple[str, str, int, int, int]) -> tuple[list[Any], Tally, int, int]:
+def _work(
+    stages: Stages, project: Callable[..., Any], job: tuple[str, str, int, int, int], reduce: Reduce | None = None
+) -> tuple[list[Any], Tally, int, int]:
+    """A chunk's results, counts, the bytes read (fewer than asked: the file was truncated) and
+    the lines read."""
     path, name, start, end, line = job
     with open(path, "rb") as f:
         f.seek(start)
         data = f.read(end - start)
     tally = Tally()
-    stages = _STATE["stages"]
     config = stages.config
     items = read_chunk(name, data, line, config.max_value_size, config.exact_numbers, config.arrays_whole)
-    results = _joined(stages.process(items, tally, _STATE["project"]))
-    if _STATE["reduce"] is not None:
-        results = _STATE["reduce"](results)
+    results = _joined(stages.process(items, tally, project))
+    if reduce is not None:
+        results = reduce(results)
     return results, tally, len(data), data.count(b"\n") + (not data.endswith(b"\n"))
 
 

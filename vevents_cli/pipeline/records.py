@@ -20,6 +20,10 @@ Not JSON at all. A file named on the command line that is not called *.json, *.j
 one unreadable item at that line (`NOT_JSON`), and the source ends there. Invalid UTF-8
 is reported at the line and byte column of its first bad byte.
 
+Truncated while read. A file that shrinks while it is read (logrotate's copytruncate) is
+read to its new end -- what was read is processed -- and one unreadable item (`TRUNCATED`,
+at the file as a whole) says so.
+
 Bounds. No value is held beyond `limit` bytes (`--max-value-size`): a longer line is
 dropped as it is read (see `sources.lines`), a longer multi-line value is skipped to its
 end; each is one unreadable item. Reading and parsing are linear in the input's size.
@@ -64,6 +68,7 @@ BINARY = "binary data, not JSON text"  # the source is given up there
 BINARY_LINE = "binary data in this line (NUL bytes): skipped"  # in a log that has given events: the rest is read
 GAVE_UP = f"giving up after {GIVE_UP_AFTER} unreadable values and no event"
 REST_SKIPPED = "the rest of this source is skipped"
+TRUNCATED = "truncated while it was read (the file shrank: rotated with copytruncate?): the rest is not read"
 NOT_JSON = "not JSON (its first line is not JSON, and its name is not *.json, *.jsonl or *.ndjson): skipped"
 
 _TOKEN = re.compile(rb'["{}\[\]]')
@@ -73,6 +78,8 @@ _MEMBER_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]', re.S)
 _REQUEST_LINE = re.compile(rb"^(?:POST|PUT|PATCH|GET|DELETE|HEAD|OPTIONS) \S+ HTTP/1\.[01]\r?\n?$")
 _NON_FINITE = re.compile(rb"-?(?:NaN|Infinity)")
 _WHITESPACE = b" \t\r\n"
+_SPACES = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() strips
+_BLANKS = re.compile(rb"[ \t]*")
 
 
 def problem(source: Problem) -> Unreadable | Note:
@@ -96,12 +103,35 @@ def read_source(
             if whole is not None:
                 yield from whole
                 return
+        size = file_size(stream)
         yield from read_lines(
             source.name, lines(stream, limit), ndjson=ndjson, limit=limit, exact=exact, arrays_whole=arrays_whole
         )
+        if size is not None and shrank(stream, size):
+            yield Unreadable(Locator(source.name, 0), TRUNCATED)
     finally:
         if not source.stdin:
             stream.close()
+
+
+def file_size(stream: Any) -> int | None:
+    """The size of a plain regular file being read; None for anything else (gzip, a pipe)."""
+    if not isinstance(stream, io.BufferedReader):
+        return None
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def shrank(stream: Any, size: int) -> bool:
+    """Whether the file read to its end was truncated while it was read: it ended before
+    the size it had when it was opened, and is smaller now."""
+    try:
+        return stream.tell() < size and os.fstat(stream.fileno()).st_size < size
+    except (OSError, ValueError):
+        return False
 
 
 ARRAY_BODY = "top-level value is an array, not an event object"
@@ -271,35 +301,44 @@ class _Reader:
         self.scan = _Scan()
 
     def feed(self, line: bytes, offset: int = 0) -> Iterator[Read]:
-        """Read one line (or what is left of it, `offset` characters in)."""
-        while True:  # a line may hold values one after another (`cat a.json b.json`): each in turn
-            if self.pending or self.skipping:
-                yield from self._continue(line)
-                return
-            if line[:1] == b"[" or line.lstrip()[:1] == b"[":  # an array on one line: members parsed one by one
-                end = _Scan().feed(line)
-                if end is not None and not line[end:].strip():
-                    yield from self._array(line.rstrip(b"\r\n"), self.number)
-                    return
-            try:
-                value = self.loads(line)
-            except orjson.JSONDecodeError as exc:
-                first = _first_of_several(line)
-                if first is None:
-                    yield from self._not_a_line(line, exc)
-                    return
-                value, cut = first  # not NDJSON evidence: the line holds more than one value
-                piece = line[:cut]
-                lead = len(piece) - len(piece.lstrip())
-                yield from self._emit(value, piece.strip(), self.number, offset + _chars(piece[:lead]))
-                rest = line[cut:]
-                line = rest.lstrip(b" \t")
-                offset += _chars(piece) + len(rest) - len(line)
-                continue
-            if isinstance(value, dict):
-                self.ndjson = True
-            yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
+        """Read one line (or what is left of it, `offset` characters in).
+
+        A line may hold values one after another (`cat a.json b.json` of compact files): while
+        a whole object or array is followed on the line by the start of another, that value is
+        read on its own and reading goes on after it, from an index into the line (never a
+        copy of the rest, never a parse of the rest: linear in the line's length)."""
+        if self.pending or self.skipping:
+            yield from self._continue(line)
             return
+        pos = 0
+        while (end := _first_of_several(line, pos)) is not None:
+            try:
+                value = orjson.loads(line[pos:end])
+            except orjson.JSONDecodeError:
+                break  # the rest of the line is read as one value, and reported as that
+            piece = line[pos:end]
+            lead = len(piece) - len(piece.lstrip())
+            yield from self._emit(value, piece.strip(), self.number, offset + _chars(piece[:lead]))
+            after = _BLANKS.match(line, end).end()  # type: ignore[union-attr]
+            offset += _chars(piece) + after - end
+            pos = after
+        yield from self._one(line[pos:] if pos else line, offset)
+
+    def _one(self, line: bytes, offset: int) -> Iterator[Read]:
+        """Read what is left of a line as one value (or the start of a multi-line one)."""
+        if line[:1] == b"[" or line.lstrip()[:1] == b"[":  # an array on one line: members parsed one by one
+            end = _Scan().feed(line)
+            if end is not None and not line[end:].strip():
+                yield from self._array(line.rstrip(b"\r\n"), self.number)
+                return
+        try:
+            value = self.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield from self._not_a_line(line, exc)
+            return
+        if isinstance(value, dict):
+            self.ndjson = True
+        yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
 
     def mark(self, mark: Dropped | Restart) -> Iterator[Read]:
         """A line that was not kept (too long, binary), or a followed file starting again."""
@@ -503,7 +542,10 @@ class _Scan:
             if counts is not None and self.depth - counts[1] > 0:
                 self.depth += counts[0] - counts[1]
                 return None
-        pos = 0
+        return self.walk(chunk, 0)
+
+    def walk(self, chunk: bytes, pos: int) -> int | None:
+        """`feed` from `pos` in `chunk`, token by token: only as far as the value's end."""
         while True:
             if self.in_string:
                 m = _STRING_TAIL.match(chunk, pos)
@@ -526,18 +568,18 @@ class _Scan:
                     return pos
 
 
-def _first_of_several(line: bytes) -> tuple[Any, int] | None:
-    """A line's first value and where it ends, when a whole object or array is followed on
-    the same line by the start of another (`{..}{..}`, `{..}{` then a pretty value); else None."""
-    if line.lstrip()[:1] not in (b"{", b"["):
+def _first_of_several(line: bytes, pos: int = 0) -> int | None:
+    """Where the first value of `line[pos:]` ends, when it is a whole object or array followed
+    on the same line by the start of another (`{..}{..}`, `{..}{` then a pretty value); else
+    None. Costs the length of that value (and the blanks around it), not of the line."""
+    start = _SPACES.match(line, pos).end()  # type: ignore[union-attr]
+    if line[start : start + 1] not in (b"{", b"["):
         return None
-    end = _Scan().feed(line)
-    if end is None or line[end:].lstrip()[:1] not in (b"{", b"["):
+    end = _Scan().walk(line, start)
+    if end is None:
         return None
-    try:
-        return orjson.loads(line[:end]), end
-    except orjson.JSONDecodeError:
-        return None
+    after = _SPACES.match(line, end).end()  # type: ignore[union-attr]
+    return end if line[after : after + 1] in (b"{", b"[") else None
 
 
 def _brackets(line: bytes) -> tuple[int, int] | None:
