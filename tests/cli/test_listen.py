@@ -479,9 +479,13 @@ def start_cli(*args: str, limit_files: bool = False) -> Iterator[tuple[subproces
         yield srv.proc, srv.port, srv.banner
 
 
+HOLD = 2.0  # seconds the slow connections are held open after the deliveries, CPU counted
+
+
 def flood(port: int, pid: int, payload: dict) -> tuple[list[int], float, float]:
     """300 slowloris connections (a partial head, then a byte a second on each), then 20
-    deliveries: their statuses, and the CPU and wall seconds the receiver took meanwhile."""
+    deliveries, then `HOLD` seconds more: their statuses, and the CPU and wall seconds the
+    receiver took meanwhile (deliveries served fast leave the hold to tell a spin apart)."""
     srv = Listening(None, "127.0.0.1", port)
     slow: list[socket.socket] = []
     stop = threading.Event()
@@ -516,6 +520,7 @@ def flood(port: int, pid: int, payload: dict) -> tuple[list[int], float, float]:
         threading.Thread(target=dribble, daemon=True).start()
         body = orjson.dumps(payload)
         statuses = [srv.post(body, {"X-Voucherify-Signature": hmac_hex(body)}, path="/")[0] for _ in range(20)]
+        stop.wait(HOLD)  # the slow connections stay open a while: a receiver that spins on them burns this too
         return statuses, _cpu_seconds(pid) - cpu_before, time.monotonic() - wall_before
     finally:
         stop.set()
