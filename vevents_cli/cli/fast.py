@@ -51,7 +51,7 @@ def _take(args: list[str], i: int) -> tuple[str, str | None, int]:
 def parse(args: list[str]) -> tuple[Color, list[str], dict[str, Any]] | None:
     """`--color`, the PATHS and `validate_run`'s keyword arguments of an argument list the fast path
     understands whole; None for any other."""
-    from vevents_cli.cli import validating
+    from vevents_cli.cli.validating import CHOICES
 
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return None
@@ -88,7 +88,7 @@ def parse(args: list[str]) -> tuple[Color, list[str], dict[str, Any]] | None:
         if value is None:
             return None
         if kind == CHOICE:
-            choices = validating.CHOICES[key]
+            choices = CHOICES[key]
             if value not in choices.__members__:
                 return None
             given[key] = choices(value)
@@ -105,19 +105,18 @@ def status(args: list[str]) -> ExitStatus | None:
     color, paths, given = parsed
     import inspect
 
-    from vevents_cli.cli import console, runs, validating
+    from vevents_cli.cli import console, runs
     from vevents_cli.cli.app import guarded
+    from vevents_cli.cli.validating import validate_run
 
-    params = {
-        name: p.default for name, p in inspect.signature(validating.validate_run).parameters.items() if name != "paths"
-    }
+    params = {name: p.default for name, p in inspect.signature(validate_run).parameters.items() if name != "paths"}
     params.update(given)
     for rule in runs.CONTRADICTIONS:
         if COMMAND in rule.commands and rule.holds(params, frozenset(given)):
             return None
     try:
         with console.chosen(color):
-            return guarded(validating.validate_run)(paths or None, **given)
+            return guarded(validate_run)(paths or None, **given)
     except Exception as exc:
         click = sys.modules.get("click")  # a usage error (raised before any input is read): Typer's to show
         if click is not None and isinstance(exc, click.UsageError):
