@@ -108,9 +108,12 @@ def status(args: list[str]) -> ExitStatus | None:
     from vevents_cli.cli import console, runs
     from vevents_cli.cli.app import guarded
     from vevents_cli.cli.validating import validate_run
+    from vevents_cli.voucherify import catalogue
 
     params = {name: p.default for name, p in inspect.signature(validate_run).parameters.items() if name != "paths"}
     params.update(given)
+    if runs.no_input(paths) or (given.get("as_type") is not None and catalogue.lookup(given["as_type"]) is None):
+        return None  # validate_run's own usage errors, found before it starts
     for rule in runs.CONTRADICTIONS:
         if COMMAND in rule.commands and rule.holds(params, frozenset(given)):
             return None
@@ -118,7 +121,7 @@ def status(args: list[str]) -> ExitStatus | None:
         with console.chosen(color):
             return guarded(validate_run)(paths or None, **given)
     except Exception as exc:
-        click = sys.modules.get("click")  # a usage error (raised before any input is read): Typer's to show
+        click = sys.modules.get("click")  # any other usage error (raised before any input is read): Typer's to show
         if click is not None and isinstance(exc, click.UsageError):
             return None
         raise

@@ -162,6 +162,11 @@ def refuse_contradictions(command: str, params: Mapping[str, Any], given: frozen
             )
 
 
+def no_input(paths: list[str] | None) -> bool:
+    """No PATH, and stdin a terminal (or closed): nothing to read, a usage error (`inputs`)."""
+    return not paths and (sys.stdin is None or sys.stdin.isatty())
+
+
 def inputs(paths: list[str] | None, allow_empty: bool | None = None) -> tuple[str, ...]:
     """PATH arguments, or stdin when piped; a terminal with no input is a usage error.
 
@@ -169,7 +174,7 @@ def inputs(paths: list[str] | None, allow_empty: bool | None = None) -> tuple[st
     all is left out, so the run finds nothing and says so (`report_empty`) -- or passes,
     with --allow-empty.
     """
-    if not paths and (sys.stdin is None or sys.stdin.isatty()):
+    if no_input(paths):
         raise _bad_parameter(
             "no input: give a PATH, or pipe JSON in (e.g. vevents sample voucher.published | vevents show)",
             param_hint="PATHS",
