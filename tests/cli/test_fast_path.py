@@ -195,14 +195,14 @@ def _both(monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: bytes | None)
     `validate_run` was given and its `RunConfig`, and whether the fast path took the run."""
     with monkeypatch.context() as patched:
         taken: list[bool] = []
-        real_status = fast.status
+        real_command = fast.command
 
-        def status(argv: list[str]) -> Any:
-            found = real_status(argv)
+        def command(argv: list[str]) -> Any:
+            found = real_command(argv)
             taken.append(found is not None)
             return found
 
-        patched.setattr(fast, "status", status)
+        patched.setattr(fast, "command", command)
         seen = _spied(patched)
         for env in ({}, TYPER):
             result = invoke(*args, input=stdin, env=env)

@@ -190,7 +190,8 @@ def status_of(argv: list[str] | None) -> ExitStatus:
         if not os.environ.get(NO_FAST):
             from vevents_cli.cli import fast
 
-            status = fast.status(args)
+            run = fast.command(args)
+            status = _fast(run) if run is not None else None
         return status if status is not None else _through_typer(args)
     except Terminated:  # while the command's modules were imported
         return ExitStatus.TERMINATED
@@ -202,6 +203,18 @@ def status_of(argv: list[str] | None) -> ExitStatus:
             f"vevents: internal error: {type(exc).__name__}: {message} (please report it at {REPORT_URL})\n"
         )
         return ExitStatus.INTERNAL
+
+
+def _fast(run: Callable[[], ExitStatus]) -> ExitStatus | None:
+    """The fast path's run (`fast.command`), guarded as a Typer command is; None when it met a
+    usage error after all (raised before any input is read): Typer's to show."""
+    try:
+        return guarded(run)()
+    except Exception as exc:
+        click = sys.modules.get("click")
+        if click is not None and isinstance(exc, click.UsageError):
+            return None
+        raise
 
 
 def _through_typer(args: list[str]) -> ExitStatus:

@@ -1,23 +1,26 @@
 """The fast path: `vevents validate PATHS...` with the options CI and pre-commit give, run without
 building the Typer app (neither click nor Typer is imported, nor rich unless a progress bar shows).
 
-`status(args)` (called by `app.status_of`, after `hoisted`) recognises an argument list it
+`command(args)` (called by `app.status_of`, after `hoisted`) recognises an argument list it
 understands whole: `[--color X] validate [PATHS...]` with any of `OPTIONS`, each at most once,
-`--` ending them. It then runs what the Typer command runs (`validating.validate_run`, through
-`app.guarded`), with the same values, so the `RunConfig`, the report and the status are the
-same. For anything else it returns None and the run goes through Typer, so every usage error
-is Typer's own: help, another command, an option not in the table or given twice, a value not
-among the choices or missing, options that contradict each other (`runs.CONTRADICTIONS`),
-shell completion (a `*_COMPLETE` variable), and the checks `validate_run` makes before it reads
-anything (no input at a terminal, an unknown `--as` type). `VEVENTS_NO_FAST=1` turns the fast
-path off: the tests compare the two paths (tests/cli/test_fast_path.py, which also holds
+`--` ending them. It returns the run: what the Typer command runs (`validating.validate_run`),
+with the same values, which `app.status_of` runs through `app.guarded` as it runs a Typer
+command, so the `RunConfig`, the report and the status are the same. For anything else it
+returns None and the run goes through Typer, so every usage error is Typer's own: help,
+another command, an option not in the table or given twice, a value not among the choices or
+missing, options that contradict each other (`runs.CONTRADICTIONS`), shell completion (a
+`*_COMPLETE` variable), and the checks `validate_run` makes before it reads anything (no
+input at a terminal, an unknown `--as` type; should another usage error come from the run, it
+is raised before any input is read, and Typer runs instead). `VEVENTS_NO_FAST=1` turns the
+fast path off: the tests compare the two paths (tests/cli/test_fast_path.py, which also holds
 `OPTIONS` equal to the click command Typer builds from `validate.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import sys
+from collections.abc import Callable
 from typing import Any
 
 from vevents_cli.cli.console import Color
@@ -97,16 +100,16 @@ def parse(args: list[str]) -> tuple[Color, list[str], dict[str, Any]] | None:
     return color, paths, given
 
 
-def status(args: list[str]) -> ExitStatus | None:
-    """The run's status, if the fast path takes `args`; None: the run is Typer's."""
+def command(args: list[str]) -> Callable[[], ExitStatus] | None:
+    """The run, if the fast path takes `args` (`app.status_of` runs it, through `app.guarded`);
+    None: the run is Typer's."""
     parsed = parse(args)
     if parsed is None:
         return None
     color, paths, given = parsed
     import inspect
 
-    from vevents_cli.cli import console, runs
-    from vevents_cli.cli.app import guarded
+    from vevents_cli.cli import runs
     from vevents_cli.cli.validating import validate_run
     from vevents_cli.voucherify import catalogue
 
@@ -114,14 +117,14 @@ def status(args: list[str]) -> ExitStatus | None:
     params.update(given)
     if runs.no_input(paths) or (given.get("as_type") is not None and catalogue.lookup(given["as_type"]) is None):
         return None  # validate_run's own usage errors, found before it starts
-    for rule in runs.CONTRADICTIONS:
-        if COMMAND in rule.commands and rule.holds(params, frozenset(given)):
-            return None
-    try:
-        with console.chosen(color):
-            return guarded(validate_run)(paths or None, **given)
-    except Exception as exc:
-        click = sys.modules.get("click")  # any other usage error (raised before any input is read): Typer's to show
-        if click is not None and isinstance(exc, click.UsageError):
-            return None
-        raise
+    if runs.contradiction(COMMAND, params, frozenset(given)) is not None:
+        return None
+    return functools.partial(_run, color, paths, given)
+
+
+def _run(color: Color, paths: list[str], given: dict[str, Any]) -> ExitStatus:
+    from vevents_cli.cli import console
+    from vevents_cli.cli.validating import validate_run
+
+    with console.chosen(color):
+        return validate_run(paths or None, **given)

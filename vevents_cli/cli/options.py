@@ -21,7 +21,7 @@ import sys
 import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import click
 import typer
@@ -36,6 +36,8 @@ from vevents_cli.cli.runs import refuse_contradictions
 from vevents_cli.cli.runs import report_empty as report_empty
 from vevents_cli.cli.runs import run_config as run_config
 from vevents_cli.cli.runs import start_run as start_run
+from vevents_cli.cli.runs import type_names as type_names
+from vevents_cli.cli.runs import unknown_type as unknown_type
 from vevents_cli.pipeline.filters import Filters
 from vevents_cli.voucherify import dialects
 
@@ -50,13 +52,6 @@ Paths = Annotated[
         help="Files, folders (recursed for *.json, *.jsonl, *.ndjson, and .gz) or - for stdin.", show_default=False
     ),
 ]
-
-
-def type_names() -> list[str]:
-    """Every event type name the catalogue knows (aliases too)."""
-    from vevents_cli.voucherify import catalogue
-
-    return sorted([*catalogue.CATALOGUE, *catalogue.ALIASES])
 
 
 def complete_type(incomplete: str) -> list[str]:
@@ -76,30 +71,6 @@ def complete_schema(incomplete: str) -> list[str]:
     from vevents_cli.output.schema import names
 
     return [name for name in names() if name.startswith(incomplete)]
-
-
-def unknown_type(
-    name: str,
-    hint: str,
-    choices: list[str] | None = None,
-    what: str = "unknown event type",
-    see: str = "vevents types",
-    documented: str | None = None,
-) -> NoReturn:
-    """A usage error for a type name that is not known, with a suggestion when one is close.
-    `documented`: what to say of a type the catalogue knows that is not among `choices`
-    (one documented without a schema), rather than suggesting another type."""
-    from vevents_cli.output.text import did_you_mean, safe
-    from vevents_cli.voucherify import catalogue
-
-    entry = catalogue.lookup(name)
-    if documented is not None and entry is not None:
-        raise typer.BadParameter(
-            f"{safe(entry.name)} is documented without a schema{documented}; vevents types lists what each type has",
-            param_hint=hint,
-        )
-    suggestion = did_you_mean(name, choices if choices is not None else type_names())
-    raise typer.BadParameter(f"{what} {name!r}{suggestion} (see: {see})", param_hint=hint)
 
 
 AsType = Annotated[

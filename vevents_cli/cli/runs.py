@@ -1,11 +1,12 @@
 """What a command does with its options once they are read, without click or Typer: the inputs
-(`inputs`), the checked `RunConfig` (`run_config`), the run (`start_run`), a run that found
-nothing (`report_empty`), and the table of options that contradict each other (`CONTRADICTIONS`).
+(`inputs`), the checked `RunConfig` (`run_config`; a type name checked by `event_type`, an
+unknown one told by `unknown_type`), the run (`start_run`), a run that found nothing
+(`report_empty`), and the table of options that contradict each other (`CONTRADICTIONS`).
 
 Shared by the Typer commands (through `options`, which declares the options and re-exports
 these) and the fast path (`fast`), which runs `validate` without building the Typer app. A
-check that fails raises Typer's usage error (imported only then): on the fast path every one
-of them is raised before any input is read, and the run is handed to Typer (`fast`).
+check that fails raises Typer's usage error (Typer imported only then); the fast path makes
+the checks `validate` would fail first, and leaves those runs to Typer (`fast`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, RunConfig
 from vevents_cli.pipeline.filters import Filters
@@ -34,6 +35,37 @@ def _bad_parameter(message: str, param_hint: str | None = None) -> Exception:
     import typer
 
     return typer.BadParameter(message, param_hint=param_hint)
+
+
+def type_names() -> list[str]:
+    """Every event type name the catalogue knows (aliases too)."""
+    from vevents_cli.voucherify import catalogue
+
+    return sorted([*catalogue.CATALOGUE, *catalogue.ALIASES])
+
+
+def unknown_type(
+    name: str,
+    hint: str,
+    choices: list[str] | None = None,
+    what: str = "unknown event type",
+    see: str = "vevents types",
+    documented: str | None = None,
+) -> NoReturn:
+    """A usage error for a type name that is not known, with a suggestion when one is close.
+    `documented`: what to say of a type the catalogue knows that is not among `choices`
+    (one documented without a schema), rather than suggesting another type."""
+    from vevents_cli.output.text import did_you_mean, safe
+    from vevents_cli.voucherify import catalogue
+
+    entry = catalogue.lookup(name)
+    if documented is not None and entry is not None:
+        raise _bad_parameter(
+            f"{safe(entry.name)} is documented without a schema{documented}; vevents types lists what each type has",
+            param_hint=hint,
+        )
+    suggestion = did_you_mean(name, choices if choices is not None else type_names())
+    raise _bad_parameter(f"{what} {name!r}{suggestion} (see: {see})", param_hint=hint)
 
 
 class Engine(enum.StrEnum):
@@ -151,15 +183,21 @@ CONTRADICTIONS = (
 )
 
 
+def contradiction(command: str, params: Mapping[str, Any], given: frozenset[str]) -> Contradiction | None:
+    """The first contradiction that holds for this command's parameters (`given`: the names given
+    on the command line), if any."""
+    return next((rule for rule in CONTRADICTIONS if command in rule.commands and rule.holds(params, given)), None)
+
+
 def refuse_contradictions(command: str, params: Mapping[str, Any], given: frozenset[str]) -> None:
     """A usage error naming both options of the first contradiction that holds."""
-    for rule in CONTRADICTIONS:
-        if command in rule.commands and rule.holds(params, given):
-            import click
+    rule = contradiction(command, params, given)
+    if rule is not None:
+        import click
 
-            raise click.UsageError(
-                f"{rule.first(params)} and {rule.second(params)} contradict each other ({rule.why}): give one of them"
-            )
+        raise click.UsageError(
+            f"{rule.first(params)} and {rule.second(params)} contradict each other ({rule.why}): give one of them"
+        )
 
 
 def no_input(paths: list[str] | None) -> bool:
@@ -223,8 +261,6 @@ def event_type(name: str | None, hint: str) -> str | None:
 
     entry = catalogue.lookup(name)
     if entry is None:
-        from vevents_cli.cli.options import unknown_type  # (Typer's error: imported only then)
-
         unknown_type(name, hint)
     return entry.name
 

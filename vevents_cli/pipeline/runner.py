@@ -66,11 +66,15 @@ class Stages:
         project: Callable[[Summary], T],
         progress: Progress | None = None,
     ) -> Iterator[T | Unreadable | Note]:
-        from vevents_cli.pipeline import recognise, summarise
+        from vevents_cli.pipeline import recognise
 
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
         event_of = recognise.recognise
-        summary_of = summarise.summarise if self.facts else summarise.verdict_only
+        summary_of: Callable[..., Summary] = Summary  # without facts: the event and its verdict (`verdict_only`)
+        if self.facts:
+            from vevents_cli.pipeline import summarise  # (and the facts' dataclasses: only for runs that read them)
+
+            summary_of = summarise.summarise
         for item in items:
             if progress is not None:
                 progress(len(item.raw) + 1 if isinstance(item, Record) else 0, 1)
