@@ -12,6 +12,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Customer:
+    """The customer an event is about."""
+
     id: str | None
     source_id: str | None
     name: str | None
@@ -20,6 +22,8 @@ class Customer:
 
 @dataclass(frozen=True, slots=True)
 class Voucher:
+    """A voucher: the one an event is about, or the one issued as a reward."""
+
     id: str | None
     code: str | None
     type: str | None
@@ -28,6 +32,8 @@ class Voucher:
 
 @dataclass(frozen=True, slots=True)
 class Campaign:
+    """The campaign an event belongs to."""
+
     id: str | None
     name: str | None
     type: str | None
@@ -35,6 +41,8 @@ class Campaign:
 
 @dataclass(frozen=True, slots=True)
 class Order:
+    """The order an event reports."""
+
     id: str | None
     amount: int | float | None
     status: str | None
@@ -42,6 +50,8 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class Redemption:
+    """A redemption: its result, and the amount redeemed."""
+
     id: str | None
     result: str | None
     amount: int | float | None
@@ -50,6 +60,8 @@ class Redemption:
 
 @dataclass(frozen=True, slots=True)
 class Reward:
+    """The reward an event reports."""
+
     id: str | None
     name: str | None
     type: str | None
@@ -57,6 +69,8 @@ class Reward:
 
 @dataclass(frozen=True, slots=True)
 class Tier:
+    """A loyalty tier change: before -> after."""
+
     before: str | None
     after: str | None
 
@@ -82,6 +96,8 @@ class Transaction:
 
 @dataclass(frozen=True, slots=True)
 class Gift:
+    """Gift card credits moved, and the balance after."""
+
     delta: int | float | None
     balance: int | float | None
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -94,6 +93,8 @@ def width(out: Streams) -> int | None:
     """The width of the terminal stdout prints to (COLUMNS, if set, wins); None when not a terminal."""
     if not out.out_tty:
         return None
+    import shutil
+
     return out.width or shutil.get_terminal_size().columns
 
 

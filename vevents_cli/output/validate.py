@@ -487,6 +487,8 @@ class Project(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Reporter:
+    """One report format: its projection of a summary, and its writer."""
+
     name: str
     project: Project  # one summary -> what `write` needs (may run in a worker)
     write: Callable[[Any, Streams, Options], None]  # the run's results -> the report
