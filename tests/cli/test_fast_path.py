@@ -61,6 +61,7 @@ def test_every_fast_option_is_the_typer_declaration(command: tuple[click.Group, 
         assert not param.multiple and param.nargs == 1 and not param.count, name
         assert param.default == DEFAULTS[key], name
         assert param.secondary_opts == [], name  # (no --no-X form the fast path would not know)
+        assert param.callback is None and param.envvar is None and not param.is_eager, name  # nothing else reads it
         if kind == fast.FLAG:
             assert param.is_flag and param.default is False, name
         else:
@@ -86,6 +87,8 @@ def test_the_paths_and_the_apps_color_are_the_typer_declaration(command: tuple[c
     assert isinstance(color.type, click.Choice) and color.type.case_sensitive
     assert tuple(color.type.choices) == tuple(Color.__members__) and color.default is Color.auto
     assert not color.is_flag and color.nargs == 1
+    assert color.envvar is None and paths.envvar is None and paths.callback is None
+    assert group.context_settings.get("auto_envvar_prefix") is None  # no option read from the environment
     assert validate_command.allow_interspersed_args  # options among the PATHS, as the fast path reads them
 
 
