@@ -5,7 +5,9 @@ Commands return an `ExitStatus`; `main` maps it, usage errors (2), Ctrl-C (130),
 naming it: `vevents: cannot write to stdout: No space left on device`) and any unexpected
 exception (70, one line asking for a report) to the process's exit status. Failed writes
 are told apart by `written` (by errno), in a command (`guarded`) and at the final flush
-alike. No traceback reaches the user.
+alike. No traceback reaches the user. An argument list the fast path takes (`fast`:
+`vevents validate` with the options CI gives) is run without the Typer app, through the same
+guard and the same handlers; click and Typer are imported only for the Typer path.
 """
 
 from __future__ import annotations
