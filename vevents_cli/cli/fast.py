@@ -54,8 +54,6 @@ def _take(args: list[str], i: int) -> tuple[str, str | None, int]:
 def parse(args: list[str]) -> tuple[Color, list[str], dict[str, Any]] | None:
     """`--color`, the PATHS and `validate_run`'s keyword arguments of an argument list the fast path
     understands whole; None for any other."""
-    from vevents_cli.cli.validating import CHOICES
-
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return None
     color, i = Color.auto, 0
@@ -66,6 +64,8 @@ def parse(args: list[str]) -> tuple[Color, list[str], dict[str, Any]] | None:
         color = Color(value)
     if args[i : i + 1] != [COMMAND]:
         return None
+    from vevents_cli.cli.validating import CHOICES  # (another command's run imports nothing here)
+
     paths: list[str] = []
     given: dict[str, Any] = {}
     i += 1
