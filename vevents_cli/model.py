@@ -3,10 +3,12 @@
     Record (raw bytes + Locator) or Unreadable  ->  Event (dialect, catalogue entry, data)
         ->  Verdict (SchemaErrors)  ->  Summary (facts)  ->  output
 
-`Tally` is a run's only mutable state: the counts the exit status and summary lines use;
-the pass rules beside it (`ok`, `passed`...) judge an event and a run against an
-`Expectation` (`--expect`, `--allow-empty`). Nothing here reads input or prints; every
-other module speaks in these types.
+The facts a `Summary` carries (customer, voucher, points...) are the dataclasses of
+`facts.py`, importable from here too, made only when a run reads facts. `Tally` is a run's
+only mutable state: the counts the exit status and summary lines use; the pass rules
+beside it (`ok`, `passed`...) judge an event and a run against an `Expectation`
+(`--expect`, `--allow-empty`). Nothing here reads input or prints; every other module
+speaks in these types.
 """
 
 from __future__ import annotations
@@ -16,7 +18,34 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vevents_cli.facts import Campaign as Campaign
+    from vevents_cli.facts import Change as Change
+    from vevents_cli.facts import Customer as Customer
+    from vevents_cli.facts import Gift as Gift
+    from vevents_cli.facts import Order as Order
+    from vevents_cli.facts import Points as Points
+    from vevents_cli.facts import Redemption as Redemption
+    from vevents_cli.facts import Reward as Reward
+    from vevents_cli.facts import Tier as Tier
+    from vevents_cli.facts import Transaction as Transaction
+    from vevents_cli.facts import Voucher as Voucher
     from vevents_cli.voucherify.catalogue import EventType
+
+# a summary's facts: the dataclasses of `facts.py`
+FACTS = frozenset(
+    {"Customer", "Voucher", "Campaign", "Order", "Redemption", "Reward", "Tier", "Points", "Transaction", "Gift"}
+    | {"Change"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """The facts' types, from `facts.py` (imported on first use: a run that reads no facts never
+    makes those dataclasses)."""
+    if name in FACTS:
+        from vevents_cli import facts
+
+        return getattr(facts, name)
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,94 +200,6 @@ class Verdict:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Verdict, self._key())
-
-
-# --- facts: exactly the members `show --format json` prints for them -----------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    id: str | None
-    source_id: str | None
-    name: str | None
-    email: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Voucher:
-    id: str | None
-    code: str | None
-    type: str | None
-    gift_balance: int | float | None = None  # a gift card's credits (minor units)
-
-
-@dataclass(frozen=True, slots=True)
-class Campaign:
-    id: str | None
-    name: str | None
-    type: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    id: str | None
-    amount: int | float | None
-    status: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Redemption:
-    id: str | None
-    result: str | None
-    amount: int | float | None
-    in_points: bool = False  # a loyalty card's redemption: `amount` is points, not minor units (not in JSON)
-
-
-@dataclass(frozen=True, slots=True)
-class Reward:
-    id: str | None
-    name: str | None
-    type: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    before: str | None
-    after: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Points:
-    """Loyalty points: `delta` moved the card balance; `pending` moved the pending balance only."""
-
-    delta: int | float | None
-    balance: int | float | None
-    pending: int | float | None
-    transaction_type: str | None
-    reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Transaction:
-    """The transaction an event reports: one change, however many events (or copies) carry it."""
-
-    id: str | None
-    created_at: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Gift:
-    delta: int | float | None
-    balance: int | float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One member of a legacy event's `previous_attributes`: old value -> new value."""
-
-    field: str
-    old: Any
-    new: Any
 
 
 @dataclass(frozen=True, slots=True)

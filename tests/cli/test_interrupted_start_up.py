@@ -32,20 +32,26 @@ main(["validate", "samples/voucher.published.json"])
 
 
 @pytest.mark.parametrize(
-    ("module", "signal_name", "status"),
+    ("module", "signal_name", "status", "env"),
     [
-        ("vevents_cli.cli.app", "SIGINT", 130),  # before the app's signal handlers are set
-        ("vevents_cli.cli.validate", "SIGINT", 130),  # while the command's module is imported
-        ("vevents_cli.cli.validate", "SIGTERM", 143),
+        ("vevents_cli.cli.app", "SIGINT", 130, {}),  # before the app's signal handlers are set
+        # while the command's modules are imported: the fast path's, and Typer's
+        ("vevents_cli.cli.validating", "SIGINT", 130, {}),
+        ("vevents_cli.cli.validating", "SIGTERM", 143, {}),
+        ("vevents_cli.model", "SIGTERM", 143, {}),
+        ("vevents_cli.cli.validate", "SIGINT", 130, {"VEVENTS_NO_FAST": "1"}),
+        ("vevents_cli.cli.validate", "SIGTERM", 143, {"VEVENTS_NO_FAST": "1"}),
     ],
 )
-def test_a_signal_during_start_up_is_its_status_without_a_traceback(module: str, signal_name: str, status: int) -> None:
+def test_a_signal_during_start_up_is_its_status_without_a_traceback(
+    module: str, signal_name: str, status: int, env: dict[str, str]
+) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", HOOK, module, signal_name],
         cwd=REPO,
         capture_output=True,
         text=True,
-        env=clean_env(),
+        env=clean_env(env),
         timeout=60,
     )
     assert proc.returncode == status, proc.stderr

@@ -1,9 +1,12 @@
 """The command line: one thin module per command, `app.main` the one exit path.
 
-Each command module turns its options into a `RunConfig` (`options`), makes one call
-(`pipeline.run`, or the command's own function), hands the result to its `output`
+Each command module turns its options into a `RunConfig` (`options` declares the shared
+options, `runs` holds the checks and calls that need neither click nor Typer), makes one
+call (`pipeline.run`, or the command's own function), hands the result to its `output`
 module and returns an `ExitStatus` (`status`). `console` owns the terminal side:
-streams, colour policy, the progress bar.
+streams, colour policy, the progress bar. `fast` runs `vevents validate` with the options
+CI gives without building the Typer app, through the same function as the Typer command
+(`validating.validate_run`); `root` declares the app's own options (`--version`, `--color`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ Commands return an `ExitStatus`; `main` maps it, usage errors (2), Ctrl-C (130),
 (143), a closed pipe on stdout (141, quietly), output that cannot be written (74, one line
 naming it: `vevents: cannot write to stdout: No space left on device`) and any unexpected
 exception (70, one line asking for a report) to the process's exit status. Failed writes
-are told apart by `written` (by errno), in a command (`_guarded`) and at the final flush
-alike. No traceback reaches the user.
+are told apart by `written` (by errno), in a command (`guarded`) and at the final flush
+alike. No traceback reaches the user. An argument list the fast path takes (`fast`:
+`vevents validate` with the options CI gives) is run without the Typer app, through the same
+guard and the same handlers; click and Typer are imported only for the Typer path.
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
-import typer
+if TYPE_CHECKING:
+    import typer
 
-from vevents_cli import __version__
-from vevents_cli.cli import console
 from vevents_cli.cli.status import ExitStatus
 from vevents_cli.output import stdio
 from vevents_cli.output.stdio import WriteError
@@ -63,7 +63,7 @@ def written(exc: OSError) -> ExitStatus | None:
     return ExitStatus.IO_ERROR
 
 
-def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
+def guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
     """The command, with the ways a run can be cut short turned into its status here
     (before click would turn them into its own exit codes)."""
 
@@ -82,29 +82,6 @@ def _guarded(command: Callable[..., ExitStatus]) -> Callable[..., ExitStatus]:
             return ExitStatus.INTERRUPTED
 
     return run
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"vevents {__version__}")
-        raise typer.Exit()
-
-
-def main_options(
-    version: Annotated[
-        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
-    ] = None,
-    color: Annotated[
-        console.Color,
-        typer.Option(
-            "--color",
-            help="auto: colour terminals (unless NO_COLOR; FORCE_COLOR colours pipes too), "
-            "always or never. Before or after the command: vevents show x --color never",
-        ),
-    ] = console.Color.auto,
-) -> None:
-    """Inspect, validate and summarise Voucherify webhook and event payloads."""
-    console.choose(color)
 
 
 COMMANDS = (
@@ -133,7 +110,10 @@ def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
     """The app with these commands (each `vevents_cli.cli.<name>.<name>`, imported here)."""
     import importlib
 
+    import typer
+
     from vevents_cli.cli.options import checked
+    from vevents_cli.cli.root import main_options
 
     built = typer.Typer(
         name="vevents",
@@ -147,7 +127,7 @@ def build(commands: tuple[str, ...] = COMMANDS) -> typer.Typer:
     built.suggest_commands = False
     built.callback()(main_options)
     for name in commands:
-        built.command()(_guarded(checked(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name))))
+        built.command()(guarded(checked(getattr(importlib.import_module(f"vevents_cli.cli.{name}"), name))))
     return built
 
 
@@ -197,9 +177,52 @@ def _command_named(argv: list[str]) -> str | None:
     return argv[i] if i < len(argv) and argv[i] in COMMANDS else None
 
 
+NO_FAST = "VEVENTS_NO_FAST"  # set (to anything): every run takes the Typer path (tests compare the two)
+
+
 def status_of(argv: list[str] | None) -> ExitStatus:
-    """Run the app; what happened, as an exit status (the only place that decides it)."""
+    """Run the app; what happened, as an exit status (the only place that decides it).
+
+    An argument list the fast path understands whole (`fast`: `validate` with the options
+    CI and pre-commit give) runs there, without building the Typer app; anything else, and
+    every usage error, runs through Typer."""
     args = hoisted(sys.argv[1:] if argv is None else list(argv))
+    try:
+        status = None
+        if not os.environ.get(NO_FAST):
+            from vevents_cli.cli import fast
+
+            run = fast.command(args)
+            status = _fast(run) if run is not None else None
+        return status if status is not None else _through_typer(args)
+    except Terminated:  # while the command's modules were imported
+        return ExitStatus.TERMINATED
+    except KeyboardInterrupt:
+        return ExitStatus.INTERRUPTED
+    except Exception as exc:  # a bug: one line, never a traceback
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        sys.stderr.write(
+            f"vevents: internal error: {type(exc).__name__}: {message} (please report it at {REPORT_URL})\n"
+        )
+        return ExitStatus.INTERNAL
+
+
+def _fast(run: Callable[[], ExitStatus]) -> ExitStatus | None:
+    """The fast path's run (`fast.command`), guarded as a Typer command is; None when it met a
+    usage error after all (raised before any input is read): Typer's to show."""
+    try:
+        return guarded(run)()
+    except Exception as exc:
+        click = sys.modules.get("click")
+        if click is not None and isinstance(exc, click.UsageError):
+            return None
+        raise
+
+
+def _through_typer(args: list[str]) -> ExitStatus:
+    """The run, by the Typer app built with only the command named (`_command_named`)."""
+    import click
+
     command = _command_named(args)
     try:
         result = (build((command,)) if command else build())(args=args, prog_name="vevents", standalone_mode=False)
@@ -211,20 +234,10 @@ def status_of(argv: list[str] | None) -> ExitStatus:
         return ExitStatus.FAILED
     except click.Abort as exc:  # Ctrl-C or SIGTERM outside a command (while parsing options)
         return ExitStatus.TERMINATED if isinstance(exc.__context__, Terminated) else ExitStatus.INTERRUPTED
-    except Terminated:  # while the command's modules were imported
-        return ExitStatus.TERMINATED
-    except KeyboardInterrupt:
-        return ExitStatus.INTERRUPTED
     except SystemExit:  # rich's own console (the help) met a closed pipe
         if stdio.broken_pipe():
             return ExitStatus.BROKEN_PIPE
         raise
-    except Exception as exc:  # a bug: one line, never a traceback
-        message = str(exc).splitlines()[0] if str(exc) else ""
-        sys.stderr.write(
-            f"vevents: internal error: {type(exc).__name__}: {message} (please report it at {REPORT_URL})\n"
-        )
-        return ExitStatus.INTERNAL
     if isinstance(result, int):  # a command's ExitStatus, or click's own exit code (--help, --version)
         return ExitStatus(result) if result in ExitStatus._value2member_map_ else ExitStatus.FAILED
     return ExitStatus.OK

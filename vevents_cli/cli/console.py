@@ -2,8 +2,9 @@
 
 Colour: `--color always|never` decides; with `--color auto` (the default) `NO_COLOR`
 (set and not empty) turns it off, `FORCE_COLOR` on; otherwise a stream is coloured when
-it is a terminal (and TERM is not `dumb`). The choice is made once per run (`choose`,
-from the app's callback) and every output takes it from `streams()`. The progress bar
+it is a terminal (and TERM is not `dumb`). The choice is made once per run (`choose`:
+from the app's callback, kept in the click context; the fast path, which has no click context,
+uses `chosen`) and every output takes it from `streams()`. The progress bar
 shows on stderr while a command reads files, when stderr is a terminal and stdout is
 not printing to it as it goes.
 """
@@ -13,13 +14,10 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING
-
-import click
+from typing import IO, TYPE_CHECKING, Any
 
 from vevents_cli.output.streams import Streams
 
@@ -27,6 +25,7 @@ if TYPE_CHECKING:
     from vevents_cli.pipeline.runner import Progress as ProgressCallback
 
 _CHOICE = "vevents.color"  # where the run's --color is kept: the click context's meta
+_chosen: list[Color] = []  # a run without a click context (the fast path): its --color
 
 
 class Color(enum.StrEnum):
@@ -37,16 +36,34 @@ class Color(enum.StrEnum):
     never = "never"
 
 
+def _context() -> Any:
+    """The current click context, if click is loaded and a command is running (the Typer path)."""
+    click = sys.modules.get("click")
+    return click.get_current_context(silent=True) if click is not None else None
+
+
 def choose(choice: Color) -> None:
     """Remember this run's --color (called once, by the app's callback)."""
-    context = click.get_current_context(silent=True)
+    context = _context()
     if context is not None:
         context.meta[_CHOICE] = choice
 
 
+@contextlib.contextmanager
+def chosen(choice: Color) -> Iterator[None]:
+    """This run's --color, for a run without a click context (the fast path)."""
+    _chosen.append(choice)
+    try:
+        yield
+    finally:
+        _chosen.pop()
+
+
 def _choice() -> Color:
-    context = click.get_current_context(silent=True)
-    return context.meta.get(_CHOICE, Color.auto) if context is not None else Color.auto
+    context = _context()
+    if context is not None:
+        return context.meta.get(_CHOICE, Color.auto)  # type: ignore[no-any-return]
+    return _chosen[-1] if _chosen else Color.auto
 
 
 def _tty(stream: IO[str] | None) -> bool:
@@ -76,6 +93,8 @@ def width(out: Streams) -> int | None:
     """The width of the terminal stdout prints to (COLUMNS, if set, wins); None when not a terminal."""
     if not out.out_tty:
         return None
+    import shutil
+
     return out.width or shutil.get_terminal_size().columns
 
 

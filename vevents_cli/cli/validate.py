@@ -1,13 +1,15 @@
-"""`vevents validate`: every event against the bundled JSON Schemas, as text, JSON, JUnit or GitHub."""
+"""`vevents validate`: every event against the bundled JSON Schemas, as text, JSON, JUnit or GitHub.
+
+This module is the command's Typer declaration (its options, help and examples); what it does is
+`validating.validate_run`, which the fast path (`fast`) calls too.
+"""
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated
 
 import typer
 
-from vevents_cli.cli import console
 from vevents_cli.cli.options import (
     NO_FILTERS,
     AllowEmpty,
@@ -20,26 +22,11 @@ from vevents_cli.cli.options import (
     Strict,
     UserSchemas,
     filtered,
-    inputs,
-    report_empty,
-    run_config,
-    start_run,
 )
 from vevents_cli.cli.status import ExitStatus
+from vevents_cli.cli.validating import Expect, ReportFormat, validate_run
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE
 from vevents_cli.pipeline.filters import Filters
-
-
-class ReportFormat(enum.StrEnum):
-    text = "text"
-    json = "json"
-    junit = "junit"
-    github = "github"
-
-
-class Expect(enum.StrEnum):
-    valid = "valid"
-    invalid = "invalid"
 
 
 @filtered
@@ -89,27 +76,18 @@ def validate(
 
       vevents validate s3://bucket/webhooks/*.ndjson.gz --engine dask --scheduler tcp://10.0.0.5:8786 --format json
     """
-    from vevents_cli.model import passed
-    from vevents_cli.output.validate import REPORTERS, Options
-
-    sources = inputs(paths, allow_empty)
-    config = run_config(
-        sources,
+    return validate_run(
+        paths,
         as_type=as_type,
         strict=strict,
-        user_schemas=schemas,
-        filters=filters,
-        facts=False,
+        schemas=schemas,
         max_value_size=max_value_size,
+        fmt=fmt,
+        quiet=quiet,
+        only_invalid=only_invalid,
+        expect=expect,
+        allow_empty=allow_empty,
         engine=engine,
         scheduler=scheduler,
+        filters=filters,
     )
-    reporter = REPORTERS["quiet" if quiet and fmt is ReportFormat.text else fmt.value]
-    options = Options(only_invalid=only_invalid, expect=expect.value, allow_empty=allow_empty)
-    streams = console.streams()
-    deferred = fmt is ReportFormat.junit or (quiet and fmt is ReportFormat.text)  # JSON is written as it goes
-    with console.progress(sources, streams, deferred) as progress:
-        run = start_run(config, reporter.projection(options), progress)
-        reporter.write(run, streams, options)
-    report_empty(run.tally, paths, streams, allow_empty)
-    return ExitStatus.of(not passed(run.tally, options))

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vevents_cli import jsonout
-from vevents_cli.model import Summary, Voucher
+from vevents_cli.facts import Voucher
+from vevents_cli.model import Summary
 from vevents_cli.output.streams import Streams, drain, paint, write_to
 from vevents_cli.output.text import (
     DASH,

@@ -16,7 +16,10 @@ import errno
 import io
 import os
 import sys
-from typing import IO, Any
+
+TYPE_CHECKING = False  # (not `typing`'s: `--version` loads this module, and need not load typing)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 
 class WriteError(OSError):

@@ -65,6 +65,8 @@ def paint(text: str, style: str | None, color: bool) -> str:
 
 @dataclass(slots=True)
 class Streams:
+    """A run's stdout and stderr: each a terminal or not, in colour or not."""
+
     out_text: IO[str]
     err_text: IO[str]
     out_tty: bool = False

@@ -290,13 +290,17 @@ def json_write(run: Any, streams: Streams, options: Options) -> None:
 
 # --- JUnit ----------------------------------------------------------------------------------
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+@functools.cache
+def _not_xml() -> re.Pattern[str]:
+    """What XML 1.0 cannot hold (compiled on first use: only JUnit reports need it)."""
+    return re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml(text: str) -> str:
     """Text XML 1.0 can hold: characters it cannot (and DEL and the C1 controls, which it
     discourages), lone surrogates among them, are written as visible escapes."""
-    return _NOT_XML.sub(lambda m: visible(m.group()), text)
+    return _not_xml().sub(lambda m: visible(m.group()), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,6 +491,8 @@ class Project(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Reporter:
+    """One report format: its projection of a summary, and its writer."""
+
     name: str
     project: Project  # one summary -> what `write` needs (may run in a worker)
     write: Callable[[Any, Streams, Options], None]  # the run's results -> the report

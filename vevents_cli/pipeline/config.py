@@ -12,6 +12,7 @@ from pathlib import Path
 from vevents_cli.pipeline.filters import Filters
 
 MAX_VALUE_SIZE = 64 * 1024 * 1024  # default bound on one JSON value (and one line), in bytes
+PARALLEL_MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up (`parallel.MIN_SIZE`)
 
 
 def size_text(size: int) -> str:
@@ -24,6 +25,8 @@ def size_text(size: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
+    """Everything one run needs to know (see the module docstring)."""
+
     inputs: tuple[str, ...] = ()  # PATH arguments; "-" is stdin
     follow: bool = False  # keep reading the one input as it grows (tail -f)
     as_type: str | None = None  # event type of bare payloads (a catalogue name)

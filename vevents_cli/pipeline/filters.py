@@ -43,6 +43,8 @@ def parse_moment(text: str, now: datetime | None = None) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
+    """The filter options of a command: an event is kept when it matches every one given."""
+
     types: tuple[str, ...] = ()
     customer: str | None = None
     voucher: str | None = None

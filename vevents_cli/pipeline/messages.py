@@ -10,7 +10,6 @@ always closed. Pure functions, run only when a verdict's errors are read.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -112,6 +111,8 @@ def enum_message(instance: Any, options: Sequence[Any]) -> str:
         return f"{short(instance)} is not one of " + ", ".join(map(_literal, options))
     texts = {(o if isinstance(o, str) else jsonout.dumps(o).decode()): o for o in options}
     word = instance if isinstance(instance, str) else jsonout.dumps(instance).decode()
+    import difflib  # (only to word an error)
+
     closest = difflib.get_close_matches(word, list(texts), n=ENUM_CLOSEST, cutoff=0.0)
     shown = ", ".join(_literal(texts[t]) for t in closest)
     return f"{short(instance)} is not one of {shown}, … {len(options) - len(closest)} more"
@@ -119,6 +120,8 @@ def enum_message(instance: Any, options: Sequence[Any]) -> str:
 
 def unknown_type(name: str) -> str:
     """`unknown event type 'x'`, with the catalogue's closest names."""
+    import difflib
+
     close = difflib.get_close_matches(name, list(catalogue.CATALOGUE), n=3)
     hint = f"; did you mean {_names([repr(c) for c in close])}?" if close else ""
     return f"unknown event type {short(name, 80)}{hint}"

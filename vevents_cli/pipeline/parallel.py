@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import orjson
 
 from vevents_cli.model import Locator, Tally, Unreadable
+from vevents_cli.pipeline.config import PARALLEL_MIN_SIZE
 from vevents_cli.pipeline.records import (
     TRUNCATED,
     ends_source,
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 
 Reduce = Callable[[list[Any]], list[Any]]  # a chunk's results (in order) -> what is sent back instead
 
-MIN_SIZE = 16 * 1024 * 1024  # smaller files are not worth a worker's start-up
+MIN_SIZE = PARALLEL_MIN_SIZE  # smaller files are not worth a worker's start-up (tests make it smaller)
 CHUNK = 2 * 1024 * 1024
 SCAN = 64 * 1024  # read ahead this much at a time to find where a chunk may end
 BACK = 64 * 1024  # and this much before, to see the line before a cut

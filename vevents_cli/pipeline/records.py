@@ -45,7 +45,6 @@ import orjson
 from vevents_cli.jsonout import json_type
 from vevents_cli.jsonout import loads as exact_loads
 from vevents_cli.model import Locator, Note, Read, Record, Unreadable
-from vevents_cli.pipeline import captures
 from vevents_cli.pipeline.config import MAX_VALUE_SIZE, size_text
 from vevents_cli.pipeline.sources import (
     STDIN_NAME,
@@ -223,6 +222,8 @@ def read_lines(
                     if line.startswith(BOM):
                         line = line[len(BOM) :]
                     if _REQUEST_LINE.match(line):
+                        from vevents_cli.pipeline import captures  # (captured HTTP requests only)
+
                         yield from captures.read_requests(name, line, it, limit, exact)
                         return
                 yield from reader.feed(line)

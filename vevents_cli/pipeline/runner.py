@@ -6,16 +6,19 @@ serial for stdin, gzip, small files, pretty JSON, captured requests and live del
 `parallel` for large plain NDJSON files; `follow` for one file read as it grows; `dask`
 (`--engine dask`) for every input, on a Dask cluster. The stages
 and strategies are imported when a run starts, not with this module: `--help` and the
-options need none of them, and a small run never imports `multiprocessing`.
+options need none of them, a small run never imports `multiprocessing`, and a run of small
+files not even `parallel`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar, overload
 
 from vevents_cli.model import Note, Read, Record, Summary, Tally, Unreadable
-from vevents_cli.pipeline.config import RunConfig
+from vevents_cli.pipeline.config import PARALLEL_MIN_SIZE, RunConfig
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]  # (bytes read, items read) since the last call
@@ -66,11 +69,15 @@ class Stages:
         project: Callable[[Summary], T],
         progress: Progress | None = None,
     ) -> Iterator[T | Unreadable | Note]:
-        from vevents_cli.pipeline import recognise, summarise
+        from vevents_cli.pipeline import recognise
 
         as_type, schemas, keep = self.config.as_type, self.schemas, self.keep
         event_of = recognise.recognise
-        summary_of = summarise.summarise if self.facts else summarise.verdict_only
+        summary_of: Callable[..., Summary] = Summary  # without facts: the event and its verdict (`verdict_only`)
+        if self.facts:
+            from vevents_cli.pipeline import summarise  # (and the facts' dataclasses: only for runs that read them)
+
+            summary_of = summarise.summarise
         for item in items:
             if progress is not None:
                 progress(len(item.raw) + 1 if isinstance(item, Record) else 0, 1)
@@ -129,7 +136,6 @@ class Run(Generic[T]):
             yield from self._sources()
 
     def _sources(self) -> Iterator[T | Unreadable | Note]:
-        from vevents_cli.pipeline import parallel
         from vevents_cli.pipeline.records import problem, read_source
         from vevents_cli.pipeline.sources import Problem, expand
 
@@ -137,18 +143,32 @@ class Run(Generic[T]):
         if self.engine is not None:
             yield from self.engine.run(expand(config.inputs), stages, project, tally, self._progress, self._reduce)
             return
-        with parallel.Workers(stages, project, config.jobs, self._reduce) as workers:
+        with contextlib.ExitStack() as stack:
+            workers = None  # `parallel.Workers`, made for the first file large enough to be worth them
             for source in expand(config.inputs):
                 if isinstance(source, Problem):
                     item = problem(source)
                     if isinstance(item, Unreadable):
                         tally.count(item)
                     yield item
-                elif workers.take(source):
+                    continue
+                if workers is None and _large(source):
+                    from vevents_cli.pipeline import parallel
+
+                    workers = stack.enter_context(parallel.Workers(stages, project, config.jobs, self._reduce))
+                if workers is not None and workers.take(source):
                     yield from workers.run(source, tally, self._progress)
                 else:
                     items = read_source(source, config.max_value_size, config.exact_numbers, config.arrays_whole)
                     yield from stages.process(items, tally, project, self._progress)
+
+
+def _large(source: Any) -> bool:
+    """Whether a source is a file large enough that worker processes may be worth it
+    (`parallel.splittable` decides): the parallel module is imported only for such a file."""
+    parallel = sys.modules.get(f"{__package__}.parallel")  # (its MIN_SIZE as set, once it is imported)
+    least = parallel.MIN_SIZE if parallel is not None else PARALLEL_MIN_SIZE
+    return (source.size() or 0) >= least if source.path is not None else False
 
 
 def _engine(config: RunConfig) -> Any:

@@ -14,22 +14,20 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from vevents_cli.model import (
+from vevents_cli.facts import (
     Campaign,
     Change,
     Customer,
-    Event,
     Gift,
     Order,
     Points,
     Redemption,
     Reward,
-    Summary,
     Tier,
     Transaction,
-    Verdict,
     Voucher,
 )
+from vevents_cli.model import Event, Summary, Verdict
 from vevents_cli.voucherify import catalogue, dialects
 
 

@@ -163,6 +163,8 @@ class TierRule:
 
 @dataclass(frozen=True, slots=True)
 class EventType:
+    """One event type of the catalogue: its family, whether it has a schema, its facts' rules."""
+
     name: str
     family: str
     has_schema: bool

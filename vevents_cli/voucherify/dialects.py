@@ -42,6 +42,8 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
+    """One payload shape: how it is detected, read and wrapped, and where its data sits."""
+
     name: str
     description: str
     detect: Callable[[dict[str, Any], str | None], bool]  # (payload, --as TYPE)

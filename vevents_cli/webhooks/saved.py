@@ -18,14 +18,14 @@ import base64
 import binascii
 import errno
 import os
-import threading
-from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vevents_cli import jsonout
 from vevents_cli.model import Locator, Note, Record, Unreadable
-from vevents_cli.webhooks.http import Headers, request_record
+
+if TYPE_CHECKING:
+    from vevents_cli.webhooks.http import Headers
 
 KEYS = frozenset(("received_at", "method", "headers", "body"))  # every saved line has them
 
@@ -43,6 +43,8 @@ class SaveFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        import threading  # (only `listen --save` writes: readers never import it)
+
         self._lock = threading.Lock()
         self._fd = self._open()
         self._torn = False  # the file may end in part of a line
@@ -144,12 +146,16 @@ def _read_saved(locator: Locator, saved: dict[str, Any], exact: bool) -> Record 
             return Unreadable(locator, "saved delivery: `body` is not valid base64")
     else:
         raw = body.encode("utf-8")
+    from vevents_cli.webhooks.http import Headers, request_record  # (a saved delivery found)
+
     return request_record(locator, Headers((str(k), str(v)) for k, v in headers.items()), raw, exact)
 
 
 def _why(status: int, reason: Any) -> str:
     """`401 signature missing`: the status and why (as saved, else the status's phrase)."""
     if not isinstance(reason, str):
+        from http import HTTPStatus
+
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
