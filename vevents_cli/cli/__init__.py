@@ -16,8 +16,19 @@ def main(argv: list[str] | None = None) -> None:
     """Console script entry point (see `app.main`); `--version` answers before anything loads.
 
     The process ends as soon as its output is flushed: tearing down what a run built (the
-    compiled validators above all, ~50 ms for a log of every type) is work nobody sees.
+    compiled validators above all, ~50 ms for a log of every type) is work nobody sees. A
+    signal before the app's own handling (while the first modules load) ends it with the
+    signal's status, quietly.
     """
+    try:
+        _main(argv)
+    except KeyboardInterrupt as exc:
+        import os
+
+        os._exit(143 if type(exc).__name__ == "Terminated" else 130)
+
+
+def _main(argv: list[str] | None) -> None:
     import contextlib
     import os
     import sys
@@ -37,6 +48,10 @@ def main(argv: list[str] | None = None) -> None:
 
             status = int(written(exc) or 74)
         os._exit(status)
+    from vevents_cli.signals import uninterrupted
+
+    with uninterrupted():  # a signal inside orjson's own start (it imports uuid, datetime...) would crash it
+        import orjson  # noqa: F401
     status = 0
     try:
         from vevents_cli.cli.app import main as run
@@ -44,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
         run(argv)
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1
-    except KeyboardInterrupt:  # Ctrl-C while the app itself was imported, before its handlers were set
-        status = 130
+    except KeyboardInterrupt as exc:  # a signal outside the app's own handling (while it was imported)
+        status = 143 if type(exc).__name__ == "Terminated" else 130  # SIGTERM (`app.Terminated`), or Ctrl-C
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # `app.main` has made a failed write the status
             stream.flush()

@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import stat
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from vevents_cli.output.stdio import WriteError
+from vevents_cli.signals import uninterrupted
 
 SUFFIX = ".tmp"
 
@@ -55,21 +53,6 @@ def _special(path: Path) -> bool:
         return not stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
-
-
-@contextlib.contextmanager
-def uninterrupted() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back until the block ends (then they act as usual): for steps
-    that must happen together (a file made, and recorded as made)."""
-    block = getattr(signal, "pthread_sigmask", None)
-    if block is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = block(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        block(signal.SIG_SETMASK, held)
 
 
 class Replacement:

@@ -23,15 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import jsonschema_rs
-
 from vevents_cli import resources
 from vevents_cli.model import Event, SchemaError, Verdict
 from vevents_cli.pipeline import schemas
 from vevents_cli.pipeline.messages import dedupe, leaves, short, unknown_type
 from vevents_cli.pipeline.schemas import DEFAULT, STRICT
+from vevents_cli.signals import uninterrupted
 from vevents_cli.voucherify import catalogue
 from vevents_cli.voucherify.dialects import DIALECTS, Dialect
+
+with uninterrupted():  # a signal inside the Rust extension's own imports would crash it: held until it is loaded
+    import jsonschema_rs
 
 
 class Validates(Protocol):

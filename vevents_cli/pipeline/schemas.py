@@ -17,13 +17,16 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import orjson
 
 from vevents_cli import resources
 from vevents_cli.jsonout import json_type
 from vevents_cli.output.text import shorten
 from vevents_cli.pipeline.messages import pointer
+from vevents_cli.signals import uninterrupted
+
+with uninterrupted():  # a signal inside the Rust extension's own imports would crash it: held until it is loaded
+    import jsonschema_rs
 
 DEFAULT, STRICT = "default", "strict"
 MAPPING_FILE = "vevents-schemas.json"
