@@ -311,6 +311,16 @@ class _Reader:
         if self.pending or self.skipping:
             yield from self._continue(line)
             return
+        if line[:1] != b"[" and line.lstrip()[:1] != b"[":  # the common case first: one whole value
+            try:
+                value = self.loads(line)
+            except orjson.JSONDecodeError:
+                pass  # several values, or the start of a multi-line one, or an error: below
+            else:
+                if isinstance(value, dict):
+                    self.ndjson = True
+                yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
+                return
         pos = 0
         while (end := _first_of_several(line, pos)) is not None:
             try:
