@@ -42,7 +42,7 @@ def events(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [item for item in items if "payload" in item]
 
 
-@pytest.mark.parametrize("which", range(4))
+@pytest.mark.parametrize("which", [0, 1, 2, pytest.param(3, marks=pytest.mark.heavy)])  # 3: the bench log
 def test_records_equal_the_commands_records_on_the_corpus(corpus: list[Path], which: int) -> None:
     """Samples, every payload (with unreadable lines), its gzip copy, the bench log."""
     path = corpus[which]

@@ -28,7 +28,11 @@ sys.path.insert(0, str(REPO / "scripts"))
 import golden_outputs  # noqa: E402
 
 GOLDEN: dict[str, dict[str, object]] = json.loads(golden_outputs.GOLDEN.read_text())
-LIGHT = [(name, case) for name in ("samples", "small") for case in golden_outputs.CASES]
+LIGHT_CASES = [(name, case) for name in ("samples", "small") for case in golden_outputs.CASES]
+LIGHT = [
+    pytest.param(name, case, marks=[pytest.mark.heavy] if name == "small" else [], id=f"{name}/{case}")
+    for name, case in LIGHT_CASES  # the small log's cases serially: with the heavy tests (two workers: here)
+]
 PARALLEL = ("validate", "validate-json", "validate-junit", "show-json-raw", "show-table", "stats-json", "ledger-json")
 HEAVY = [(name, case) for name in ("mixed", "invalid") for case in golden_outputs.HEAVY_CASES]
 
@@ -47,7 +51,7 @@ def _in_process(folder: Path, name: str, case: str, monkeypatch: pytest.MonkeyPa
     return golden_outputs.digest(result.stdout_bytes, result.stderr_bytes, result.exit_code)
 
 
-@pytest.mark.parametrize(("name", "case"), LIGHT, ids=[f"{n}/{c}" for n, c in LIGHT])
+@pytest.mark.parametrize(("name", "case"), LIGHT)
 def test_serial_output_is_the_base_versions(
     folder: Path, name: str, case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,7 +117,7 @@ def test_bench_log_output_is_the_base_versions(heavy_folder: Path, name: str, ca
 
 
 def test_the_digests_cover_every_case() -> None:
-    expected = {golden_outputs.key(n, c) for n, c in LIGHT + HEAVY}
+    expected = {golden_outputs.key(n, c) for n, c in LIGHT_CASES + HEAVY}
     assert expected <= GOLDEN.keys(), sorted(expected - GOLDEN.keys())
     assert hashlib.sha256(b"").hexdigest() not in {d["stdout"] for d in GOLDEN.values()}
 
