@@ -116,10 +116,10 @@ def listen(
     except OSError as exc:
         streams.write_err(f"vevents: cannot listen on {host}:{port}: {exc.strerror or exc}", "red")
         return ExitStatus.FAILED
+    render.banner(streams, config, bound_host, bound_port, server.cap)
+    printer.header()
     try:
         with server.signals_stop():  # Ctrl-C, SIGTERM: the deliveries end between two of them
-            render.banner(streams, config, bound_host, bound_port, server.cap)  # (a signal from now on stops it)
-            printer.header()
             render.write(start_run(run_config(()), records=server.deliveries()), printer)
     except KeyboardInterrupt:  # a second Ctrl-C: stop at once
         pass
