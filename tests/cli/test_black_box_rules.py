@@ -280,6 +280,7 @@ def _communicate(proc: subprocess.Popen[bytes], log: Log, timeout: float, what: 
     return err
 
 
+@pytest.mark.heavy  # on the 17 MiB log; the default suite has tests/cli/test_hangs.py's quick versions
 @pytest.mark.parametrize("which", ["big"])
 def test_no_orphans_after_head(logs: dict[str, Log], which: str) -> None:
     log = logs[which]
@@ -294,6 +295,7 @@ def test_no_orphans_after_head(logs: dict[str, Log], which: str) -> None:
     _assert_gone(log.path)
 
 
+@pytest.mark.heavy  # on the 17 MiB log; the default suite has tests/cli/test_hangs.py's quick versions
 @pytest.mark.parametrize("which", ["big"])
 @pytest.mark.parametrize(
     "args", [("show",), ("show", "--table"), ("validate", "--format", "json"), ("redact",)], ids=" ".join
@@ -321,6 +323,7 @@ def test_head_on_a_parallel_run_ends_with_141_and_no_process(
     _assert_gone(log.path)
 
 
+@pytest.mark.heavy  # on the 17 MiB log; the default suite has tests/cli/test_hangs.py's quick versions
 @pytest.mark.parametrize("which", ["big"])
 def test_no_orphans_with_stderr_captured(logs: dict[str, Log], which: str) -> None:
     """A worker left behind would hold the stderr pipe open: communicate() would hang."""
@@ -336,6 +339,7 @@ def test_no_orphans_with_stderr_captured(logs: dict[str, Log], which: str) -> No
     _assert_gone(log.path)
 
 
+@pytest.mark.heavy  # on the 17 MiB log; the default suite has tests/cli/test_hangs.py's quick versions
 @pytest.mark.parametrize("which", ["big"])
 @pytest.mark.parametrize(
     ("signum", "codes"),

@@ -214,7 +214,11 @@ def _both(monkeypatch: pytest.MonkeyPatch, args: list[str], stdin: bytes | None)
             taken.clear()
 
 
-@pytest.mark.parametrize("options", FAST + TYPERS, ids=" ".join)
+@pytest.mark.parametrize(
+    "options",
+    [pytest.param(o, marks=[pytest.mark.heavy] if i % 4 else []) for i, o in enumerate(FAST + TYPERS)],
+    ids=" ".join,
+)  # one in four in the default suite, all with the heavy tests
 def test_the_fast_path_is_the_typer_path(
     monkeypatch: pytest.MonkeyPatch, inputs: dict[str, tuple[list[str], bytes | None]], options: list[str]
 ) -> None:
