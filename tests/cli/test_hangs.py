@@ -162,6 +162,7 @@ def test_a_log_truncated_while_it_is_read_ends_and_says_so(tmp_path: Path, jobs:
 # --- VEVENTS_JOBS=999: never more workers than chunks, nor than JOBS_PER_CORE per core --------------
 
 
+@pytest.mark.heavy
 def test_jobs_999_starts_no_more_workers_than_chunks_or_the_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

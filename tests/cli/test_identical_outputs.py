@@ -59,6 +59,7 @@ def test_serial_output_is_the_base_versions(
     assert _in_process(folder, name, case, monkeypatch) == GOLDEN[golden_outputs.key(name, case)]
 
 
+@pytest.mark.heavy  # (serial runs against the same digests are in the default suite)
 @pytest.mark.parametrize("case", PARALLEL)
 def test_output_on_two_workers_is_the_base_versions(folder: Path, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_SIZE", 1024)

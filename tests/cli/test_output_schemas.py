@@ -94,8 +94,12 @@ VARIANTS = ([], ["--raw"], ["--expect", "invalid"], ["--only-invalid"], ["--stri
 
 @pytest.mark.parametrize(
     ("which", "variants"),
-    [(0, VARIANTS), (1, VARIANTS[:4]), (2, VARIANTS[:1]), (3, VARIANTS[:1])],
-    ids=["samples", "every-payload", "gzip", "bench-log"],
+    [
+        pytest.param(0, VARIANTS, id="samples"),
+        pytest.param(1, VARIANTS[:4], id="every-payload"),
+        pytest.param(2, VARIANTS[:1], id="gzip"),
+        pytest.param(3, VARIANTS[:1], id="bench-log", marks=pytest.mark.heavy),
+    ],
 )
 def test_every_record_the_commands_write_is_valid(corpus: list[Path], which: int, variants: tuple[list[str]]) -> None:
     """Each option that changes what is written, on the samples and every payload (--strict: on

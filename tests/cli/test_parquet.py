@@ -137,6 +137,7 @@ def test_values_off_the_schema_are_null_in_parquet_and_kept_in_json(tmp_path: Pa
     assert row["points"]["delta"] == record["points"]["delta"]
 
 
+@pytest.mark.heavy
 def test_a_folder_gets_part_files_of_row_groups(
     corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
