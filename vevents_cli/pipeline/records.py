@@ -317,9 +317,7 @@ class _Reader:
             except orjson.JSONDecodeError:
                 pass  # several values, or the start of a multi-line one, or an error: below
             else:
-                if isinstance(value, dict):
-                    self.ndjson = True
-                yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
+                yield from self._line_value(value, line, offset)
                 return
         pos = 0
         while (end := _first_of_several(line, pos)) is not None:
@@ -347,6 +345,10 @@ class _Reader:
         except orjson.JSONDecodeError as exc:
             yield from self._not_a_line(line, exc)
             return
+        yield from self._line_value(value, line, offset)
+
+    def _line_value(self, value: Any, line: bytes, offset: int) -> Iterator[Read]:
+        """A line that is one whole value (an object on its own line: NDJSON evidence)."""
         if isinstance(value, dict):
             self.ndjson = True
         yield from self._emit(value, line.rstrip(b"\r\n"), self.number, offset)
