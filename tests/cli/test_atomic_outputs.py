@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import os
-import resource
 import signal
 import subprocess
 import time
@@ -23,23 +22,12 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.helpers import popen, run, write_ndjson
+from tests.helpers import full_disk, popen, run, write_ndjson
 from vevents_cli import samples
 
 TYPES = ("customer.created", "voucher.published", "redemption.succeeded", "customer.rewarded")
 OLD = b'{"kept": "the previous output"}\n'
 WAIT = 60  # seconds before a test gives up waiting for the child (never a timing assertion)
-
-
-def small_limit(size: int) -> Callable[[], None]:
-    """`preexec_fn`: files larger than `size` bytes cannot be written (EFBIG, not a signal)."""
-
-    def limit() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-
-    return limit
 
 
 def events(n: int = 4) -> list[dict[str, Any]]:
@@ -100,7 +88,7 @@ def test_redact_on_a_full_disk_is_one_line_74_and_leaves_out_as_it_was(tmp_path:
     out = tmp_path / "prev.ndjson"
     out.write_bytes(OLD)
     log = write_ndjson(tmp_path / "in.ndjson", events(40))
-    proc = run("redact", "--salt", "s", "--out", str(out), str(log), preexec_fn=small_limit(20_000))
+    proc = run("redact", "--salt", "s", "--out", str(out), str(log), **full_disk(20_000))
     assert proc.returncode == 74
     assert proc.stderr.decode().splitlines() == [f"vevents: cannot write to {out}: File too large"]
     assert out.read_bytes() == OLD
@@ -139,7 +127,7 @@ def test_split_on_a_full_disk_removes_what_it_wrote_and_a_rerun_works(tmp_path: 
     fixtures = tmp_path / "fixtures"
     fixtures.mkdir()
     (fixtures / "README.md").write_bytes(b"kept\n")  # there before: never removed
-    proc = run("split", "--out", str(fixtures), str(log), preexec_fn=small_limit(30_000))
+    proc = run("split", "--out", str(fixtures), str(log), **full_disk(30_000))
     assert proc.returncode == 74
     [line] = proc.stderr.decode().splitlines()
     assert line.startswith(f"vevents: cannot write to {fixtures}/customer.created/") and "File too large" in line
@@ -153,7 +141,7 @@ def test_split_on_a_full_disk_removes_what_it_wrote_and_a_rerun_works(tmp_path: 
 
 def test_split_into_a_new_folder_on_a_full_disk_leaves_no_folder(tmp_path: Path) -> None:
     log = write_ndjson(tmp_path / "in.ndjson", [*events(3), big_event()])
-    proc = run("split", "--out", str(tmp_path / "new" / "fixtures"), str(log), preexec_fn=small_limit(30_000))
+    proc = run("split", "--out", str(tmp_path / "new" / "fixtures"), str(log), **full_disk(30_000))
     assert proc.returncode == 74
     assert everything(tmp_path) == [log]
 

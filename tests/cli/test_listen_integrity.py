@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import http.client
 import re
-import resource
 import signal
 import socket
 import threading
@@ -20,7 +19,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.helpers import invoke, listener
+from tests.helpers import full_disk, invoke, listener
 from vevents_cli.samples import sample
 
 SECRET = "whsec_integrity_test"
@@ -183,19 +182,10 @@ def test_a_delivery_that_cannot_be_saved_is_answered_503_said_and_the_exit_is_74
     assert out.count("\n503\t") == 2 and "Traceback" not in err
 
 
-def _file_size_limit(size: int):  # type: ignore[no-untyped-def]
-    def limit() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-
-    return limit
-
-
 def test_a_record_cut_short_by_a_full_file_is_taken_back_and_never_joins_the_next(tmp_path: Path, body: bytes) -> None:
     save = tmp_path / "s.ndjson"
     small = orjson.dumps({"id": "whs_small", "type": "voucher.published", "data": {}})
-    with listener("--save", str(save), env=ENV, preexec_fn=_file_size_limit(len(body) * 3)) as srv:
+    with listener("--save", str(save), **full_disk(len(body) * 3, ENV)) as srv:
         assert delivered(srv.port, body) == 200  # about 2.2 body sizes: fits
         assert delivered(srv.port, body) == 503  # would pass the limit: cut short, taken back
         assert delivered(srv.port, small) == 200  # fits in what is left, on a line of its own

@@ -13,6 +13,7 @@ passes it to the runner in `env` (a value of None removes a variable), or sets i
 from __future__ import annotations
 
 import os
+import resource
 import shlex
 import signal
 import subprocess
@@ -115,6 +116,20 @@ def interruptible() -> None:
     """`preexec_fn` for a child that a test stops with SIGINT: a shell may start test runs
     in the background with SIGINT ignored, and children inherit that."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def full_disk(size: int, env: Env | None = None) -> dict[str, Any]:
+    """`run`/`popen`/`listener` keyword arguments for a child on a "full disk": files past `size`
+    bytes cannot be written (the write fails with EFBIG, no signal; SIGINT acts). The child
+    caches no bytecode: under the limit Python renames a cut-short .pyc into place (its
+    bytecode writer ignores a short write) and every later import of that module fails."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return {"preexec_fn": limit, "env": {**(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}}
 
 
 def command(*args: str) -> list[str]:
