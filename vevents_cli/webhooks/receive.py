@@ -92,7 +92,10 @@ class Receiver:
         self.not_saved = 0  # deliveries answered 503: their record could not be written
         self._on_note = on_note
         self._notes: set[str] = set()
-        self._queue: queue.SimpleQueue[Record | Unreadable] = queue.SimpleQueue()
+        # queue.Queue, not SimpleQueue: a signal during SimpleQueue.get(timeout=...) whose handler
+        # outlasts the timeout leaves it waiting forever (CPython 3.11: the time left goes negative,
+        # which means no limit), and Ctrl-C would never end the run
+        self._queue: queue.Queue[Record | Unreadable] = queue.Queue()
         self._stopped = threading.Event()
         self._interrupted = threading.Event()
         self._count_lock = threading.Lock()
