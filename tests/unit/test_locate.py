@@ -73,7 +73,7 @@ def expected(document: Any, path: tuple[Any, ...], pretty: bool) -> Position:
     return Position(text.count("\n", 0, at) + 1, column)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(objects, st.data(), st.booleans())
 def test_the_pointer_lands_on_the_member(document: dict[str, Any], data: st.DataObject, pretty: bool) -> None:
     path = data.draw(st.sampled_from(paths(document)))
@@ -82,7 +82,7 @@ def test_the_pointer_lands_on_the_member(document: dict[str, Any], data: st.Data
     assert position(raw, pointer) == expected(document, path, pretty)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(objects, st.data(), keys)
 def test_a_missing_member_lands_on_its_parent(document: dict[str, Any], data: st.DataObject, name: str) -> None:
     parents = [p for p in paths(document) if isinstance(_at(document, p), dict) and name not in _at(document, p)]
