@@ -61,7 +61,7 @@ __all__ = ["check", "facts", "read", "stats"]
 PAYLOAD = "<payload>"  # the source name of a payload given as a dict, bytes or str
 BYTES = "<bytes>"  # of bytes given to `read`
 LINES = "<lines>"  # of an iterable of lines given to `read`
-_LONG_INTEGER = re.compile(rb"[0-9]{20}")  # an integer that may be beyond 64 bits (2**64 has 20 digits)
+_LONG_INTEGER = re.compile(rb"[0-9]{19}")  # an integer that may be outside orjson's range (2**63 has 19 digits)
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[str | bytes]
 Payload = dict[str, Any] | bytes | bytearray | memoryview | str

@@ -1,16 +1,16 @@
 """Exact JSON: orjson's speed, with what orjson cannot do handed to the standard library.
 
-orjson reads an integer outside the 64-bit range (e.g. 123456789012345678901234567890)
-as a float, silently rounding it; it writes integers only up to 64 bits and nests only 254
-levels deep, though payloads can hold more (orjson reads 1,024 levels). `loads` notices
-such an integer (a run of 20 or more digits in the text: a cheap test, true for every
-integer at or above 2**64) and reads that text again with `json`, whose integers are
-exact; `dumps` falls back to `json.dumps` with the same layout (compact, or indented by
-two). (`redact` and `split` write payloads back through `exactjson`, which keeps every
+orjson reads an integer outside its range (below -2**63, or at or above 2**64, e.g.
+123456789012345678901234567890) as a float, silently rounding it; it writes integers only
+up to 64 bits and nests only 254 levels deep, though payloads can hold more (orjson reads
+1,024 levels). `loads` notices such an integer (a run of 19 or more digits in the text: a
+cheap test, true for every integer outside that range) and reads that text again with
+`json`, whose integers are exact; `dumps` falls back to `json.dumps` with the same layout
+(compact, or indented by two). (`redact` and `split` write payloads back through `exactjson`, which keeps every
 number as written.)
 
 Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: the commands
-that write payloads back); elsewhere values are orjson's. Every `Record.raw` is exact in
+that write payloads back, and `stats`, whose sums are exact); elsewhere values are orjson's. Every `Record.raw` is exact in
 any case. `json_type` names a parsed value's JSON type, as JSON Schema does. Pure functions.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 _DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))  # digits -> "0", others -> "."
-_LONG_RUN = b"0" * 20  # 2**64 has 20 digits: a shorter run of digits always fits orjson's integers
+_LONG_RUN = b"0" * 19  # 2**63 has 19 digits: a shorter run of digits always fits orjson's integers
 _FRAMES_PER_LEVEL = 4  # the standard encoder's recursion per nesting level, with room to spare
 _DEEPEST = 1100  # deeper than anything a reader accepts (orjson: 1,024 levels)
 

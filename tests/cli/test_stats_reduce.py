@@ -156,6 +156,7 @@ def test_point_sums_beyond_64_bits_and_beyond_the_float_range_are_exact(
     payloads += [points_added(10 + i, 2**63 - 1, customer="cust_max") for i in range(3)]
     payloads += [points_added(20 + i, huge, customer="cust_huge") for i in range(2)]
     payloads += [points_added(30, -huge, customer="cust_low"), points_added(31, -huge, customer="cust_low")]
+    payloads += [points_added(40 + i, -(2**63) - 1, customer="cust_neg") for i in range(2)]  # 19 digits, past i64
     payloads += [event("voucher.published", 100 + i) for i in range(60)]  # several chunks
     log = tmp_path / "points.ndjson"
     log.write_text("".join(json.dumps(p) + "\n" for p in payloads))  # orjson writes 64 bits at most
@@ -170,6 +171,7 @@ def test_point_sums_beyond_64_bits_and_beyond_the_float_range_are_exact(
             "cust_max": 3 * (2**63 - 1),
             "cust_huge": 2 * int(huge),
             "cust_low": -2 * int(huge),
+            "cust_neg": -2 * (2**63 + 1),
         }
         assert all(type(v) is int for v in points.values())
         issued = {r["id"]: r["points_issued"] for r in doc["campaigns"]["rows"]}
