@@ -10,8 +10,9 @@ cheap test, true for every integer outside that range) and reads that text again
 number as written.)
 
 Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: the commands
-that write payloads back, and `stats`, whose sums are exact); elsewhere values are orjson's. Every `Record.raw` is exact in
-any case. `json_type` names a parsed value's JSON type, as JSON Schema does. Pure functions.
+that write payloads back, and `stats`, whose sums are exact); elsewhere values are
+orjson's. Every `Record.raw` is exact in any case. `json_type` names a parsed value's JSON
+type, as JSON Schema does. Pure functions.
 """
 
 from __future__ import annotations
