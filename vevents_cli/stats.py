@@ -116,7 +116,12 @@ class Row(NamedTuple):
 
 
 def row(s: Summary) -> Row:
-    """What `stats` needs of one event (a pipeline projection: may run in a worker process)."""
+    """What `stats` needs of one event (a pipeline projection: may run in a worker process).
+
+    The amounts it sums are exact: one that orjson may have rounded (a float this large, read
+    from an integer beyond its 64 bits) is read again from the event's bytes, exactly."""
+    if _maybe_rounded(s):
+        s = _read_exactly(s)
     event, c, camp, red = s.event, s.customer, s.campaign, s.redemption
     return Row(
         event.type,
@@ -136,6 +141,27 @@ def row(s: Summary) -> Row:
         event.entry.redemption if event.entry else None,
         s.valid,
     )
+
+
+ROUNDED = 2.0**53  # a float at least this large may be an integer orjson read as a float (beyond 64 bits)
+
+
+def _maybe_rounded(s: Summary) -> bool:
+    amounts: tuple[int | float | None, ...] = (s.points.delta, s.points.pending) if s.points else ()
+    amounts += (s.gift.delta,) if s.gift else ()
+    return any(isinstance(v, float) and abs(v) >= ROUNDED for v in amounts)
+
+
+def _read_exactly(s: Summary) -> Summary:
+    """The summary of the same event read with its integers exact (`jsonout.loads`)."""
+    from dataclasses import replace
+
+    from vevents_cli.jsonout import loads
+    from vevents_cli.pipeline.recognise import recognise
+    from vevents_cli.pipeline.summarise import summarise
+
+    record = s.event.record
+    return summarise(recognise(replace(record, value=loads(record.raw))), s.verdict)
 
 
 # The timeline's bucket sizes, each a multiple of the one before, aligned on a Monday 00:00 UTC.

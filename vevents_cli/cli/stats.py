@@ -78,7 +78,6 @@ def stats(
         user_schemas=schemas,
         filters=filters,
         max_value_size=max_value_size,
-        exact_numbers=True,  # points of any size summed exactly
         engine=engine,
         scheduler=scheduler,
     )
