@@ -115,13 +115,14 @@ class Row(NamedTuple):
     valid: bool | None = None  # None: not checked
 
 
-def row(s: Summary) -> Row:
+def row(s: Summary, as_type: str | None = None) -> Row:
     """What `stats` needs of one event (a pipeline projection: may run in a worker process).
 
-    The amounts it sums are exact: one that orjson may have rounded (a float this large, read
-    from an integer beyond its 64 bits) is read again from the event's bytes, exactly."""
+    The amounts it sums are exact: an event with one that orjson may have rounded (a float
+    this large, read from an integer beyond its 64 bits) is read again from its bytes,
+    exactly, and recognised as the run did (`as_type`: the run's `--as`)."""
     if _maybe_rounded(s):
-        s = _read_exactly(s)
+        s = _read_exactly(s, as_type)
     event, c, camp, red = s.event, s.customer, s.campaign, s.redemption
     return Row(
         event.type,
@@ -152,7 +153,7 @@ def _maybe_rounded(s: Summary) -> bool:
     return any(isinstance(v, float) and abs(v) >= ROUNDED for v in amounts)
 
 
-def _read_exactly(s: Summary) -> Summary:
+def _read_exactly(s: Summary, as_type: str | None) -> Summary:
     """The summary of the same event read with its integers exact (`jsonout.loads`)."""
     from dataclasses import replace
 
@@ -161,7 +162,7 @@ def _read_exactly(s: Summary) -> Summary:
     from vevents_cli.pipeline.summarise import summarise
 
     record = s.event.record
-    return summarise(recognise(replace(record, value=loads(record.raw))), s.verdict)
+    return summarise(recognise(replace(record, value=loads(record.raw)), as_type), s.verdict)
 
 
 # The timeline's bucket sizes, each a multiple of the one before, aligned on a Monday 00:00 UTC.

@@ -180,6 +180,18 @@ def test_point_sums_beyond_64_bits_and_beyond_the_float_range_are_exact(
         assert "inf" not in text.stdout and f"+{3 * big:,}" in text.stdout
 
 
+def test_bare_data_with_points_beyond_64_bits_is_summed_exactly_as_the_type_given(tmp_path: Path) -> None:
+    """An event read again exactly (its points were rounded by the first read) is recognised as
+    the run recognised it: a bare `data` object, typed by `--as`."""
+    big = 10**20 + 1
+    log = tmp_path / "bare.ndjson"
+    log.write_text("".join(json.dumps(points_added(i, big)["data"]) + "\n" for i in range(2)))
+    result = invoke("stats", "--as", "voucher.loyalty_card.points_added", "--all", "--format", "json", str(log))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert {r["id"]: r["points"] for r in doc["customers"]["rows"]} == {ADA_ID: 2 * big}
+
+
 def test_fractional_points_are_summed_exactly(tmp_path: Path) -> None:
     payloads = [points_added(i, 0.1) for i in range(10)]
     doc = orjson.loads(invoke("stats", "--format", "json", str(write_ndjson(tmp_path / "l.ndjson", payloads))).stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import typer
@@ -83,7 +84,9 @@ def stats(
     )
     streams = console.streams()
     with console.progress(sources, streams, deferred=True) as progress:
-        run = start_run(config, aggregate.row, progress, reduce=aggregate.reduce)
+        run = start_run(
+            config, functools.partial(aggregate.row, as_type=config.as_type), progress, reduce=aggregate.reduce
+        )
         document = aggregate.collect(run, streams).document(run.tally, None if every else top)
     render.write(document, streams, fmt.value)
     if fmt is TextOrJson.text and filters.active:
