@@ -6,13 +6,13 @@ up to 64 bits and nests only 254 levels deep, though payloads can hold more (orj
 1,024 levels). `loads` notices such an integer (a run of 19 or more digits in the text: a
 cheap test, true for every integer outside that range) and reads that text again with
 `json`, whose integers are exact; `dumps` falls back to `json.dumps` with the same layout
-(compact, or indented by two). (`redact` and `split` write payloads back through `exactjson`, which keeps every
-number as written.)
+(compact, or indented by two). (`redact` and `split` write payloads back through
+`exactjson`, which keeps every number as written.)
 
 Reading is exact only where a run asks for it (`RunConfig.exact_numbers`: the commands
-that write payloads back, and `stats`, whose sums are exact); elsewhere values are
-orjson's. Every `Record.raw` is exact in any case. `json_type` names a parsed value's JSON
-type, as JSON Schema does. Pure functions.
+that write payloads back); elsewhere values are orjson's (`stats` reads an event again with
+`loads` when an amount it sums may have been rounded). Every `Record.raw` is exact in any
+case. `json_type` names a parsed value's JSON type, as JSON Schema does. Pure functions.
 """
 
 from __future__ import annotations
