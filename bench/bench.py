@@ -240,13 +240,20 @@ def invalid_pool(events: list[dict[str, Any]], vevents: list[str], digest: str) 
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as out:
-        if isinstance(data, bytes):
-            out.write(data)
-        else:
-            out.writelines(data)
-    tmp.replace(path)
+    """`path` written whole or not at all, through a temporary file of its own: several
+    processes building the same cached log at once (test workers) never share one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                out.writelines(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 @dataclass
