@@ -108,6 +108,8 @@ BAD_LINES = {
     "trailing comma": (b'{"id": "whs_1",}', "trailing comma"),
     "nan": (b'{"amount": NaN}', "NaN and Infinity"),
     "infinity": (b'{"amount": -Infinity}', "NaN and Infinity"),
+    "beyond a double": (b'{"amount": 1e400}', "infinity when parsed as double"),
+    "309 digits": (b'{"amount": ' + b"9" * 309 + b"}", "infinity when parsed as double"),
     "invalid utf-8": (b'{"name": "\xff\xfe"}', "invalid UTF-8"),
     "deep nesting": (b"[" * 5000 + b"]" * 5000, "nesting too deep"),
     "scalar": (b"42", "expected a JSON object"),
