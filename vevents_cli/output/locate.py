@@ -39,7 +39,12 @@ class Position:
     column: int
 
 
+_SPACE = frozenset(b" \t\r\n")
+
+
 def _ws(raw: bytes, pos: int) -> int:
+    if pos < len(raw) and raw[pos] not in _SPACE:  # compact JSON: nothing to skip
+        return pos
     return _WS.match(raw, pos).end()  # type: ignore[union-attr]
 
 
@@ -92,13 +97,14 @@ class _Text:
         """(key start, value start) of the last member `name` of the object opening at `pos`."""
         raw = self.raw
         found = None
+        wanted = _quoted(name)
         pos = _ws(raw, pos + 1)
         while raw[pos] != 0x7D:  # }
             start = pos
             end = self.string_end(pos)
-            key = _key(raw[start:end])
+            key = raw[start:end]
             pos = _ws(raw, _ws(raw, end) + 1)  # past the colon
-            if key == name:
+            if (_key(key) == name) if b"\\" in key else (key == wanted):  # bytes compared unless escaped
                 found = (start, pos)
             pos = _ws(raw, self.skip(pos))
             if raw[pos] == 0x2C:  # ,
@@ -125,6 +131,12 @@ class _Text:
 @functools.lru_cache(maxsize=1)  # an invalid event's errors are located one after another
 def _text(raw: bytes) -> _Text:
     return _Text(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _quoted(name: str) -> bytes:
+    """`name` as a JSON key written without escapes (what a key with no backslash is compared to)."""
+    return b'"' + name.encode("utf-8", "surrogatepass") + b'"'
 
 
 def _key(text: bytes) -> str:
