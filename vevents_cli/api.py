@@ -45,7 +45,6 @@ import functools
 import gzip
 import io
 import os
-import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +60,6 @@ __all__ = ["check", "facts", "read", "stats"]
 PAYLOAD = "<payload>"  # the source name of a payload given as a dict, bytes or str
 BYTES = "<bytes>"  # of bytes given to `read`
 LINES = "<lines>"  # of an iterable of lines given to `read`
-_LONG_INTEGER = re.compile(rb"[0-9]{19}")  # an integer that may be outside orjson's range (2**63 has 19 digits)
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[str | bytes]
 Payload = dict[str, Any] | bytes | bytearray | memoryview | str
@@ -104,19 +102,19 @@ def _items(source: Source, limit: int) -> Iterator[Read]:
         yield from _lines_items(LINES, lines(), limit)
 
 
-def _bytes_items(name: str, data: bytes, limit: int, exact: bool = False) -> Iterator[Read]:
+def _bytes_items(name: str, data: bytes, limit: int) -> Iterator[Read]:
     from vevents_cli.pipeline.sources import GZIP_MAGIC, lines
 
     stream: Any = io.BytesIO(data)
     if data[:2] == GZIP_MAGIC:  # gzip is told by its content, as for a file
         stream = gzip.GzipFile(fileobj=stream, mode="rb")
-    yield from _lines_items(name, lines(stream, limit), limit, exact)
+    yield from _lines_items(name, lines(stream, limit), limit)
 
 
-def _lines_items(name: str, lines: Iterable[Any], limit: int, exact: bool = False) -> Iterator[Read]:
+def _lines_items(name: str, lines: Iterable[Any], limit: int) -> Iterator[Read]:
     from vevents_cli.pipeline.records import is_ndjson_name, read_lines
 
-    yield from read_lines(name, lines, ndjson=is_ndjson_name(name), limit=limit, exact=exact)
+    yield from read_lines(name, lines, ndjson=is_ndjson_name(name), limit=limit)
 
 
 def _record_dict(record: Record) -> dict[str, Any]:
@@ -149,9 +147,8 @@ def _is_read_item(value: dict[str, Any]) -> bool:
     )
 
 
-def _record(payload: Payload, exact: bool = False) -> Record | Unreadable:
-    """The record `payload` stands for (see the module docstring), or why it is not one;
-    `exact`: integers beyond 64 bits read exactly from its text (as `stats` reads them)."""
+def _record(payload: Payload) -> Record | Unreadable:
+    """The record `payload` stands for (see the module docstring), or why it is not one."""
     if isinstance(payload, dict):
         if not _is_read_item(payload):
             return Record(Locator(PAYLOAD, 1), jsonout.dumps(payload), payload)
@@ -161,10 +158,9 @@ def _record(payload: Payload, exact: bool = False) -> Record | Unreadable:
         locator = Locator(payload["source"], payload["line"], payload.get("index"))
         raw = payload.get("raw")
         text = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else jsonout.dumps(payload["payload"])
-        value = jsonout.loads(text) if exact and _LONG_INTEGER.search(text) else payload["payload"]
-        return Record(locator, text, value, headers, offset=payload.get("offset") or 0)
+        return Record(locator, text, payload["payload"], headers, offset=payload.get("offset") or 0)
     data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
-    items = [item for item in _bytes_items(PAYLOAD, data, MAX_VALUE_SIZE, exact) if not isinstance(item, Note)]
+    items = [item for item in _bytes_items(PAYLOAD, data, MAX_VALUE_SIZE) if not isinstance(item, Note)]
     if len(items) == 1 or (items and all(isinstance(item, Unreadable) for item in items)):
         return items[0]  # the event, or the first reason it is not one
     if not items:
@@ -240,11 +236,11 @@ def stats(
 
     tally, collected = Tally(), aggregate.Partial()
     for payload in records:
-        record = _record(payload, exact=True)
+        record = _record(payload)
         if isinstance(record, Unreadable):
             tally.count(record)
             continue
         summary = _summary(record, as_type, strict)
         tally.count(summary)
-        collected.add(aggregate.row(summary))
+        collected.add(aggregate.row(summary, _type(as_type)))  # (it reads again exactly what orjson rounded)
     return collected.document(tally, top)
